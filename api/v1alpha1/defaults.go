@@ -1,0 +1,89 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// Defaults of optional fields. They match the CRD's +kubebuilder:default
+// markers; a test against a real API server keeps the two in step. The
+// renderer applies them itself so that it never depends on how an object
+// reached it.
+const (
+	DefaultImageRepository = "neo4j"
+	DefaultImageTag        = "2025.10.1-enterprise"
+	DefaultAuthSecretKey   = "NEO4J_AUTH"
+	DefaultClusterDomain   = "cluster.local"
+	DefaultDataSize        = "10Gi"
+	DefaultGracePeriod     = int64(3600)
+	RetentionRetain        = "Retain"
+	RetentionDelete        = "Delete"
+)
+
+// WithDefaults returns a deep copy of the cluster with every default applied.
+func (c *Neo4jEnterpriseCluster) WithDefaults() *Neo4jEnterpriseCluster {
+	out := c.DeepCopy()
+	s := &out.Spec
+	setString(&s.Image.Repository, DefaultImageRepository)
+	setString(&s.Image.Tag, DefaultImageTag)
+	if s.Image.PullPolicy == "" {
+		s.Image.PullPolicy = "IfNotPresent"
+	}
+	setString(&s.Auth.SecretKey, DefaultAuthSecretKey)
+	setString(&s.ClusterDomain, DefaultClusterDomain)
+	defaultVolume(&s.Storage.Data)
+	if s.Storage.Logs != nil {
+		defaultVolume(s.Storage.Logs)
+	}
+	if s.Storage.Backups != nil {
+		defaultVolume(s.Storage.Backups)
+	}
+	setString(&s.Storage.RetentionPolicy.WhenDeleted, RetentionRetain)
+	setString(&s.Storage.RetentionPolicy.WhenScaled, RetentionRetain)
+	if s.Service.Type == "" {
+		s.Service.Type = "ClusterIP"
+	}
+	if s.PodDisruptionBudget.Enabled == nil {
+		enabled := true
+		s.PodDisruptionBudget.Enabled = &enabled
+	}
+	if s.PodDisruptionBudget.MaxUnavailable == 0 {
+		s.PodDisruptionBudget.MaxUnavailable = 1
+	}
+	if s.TerminationGracePeriodSeconds == nil {
+		g := DefaultGracePeriod
+		s.TerminationGracePeriodSeconds = &g
+	}
+	return out
+}
+
+// AuthSecretName is the Secret the servers read NEO4J_AUTH from: the
+// user's, or the one the operator generates.
+func (c *Neo4jEnterpriseCluster) AuthSecretName() string {
+	if c.Spec.Auth.SecretName != "" {
+		return c.Spec.Auth.SecretName
+	}
+	return c.Name + "-auth"
+}
+
+// GeneratesAuthSecret is true when the operator owns the auth Secret.
+func (c *Neo4jEnterpriseCluster) GeneratesAuthSecret() bool {
+	return c.Spec.Auth.SecretName == ""
+}
+
+// IsPaused is true while the pause annotation is "true".
+func (c *Neo4jEnterpriseCluster) IsPaused() bool {
+	return c.Annotations[AnnotationPaused] == "true"
+}
+
+func setString(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
+func defaultVolume(v *VolumeSpec) {
+	if v.Size == nil {
+		q := resource.MustParse(DefaultDataSize)
+		v.Size = &q
+	}
+}

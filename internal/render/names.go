@@ -1,0 +1,114 @@
+package render
+
+import (
+	"fmt"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+)
+
+// Label keys the operator sets.
+const (
+	LabelName      = "app.kubernetes.io/name"
+	LabelInstance  = "app.kubernetes.io/instance"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelComponent = "app.kubernetes.io/component"
+	LabelCluster   = "neo4j.graphops.dev/cluster"
+	LabelRole      = "neo4j.graphops.dev/role"
+	LabelService   = "neo4j.graphops.dev/service"
+
+	// ManagedBy is the value of LabelManagedBy on every owned object; the
+	// operator's cache is restricted to objects carrying it.
+	ManagedBy = "neo4j-operator"
+
+	// AnnotationConfigHash on a pod template is the hash of the role's
+	// neo4j.conf; it changes exactly when the servers must restart.
+	AnnotationConfigHash = "neo4j.graphops.dev/config-hash"
+
+	// ServiceInternals marks the per-server Services the K8S discovery
+	// resolver lists.
+	ServiceInternals = "internals"
+)
+
+// Names of a cluster's objects.
+func ClientServiceName(c *v1alpha1.Neo4jEnterpriseCluster) string { return c.Name }
+func ConfigMapName(c *v1alpha1.Neo4jEnterpriseCluster) string     { return c.Name + "-config" }
+func ServiceAccountName(c *v1alpha1.Neo4jEnterpriseCluster) string {
+	return c.Name + "-server"
+}
+func DiscoveryRoleName(c *v1alpha1.Neo4jEnterpriseCluster) string {
+	return c.Name + "-service-discovery"
+}
+func StatefulSetName(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) string {
+	return c.Name + "-" + string(r)
+}
+func HeadlessServiceName(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) string {
+	return StatefulSetName(c, r) + "-headless"
+}
+func PodName(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, ordinal int32) string {
+	return fmt.Sprintf("%s-%d", StatefulSetName(c, r), ordinal)
+}
+func InternalsServiceName(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, ordinal int32) string {
+	return PodName(c, r, ordinal) + "-internals"
+}
+func PDBName(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) string {
+	return StatefulSetName(c, r)
+}
+
+// ConfigKey is the ConfigMap key holding a role's neo4j.conf.
+func ConfigKey(r neo4jconf.Role) string { return string(r) + ".conf" }
+
+// ClusterLabels are on every object of the cluster.
+func ClusterLabels(c *v1alpha1.Neo4jEnterpriseCluster) map[string]string {
+	return map[string]string{
+		LabelName:      "neo4j",
+		LabelInstance:  c.Name,
+		LabelManagedBy: ManagedBy,
+		LabelCluster:   c.Name,
+	}
+}
+
+// RoleLabels are on every object of one role.
+func RoleLabels(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) map[string]string {
+	l := ClusterLabels(c)
+	l[LabelComponent] = string(r)
+	l[LabelRole] = string(r)
+	return l
+}
+
+// RoleSelector selects the pods of one role. It is a StatefulSet's
+// immutable selector: never change it.
+func RoleSelector(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) map[string]string {
+	return map[string]string{LabelCluster: c.Name, LabelRole: string(r)}
+}
+
+// DiscoverySelector selects the cluster's internals Services.
+func DiscoverySelector(c *v1alpha1.Neo4jEnterpriseCluster) string {
+	return LabelCluster + "=" + c.Name + "," + LabelService + "=" + ServiceInternals
+}
+
+// Roles are the roles a cluster has, primaries first.
+func Roles(c *v1alpha1.Neo4jEnterpriseCluster) []neo4jconf.Role {
+	if c.Spec.Topology.Secondaries > 0 {
+		return []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary}
+	}
+	return []neo4jconf.Role{neo4jconf.Primary}
+}
+
+// Replicas is the number of servers of a role.
+func Replicas(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) int32 {
+	if r == neo4jconf.Secondary {
+		return c.Spec.Topology.Secondaries
+	}
+	return c.Spec.Topology.Primaries
+}
+
+func merge(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+)
+
+// Objects are the desired objects of one cluster.
+type Objects struct {
+	ServiceAccount       *corev1.ServiceAccount
+	Role                 *rbacv1.Role
+	RoleBinding          *rbacv1.RoleBinding
+	ConfigMap            *corev1.ConfigMap
+	Services             []*corev1.Service // sorted by name
+	StatefulSets         []*appsv1.StatefulSet
+	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
+	// ConfigHashes by role, as stamped into the pod templates.
+	ConfigHashes map[neo4jconf.Role]string
+}
+
+// All returns every object in the order they should be applied: identity
+// and configuration before the workloads that use them.
+func (o *Objects) All() []client.Object {
+	out := []client.Object{o.ServiceAccount, o.Role, o.RoleBinding, o.ConfigMap}
+	for _, s := range o.Services {
+		out = append(out, s)
+	}
+	for _, s := range o.StatefulSets {
+		out = append(out, s)
+	}
+	for _, p := range o.PodDisruptionBudgets {
+		out = append(out, p)
+	}
+	return out
+}
+
+// Render returns the desired objects of a cluster. The cluster is defaulted
+// first, so the result never depends on whether the API server did it.
+func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
+	c := cluster.WithDefaults()
+	o := &Objects{
+		ServiceAccount: serviceAccount(c),
+		Role:           discoveryRole(c),
+		RoleBinding:    discoveryRoleBinding(c),
+		ConfigHashes:   map[neo4jconf.Role]string{},
+	}
+	confs := map[string]string{}
+	for _, role := range Roles(c) {
+		conf, err := neo4jconf.Build(neo4jconf.Input{Cluster: c, Role: role, DiscoverySelector: DiscoverySelector(c)})
+		if err != nil {
+			return nil, fmt.Errorf("rendering neo4j.conf of the %s servers: %w", role, err)
+		}
+		confs[ConfigKey(role)] = conf.Render()
+		o.ConfigHashes[role] = conf.Hash()
+		o.StatefulSets = append(o.StatefulSets, statefulSet(c, role, o.ConfigHashes[role]))
+		o.Services = append(o.Services, headlessService(c, role))
+		for i := int32(0); i < Replicas(c, role); i++ {
+			o.Services = append(o.Services, internalsService(c, role, i))
+		}
+		if *c.Spec.PodDisruptionBudget.Enabled {
+			o.PodDisruptionBudgets = append(o.PodDisruptionBudgets, podDisruptionBudget(c, role))
+		}
+	}
+	o.ConfigMap = configMap(c, confs)
+	o.Services = append(o.Services, clientService(c))
+	sort.Slice(o.Services, func(i, j int) bool { return o.Services[i].Name < o.Services[j].Name })
+	return o, nil
+}
+
+// Image is the image reference the servers run.
+func Image(c *v1alpha1.Neo4jEnterpriseCluster) string {
+	s := c.WithDefaults().Spec.Image
+	ref := s.Repository + ":" + s.Tag
+	if s.Digest != "" {
+		ref += "@" + s.Digest
+	}
+	return ref
+}

@@ -1,0 +1,99 @@
+package render
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+)
+
+func servicePort(name string, port int32) corev1.ServicePort {
+	return corev1.ServicePort{Name: name, Protocol: corev1.ProtocolTCP, Port: port, TargetPort: intstr.FromInt32(port)}
+}
+
+// serverPorts are every port a server serves, named as the containers name
+// them (the discovery resolver looks tcp-tx up by name).
+func serverPorts() []corev1.ServicePort {
+	return []corev1.ServicePort{
+		servicePort("bolt", neo4jconf.PortBolt),
+		servicePort("http", neo4jconf.PortHTTP),
+		servicePort("https", neo4jconf.PortHTTPS),
+		servicePort(neo4jconf.DiscoveryPortName, neo4jconf.PortTCPTx),
+		servicePort("raft", neo4jconf.PortRaft),
+		servicePort("routing", neo4jconf.PortRouting),
+		servicePort("backup", neo4jconf.PortBackup),
+	}
+}
+
+func headless(c *v1alpha1.Neo4jEnterpriseCluster, name string, labels, selector map[string]string) *corev1.Service {
+	single := corev1.IPFamilyPolicySingleStack
+	cluster := corev1.ServiceInternalTrafficPolicyCluster
+	return &corev1.Service{
+		ObjectMeta: objectMeta(c, name, labels),
+		Spec: corev1.ServiceSpec{
+			Type:                     corev1.ServiceTypeClusterIP,
+			ClusterIP:                corev1.ClusterIPNone,
+			ClusterIPs:               []string{corev1.ClusterIPNone},
+			Selector:                 selector,
+			Ports:                    serverPorts(),
+			PublishNotReadyAddresses: true,
+			SessionAffinity:          corev1.ServiceAffinityNone,
+			IPFamilyPolicy:           &single,
+			InternalTrafficPolicy:    &cluster,
+		},
+	}
+}
+
+// headlessService is a role's StatefulSet governing Service.
+func headlessService(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) *corev1.Service {
+	return headless(c, HeadlessServiceName(c, r), RoleLabels(c, r), RoleSelector(c, r))
+}
+
+// internalsService gives one server a stable name that the others discover
+// it by. Adding a server adds one of these and changes no configuration:
+// that is why scaling never rolls pods. Not-ready addresses are published
+// because servers must find each other before they are ready.
+func internalsService(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, ordinal int32) *corev1.Service {
+	labels := RoleLabels(c, r)
+	labels[LabelService] = ServiceInternals
+	selector := RoleSelector(c, r)
+	selector["statefulset.kubernetes.io/pod-name"] = PodName(c, r, ordinal)
+	return headless(c, InternalsServiceName(c, r, ordinal), labels, selector)
+}
+
+// clientService is what applications connect to: bolt (with server-side
+// routing), http and https on ready servers of either role.
+func clientService(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.Service {
+	single := corev1.IPFamilyPolicySingleStack
+	cluster := corev1.ServiceInternalTrafficPolicyCluster
+	spec := c.Spec.Service
+	meta := objectMeta(c, ClientServiceName(c), ClusterLabels(c))
+	if len(spec.Annotations) > 0 {
+		meta.Annotations = merge(spec.Annotations)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: meta,
+		Spec: corev1.ServiceSpec{
+			Type:     spec.Type,
+			Selector: map[string]string{LabelCluster: c.Name},
+			Ports: []corev1.ServicePort{
+				servicePort("bolt", neo4jconf.PortBolt),
+				servicePort("http", neo4jconf.PortHTTP),
+				servicePort("https", neo4jconf.PortHTTPS),
+			},
+			SessionAffinity:       corev1.ServiceAffinityNone,
+			IPFamilyPolicy:        &single,
+			InternalTrafficPolicy: &cluster,
+		},
+	}
+	if spec.Type == corev1.ServiceTypeNodePort || spec.Type == corev1.ServiceTypeLoadBalancer {
+		svc.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyCluster
+	}
+	if spec.Type == corev1.ServiceTypeLoadBalancer {
+		allocate := true
+		svc.Spec.AllocateLoadBalancerNodePorts = &allocate
+		svc.Spec.LoadBalancerSourceRanges = append([]string(nil), spec.LoadBalancerSourceRanges...)
+	}
+	return svc
+}

@@ -1,0 +1,240 @@
+package render
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+)
+
+// statefulSet is one role's servers. Its pod template depends on the spec
+// and the config hash only, never on the number of servers: scaling changes
+// spec.replicas and nothing else.
+func statefulSet(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash string) *appsv1.StatefulSet {
+	replicas := Replicas(c, r)
+	revisionHistory := int32(10)
+	partition := int32(0)
+	return &appsv1.StatefulSet{
+		ObjectMeta: objectMeta(c, StatefulSetName(c, r), RoleLabels(c, r)),
+		Spec: appsv1.StatefulSetSpec{
+			Replicas:    &replicas,
+			Selector:    &metav1.LabelSelector{MatchLabels: RoleSelector(c, r)},
+			ServiceName: HeadlessServiceName(c, r),
+			Template:    podTemplate(c, r, configHash),
+			// Parallel: server 0 cannot form a cluster alone, so the
+			// others must start without waiting for it to be ready.
+			PodManagementPolicy: appsv1.ParallelPodManagement,
+			UpdateStrategy: appsv1.StatefulSetUpdateStrategy{
+				Type:          appsv1.RollingUpdateStatefulSetStrategyType,
+				RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: &partition},
+			},
+			RevisionHistoryLimit: &revisionHistory,
+			VolumeClaimTemplates: volumeClaimTemplates(c, r),
+			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
+				WhenDeleted: appsv1.PersistentVolumeClaimRetentionPolicyType(c.Spec.Storage.RetentionPolicy.WhenDeleted),
+				WhenScaled:  appsv1.PersistentVolumeClaimRetentionPolicyType(c.Spec.Storage.RetentionPolicy.WhenScaled),
+			},
+		},
+	}
+}
+
+type volume struct {
+	name, path string
+	spec       *v1alpha1.VolumeSpec
+}
+
+func volumes(c *v1alpha1.Neo4jEnterpriseCluster) []volume {
+	v := []volume{{"data", "/data", &c.Spec.Storage.Data}}
+	if c.Spec.Storage.Logs != nil {
+		v = append(v, volume{"logs", "/logs", c.Spec.Storage.Logs})
+	}
+	if c.Spec.Storage.Backups != nil {
+		v = append(v, volume{"backups", "/backups", c.Spec.Storage.Backups})
+	}
+	return v
+}
+
+func volumeClaimTemplates(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) []corev1.PersistentVolumeClaim {
+	var out []corev1.PersistentVolumeClaim
+	for _, v := range volumes(c) {
+		mode := corev1.PersistentVolumeFilesystem
+		out = append(out, corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: v.name, Labels: RoleLabels(c, r)},
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				StorageClassName: v.spec.StorageClassName,
+				VolumeMode:       &mode,
+				Resources: corev1.VolumeResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceStorage: *v.spec.Size},
+				},
+			},
+		})
+	}
+	return out
+}
+
+func podTemplate(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash string) corev1.PodTemplateSpec {
+	annotations := merge(c.Spec.PodAnnotations, map[string]string{AnnotationConfigHash: configHash})
+	automount := true
+	enableServiceLinks := false // service env vars named NEO4J_* would be read as settings
+	return corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{
+			Labels:      merge(c.Spec.PodLabels, RoleLabels(c, r)),
+			Annotations: annotations,
+		},
+		Spec: corev1.PodSpec{
+			ServiceAccountName:            ServiceAccountName(c),
+			DeprecatedServiceAccount:      ServiceAccountName(c),
+			AutomountServiceAccountToken:  &automount,
+			EnableServiceLinks:            &enableServiceLinks,
+			Containers:                    []corev1.Container{container(c, r)},
+			Volumes:                       podVolumes(c, r),
+			SecurityContext:               podSecurityContext(c),
+			TerminationGracePeriodSeconds: c.Spec.TerminationGracePeriodSeconds,
+			RestartPolicy:                 corev1.RestartPolicyAlways,
+			DNSPolicy:                     corev1.DNSClusterFirst,
+			SchedulerName:                 corev1.DefaultSchedulerName,
+			ImagePullSecrets:              append([]corev1.LocalObjectReference(nil), c.Spec.Image.PullSecrets...),
+			NodeSelector:                  copyMap(c.Spec.Scheduling.NodeSelector),
+			Tolerations:                   c.Spec.Scheduling.Tolerations,
+			Affinity:                      affinity(c),
+			TopologySpreadConstraints:     c.Spec.Scheduling.TopologySpreadConstraints,
+			PriorityClassName:             c.Spec.Scheduling.PriorityClassName,
+		},
+	}
+}
+
+func copyMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return merge(m)
+}
+
+// affinity defaults to a soft anti-affinity: servers of the cluster prefer
+// distinct nodes, but a small cluster still schedules on one node.
+func affinity(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.Affinity {
+	if c.Spec.Scheduling.Affinity != nil {
+		return c.Spec.Scheduling.Affinity
+	}
+	return &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{
+			Weight: 100,
+			PodAffinityTerm: corev1.PodAffinityTerm{
+				LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{LabelCluster: c.Name}},
+				TopologyKey:   corev1.LabelHostname,
+			},
+		}},
+	}}
+}
+
+func podSecurityContext(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.PodSecurityContext {
+	if c.Spec.PodSecurityContext != nil {
+		return c.Spec.PodSecurityContext
+	}
+	id := int64(7474)
+	nonRoot := true
+	onRootMismatch := corev1.FSGroupChangeOnRootMismatch
+	return &corev1.PodSecurityContext{
+		RunAsUser:           &id,
+		RunAsGroup:          &id,
+		FSGroup:             &id,
+		RunAsNonRoot:        &nonRoot,
+		FSGroupChangePolicy: &onRootMismatch,
+		SeccompProfile:      &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+}
+
+func containerSecurityContext(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.SecurityContext {
+	if c.Spec.ContainerSecurityContext != nil {
+		return c.Spec.ContainerSecurityContext
+	}
+	no := false
+	return &corev1.SecurityContext{
+		AllowPrivilegeEscalation: &no,
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+	}
+}
+
+func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) []corev1.Volume {
+	mode := int32(0o644)
+	return []corev1.Volume{{
+		Name: "conf",
+		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(c)},
+			Items:                []corev1.KeyToPath{{Key: ConfigKey(r), Path: "neo4j.conf"}},
+			DefaultMode:          &mode,
+		}},
+	}}
+}
+
+func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Container {
+	mounts := []corev1.VolumeMount{{Name: "conf", MountPath: "/conf", ReadOnly: true}}
+	for _, v := range volumes(c) {
+		mounts = append(mounts, corev1.VolumeMount{Name: v.name, MountPath: v.path})
+	}
+	return corev1.Container{
+		Name:                     "neo4j",
+		Image:                    Image(c),
+		ImagePullPolicy:          c.Spec.Image.PullPolicy,
+		Ports:                    containerPorts(),
+		Env:                      env(c),
+		Resources:                neo4jconf.Resources(c, r),
+		VolumeMounts:             mounts,
+		StartupProbe:             tcpProbe(1000, 5, 10),
+		ReadinessProbe:           tcpProbe(20, 5, 10),
+		LivenessProbe:            tcpProbe(40, 5, 10),
+		SecurityContext:          containerSecurityContext(c),
+		TerminationMessagePath:   corev1.TerminationMessagePathDefault,
+		TerminationMessagePolicy: corev1.TerminationMessageReadFile,
+	}
+}
+
+func containerPorts() []corev1.ContainerPort {
+	var out []corev1.ContainerPort
+	for _, p := range serverPorts() {
+		out = append(out, corev1.ContainerPort{Name: p.Name, ContainerPort: p.Port, Protocol: corev1.ProtocolTCP})
+	}
+	return append(out, corev1.ContainerPort{Name: "metrics", ContainerPort: neo4jconf.PortMetrics, Protocol: corev1.ProtocolTCP})
+}
+
+// tcpProbe checks bolt, as the Helm chart does; the thresholds are as
+// generous as the chart's, because a large store can take long to recover.
+func tcpProbe(failureThreshold, period, timeout int32) *corev1.Probe {
+	return &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{
+			Port: intstr.FromString("bolt"),
+		}},
+		InitialDelaySeconds: 0,
+		TimeoutSeconds:      timeout,
+		PeriodSeconds:       period,
+		SuccessThreshold:    1,
+		FailureThreshold:    failureThreshold,
+	}
+}
+
+// env is the operator's variables first, so user variables may refer to
+// them, then the user's in the user's order (a list is already
+// deterministic, and $(VAR) references depend on order).
+func env(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.EnvVar {
+	fieldRef := func(path string) *corev1.EnvVarSource {
+		return &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}
+	}
+	out := []corev1.EnvVar{
+		{Name: "POD_NAME", ValueFrom: fieldRef("metadata.name")},
+		{Name: "POD_NAMESPACE", ValueFrom: fieldRef("metadata.namespace")},
+		{Name: "NEO4J_EDITION", Value: "enterprise"},
+		{Name: "NEO4J_ACCEPT_LICENSE_AGREEMENT", Value: c.Spec.AcceptLicenseAgreement},
+		{Name: "NEO4J_AUTH", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: c.AuthSecretName()},
+			Key:                  c.Spec.Auth.SecretKey,
+		}}},
+		// Each server advertises the DNS name of its own internals
+		// Service; the other advertised addresses derive from it.
+		{Name: "NEO4J_server_default__advertised__address", Value: "$(POD_NAME)-internals.$(POD_NAMESPACE).svc." + c.Spec.ClusterDomain},
+	}
+	return append(out, c.Spec.Env...)
+}
