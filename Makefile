@@ -123,3 +123,8 @@ envtest: ## Lay out the KUBEBUILDER_ASSETS folder (etcd, kube-apiserver).
 	@mkdir -p $(ENVTEST_ASSETS)
 	@ln -sfn $(LOCALBIN)/etcd $(ENVTEST_ASSETS)/etcd
 	@ln -sfn $(LOCALBIN)/kube-apiserver $(ENVTEST_ASSETS)/kube-apiserver
+
+# Packaging targets (bundle, bundle-validate, dist) live in their own file.
+-include hack/bundle.mk
+# Local cluster, demo and e2e targets live in their own file.
+-include hack/e2e.mk
