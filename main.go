@@ -5,14 +5,12 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -20,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/controllers"
 )
 
 var scheme = runtime.NewScheme()
@@ -47,7 +46,7 @@ func parseFlags() (options, zap.Options) {
 	flag.BoolVar(&o.enableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.BoolVar(&o.leaderElect, "leader-elect", true, "Elect a leader so that only one replica writes.")
 	flag.StringVar(&o.leaderElectionID, "leader-election-id", "neo4j-operator.graphops.dev", "Name of the leader-election Lease.")
-	flag.StringVar(&o.namespaces, "watch-namespaces", "", "Comma-separated namespaces to watch; empty watches all namespaces.")
+	flag.StringVar(&o.namespaces, "watch-namespaces", os.Getenv("WATCH_NAMESPACES"), "Comma-separated namespaces to watch; empty watches all namespaces. Defaults to $WATCH_NAMESPACES.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 2, "Clusters reconciled at once. One cluster is never reconciled twice at once.")
 	zo := zap.Options{Development: false}
 	zo.BindFlags(flag.CommandLine)
@@ -77,13 +76,14 @@ func main() {
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              o.leaderElectionID,
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cacheOptions(o.namespaces),
+		Cache:                         controllers.CacheOptions(watchNamespaces(o.namespaces)),
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")
 		os.Exit(1)
 	}
-	if err := setupControllers(mgr, o); err != nil {
+	ctx := ctrl.SetupSignalHandler()
+	if err := setupControllers(ctx, mgr, o); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		os.Exit(1)
 	}
@@ -96,23 +96,8 @@ func main() {
 		os.Exit(1)
 	}
 	log.Info("starting the manager", "namespaces", o.namespaces, "leaderElection", o.leaderElect)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		os.Exit(1)
 	}
-}
-
-// cacheOptions restricts the cache to the watched namespaces.
-func cacheOptions(namespaces string) cache.Options {
-	opts := cache.Options{}
-	if namespaces == "" {
-		return opts
-	}
-	opts.DefaultNamespaces = map[string]cache.Config{}
-	for _, ns := range strings.Split(namespaces, ",") {
-		if ns = strings.TrimSpace(ns); ns != "" {
-			opts.DefaultNamespaces[ns] = cache.Config{}
-		}
-	}
-	return opts
 }

@@ -6,13 +6,30 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/graphops-dev/neo4j-operator/controllers"
 	"github.com/graphops-dev/neo4j-operator/internal/testenv"
 )
 
+// Namespaces: the manager watches managedNS; directNS is outside its cache,
+// for specs that drive Reconcile by hand (with an intercepting client).
+const (
+	managedNS = "calm"
+	directNS  = "direct"
+)
+
 var (
-	env *testenv.Env
-	ctx context.Context
+	env    *testenv.Env
+	ctx    context.Context
+	cancel context.CancelFunc
+	mgr    ctrl.Manager
 )
 
 func TestControllers(t *testing.T) {
@@ -21,13 +38,41 @@ func TestControllers(t *testing.T) {
 }
 
 var _ = BeforeSuite(func() {
-	ctx = context.Background()
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	ctx, cancel = context.WithCancel(context.Background())
 	var err error
 	env, err = testenv.Start()
 	Expect(err).NotTo(HaveOccurred())
+	for _, ns := range []string{managedNS, directNS} {
+		Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	}
+
+	skip := true
+	mgr, err = ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:                 testenv.Scheme,
+		Cache:                  controllers.CacheOptions([]string{managedNS}),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Controller:             config.Controller{SkipNameValidation: &skip},
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect((&controllers.Neo4jEnterpriseClusterReconciler{
+		Client:                  mgr.GetClient(),
+		APIReader:               mgr.GetAPIReader(),
+		Scheme:                  mgr.GetScheme(),
+		Recorder:                mgr.GetEventRecorder("neo4j-operator"),
+		MaxConcurrentReconciles: 2,
+	}).SetupWithManager(ctx, mgr)).To(Succeed())
+	go func() {
+		defer GinkgoRecover()
+		Expect(mgr.Start(ctx)).To(Succeed())
+	}()
 })
 
 var _ = AfterSuite(func() {
+	if cancel != nil {
+		cancel()
+	}
 	if env != nil {
 		Expect(env.Stop()).To(Succeed())
 	}

@@ -17,6 +17,9 @@ func statefulSet(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHas
 	replicas := Replicas(c, r)
 	revisionHistory := int32(10)
 	partition := int32(0)
+	// One pod at a time. Kubernetes 1.35+ defaults this field; older
+	// servers drop it, which the write path tolerates (see apply).
+	maxUnavailable := intstr.FromInt32(1)
 	return &appsv1.StatefulSet{
 		ObjectMeta: objectMeta(c, StatefulSetName(c, r), RoleLabels(c, r)),
 		Spec: appsv1.StatefulSetSpec{
@@ -29,7 +32,7 @@ func statefulSet(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHas
 			PodManagementPolicy: appsv1.ParallelPodManagement,
 			UpdateStrategy: appsv1.StatefulSetUpdateStrategy{
 				Type:          appsv1.RollingUpdateStatefulSetStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: &partition},
+				RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: &partition, MaxUnavailable: &maxUnavailable},
 			},
 			RevisionHistoryLimit: &revisionHistory,
 			VolumeClaimTemplates: volumeClaimTemplates(c, r),

@@ -1,0 +1,78 @@
+// Package controllers holds the reconcile story of a Neo4jEnterpriseCluster.
+// Each phase is a small function in its own file; the logic they call
+// (rendering, writing, status) lives in internal/ packages.
+package controllers
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/status"
+)
+
+// The operator's permissions: exactly what the phases below do, no
+// wildcards. It never deletes PVCs (it never touches them at all) and never
+// updates or deletes Secrets.
+//
+// +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters/status,verbs=get;update
+// +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups="",resources=services;configmaps;serviceaccounts,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Neo4jEnterpriseClusterReconciler makes a cluster's objects match its spec
+// and reports what it sees in its status.
+type Neo4jEnterpriseClusterReconciler struct {
+	// Client reads through the informer cache and writes.
+	client.Client
+	// APIReader reads the API server directly: Secrets (never cached with
+	// their data) and fresh copies after a conflict.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	// MaxConcurrentReconciles is how many clusters are reconciled at once.
+	MaxConcurrentReconciles int
+}
+
+func (r *Neo4jEnterpriseClusterReconciler) applier() *apply.Applier {
+	return &apply.Applier{Client: r.Client, APIReader: r.APIReader, Scheme: r.Scheme}
+}
+
+// Reconcile runs the phases in order. A phase that finds a problem the user
+// must fix records it as an issue (Degraded condition and Event) and stops
+// the phases that would build on it; status is written last, and only when
+// it changed.
+func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	cluster := &v1alpha1.Neo4jEnterpriseCluster{}
+	if err := r.Get(ctx, req.NamespacedName, cluster); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !cluster.DeletionTimestamp.IsZero() {
+		// Owner references let the garbage collector remove what the
+		// operator created; PVCs are not among them and stay.
+		return ctrl.Result{}, nil
+	}
+	obs := status.Observed{Paused: cluster.IsPaused()}
+	if !obs.Paused {
+		r.warnOnSpecChange(cluster)
+		if proceed := r.reconcileAuth(ctx, cluster, &obs); proceed {
+			if err := r.reconcileObjects(ctx, cluster, &obs); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
+	}
+	if err := r.observe(ctx, cluster, &obs); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.writeStatus(ctx, cluster, obs)
+}

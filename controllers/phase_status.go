@@ -1,0 +1,116 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/status"
+)
+
+// observe reads the StatefulSets the status reports on, from the cache.
+func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, obs *status.Observed) error {
+	obs.StatefulSets = map[neo4jconf.Role]*appsv1.StatefulSet{}
+	for _, role := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
+		sts := &appsv1.StatefulSet{}
+		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: render.StatefulSetName(c, role)}, sts)
+		if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(sts, c)) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading StatefulSet: %w", err)
+		}
+		obs.StatefulSets[role] = sts
+	}
+	return nil
+}
+
+// writeStatus writes the computed status through the status subresource,
+// inside RetryOnConflict, and only when it differs semantically from what
+// is there. Events fire on condition transitions only.
+func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, obs status.Observed) error {
+	var reader client.Reader = r.Client
+	var transitions []status.Transition
+	var written *v1alpha1.Neo4jEnterpriseCluster
+	err := retry.RetryOnConflict(apply.Backoff, func() error {
+		fresh := &v1alpha1.Neo4jEnterpriseCluster{}
+		if err := reader.Get(ctx, client.ObjectKeyFromObject(c), fresh); err != nil {
+			return err
+		}
+		if fresh.Generation != c.Generation {
+			return nil // a newer spec: its own reconcile will report on it
+		}
+		next := status.Compute(fresh, obs)
+		if equality.Semantic.DeepEqual(fresh.Status, next) {
+			apply.WritesSkipped.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
+			return nil
+		}
+		old := fresh.Status.Conditions
+		fresh.Status = next
+		if err := r.Status().Update(ctx, fresh); err != nil {
+			if apierrors.IsConflict(err) {
+				apply.WriteConflicts.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
+				log.FromContext(ctx).V(1).Info("status write conflict, retrying from a fresh read")
+				reader = r.APIReader
+			}
+			return err
+		}
+		apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
+		transitions = status.Transitions(old, next.Conditions)
+		written = fresh
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("writing status: %w", err)
+	}
+	for _, t := range transitions {
+		r.announce(written, t)
+	}
+	return nil
+}
+
+// announce turns a condition transition into an Event.
+func (r *Neo4jEnterpriseClusterReconciler) announce(c *v1alpha1.Neo4jEnterpriseCluster, t status.Transition) {
+	cond := t.Condition
+	switch {
+	case t.Type == v1alpha1.ConditionDegraded && cond.Status == metav1.ConditionTrue:
+		r.event(c, corev1.EventTypeWarning, cond.Reason, "Reconcile", "%s", cond.Message)
+	case t.Type == v1alpha1.ConditionDegraded:
+		r.event(c, corev1.EventTypeNormal, "Recovered", "Reconcile", "%s", cond.Message)
+	case t.Type == v1alpha1.ConditionReady && cond.Status == metav1.ConditionTrue:
+		r.event(c, corev1.EventTypeNormal, "Ready", "Reconcile", "%s", cond.Message)
+	case t.Type == v1alpha1.ConditionReady:
+		r.event(c, corev1.EventTypeWarning, "NotReady", "Reconcile", "%s", cond.Message)
+	}
+}
+
+// warnOnSpecChange fires once per spec generation for advice the API
+// cannot enforce.
+func (r *Neo4jEnterpriseClusterReconciler) warnOnSpecChange(c *v1alpha1.Neo4jEnterpriseCluster) {
+	if c.Generation == c.Status.ObservedGeneration {
+		return
+	}
+	if p := c.Spec.Topology.Primaries; p > 1 && p%2 == 0 {
+		r.event(c, corev1.EventTypeWarning, "EvenPrimaries", "Validate",
+			"%d primaries tolerate no more failures than %d; use an odd number", p, p-1)
+	}
+}
+
+func (r *Neo4jEnterpriseClusterReconciler) event(obj runtime.Object, eventType, reason, action, note string, args ...any) {
+	if r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, eventType, reason, action, note, args...)
+	}
+}

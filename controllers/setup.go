@@ -1,0 +1,95 @@
+package controllers
+
+import (
+	"context"
+
+	olpredicate "github.com/operator-framework/operator-lib/predicate"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/predicates"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+)
+
+// authSecretIndex indexes clusters by the auth Secret they read.
+const authSecretIndex = "spec.auth.secretName"
+
+// SetupWithManager wires the watches. Each one lets through only changes
+// the operator must act on; see internal/predicates.
+func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Neo4jEnterpriseCluster{}, authSecretIndex,
+		func(o client.Object) []string { return []string{o.(*v1alpha1.Neo4jEnterpriseCluster).AuthSecretName()} }); err != nil {
+		return err
+	}
+	// operator-lib's pause predicate drops spec changes while the cluster is
+	// paused; pausing and resuming themselves still pass, so the status can
+	// say so.
+	notPaused, err := olpredicate.NewPause[client.Object](v1alpha1.AnnotationPaused)
+	if err != nil {
+		return err
+	}
+	owned := builder.WithPredicates(predicates.OwnedContentChanged())
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("neo4jenterprisecluster").
+		For(&v1alpha1.Neo4jEnterpriseCluster{}, builder.WithPredicates(predicate.Or(
+			predicate.And(predicate.GenerationChangedPredicate{}, notPaused),
+			predicates.AnnotationsChanged(v1alpha1.AnnotationPaused),
+		))).
+		Owns(&appsv1.StatefulSet{}, builder.WithPredicates(predicates.StatefulSetChanged())).
+		Owns(&corev1.Service{}, owned).
+		Owns(&corev1.ConfigMap{}, owned).
+		Owns(&corev1.ServiceAccount{}, owned).
+		Owns(&rbacv1.Role{}, owned).
+		Owns(&rbacv1.RoleBinding{}, owned).
+		Owns(&policyv1.PodDisruptionBudget{}, owned).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersForSecret), builder.OnlyMetadata).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
+		Complete(r)
+}
+
+// clustersForSecret maps a Secret to the clusters that read it.
+func (r *Neo4jEnterpriseClusterReconciler) clustersForSecret(ctx context.Context, s client.Object) []reconcile.Request {
+	list := &v1alpha1.Neo4jEnterpriseClusterList{}
+	if err := r.List(ctx, list, client.InNamespace(s.GetNamespace()), client.MatchingFields{authSecretIndex: s.GetName()}); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, c := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
+	}
+	return out
+}
+
+// CacheOptions restricts the informer cache to the watched namespaces and,
+// for every kind the operator creates, to objects carrying its managed-by
+// label: it never holds other workloads' StatefulSets, Services or
+// ConfigMaps. Secrets are watched as metadata only (builder.OnlyMetadata)
+// and read directly when needed, so no Secret data is cached.
+func CacheOptions(namespaces []string) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
+	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{}}
+	for _, obj := range []client.Object{&appsv1.StatefulSet{}, &corev1.Service{}, &corev1.ConfigMap{},
+		&corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{}, &policyv1.PodDisruptionBudget{}} {
+		opts.ByObject[obj] = cache.ByObject{Label: managed}
+	}
+	if len(namespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range namespaces {
+			opts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	return opts
+}

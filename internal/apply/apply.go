@@ -1,0 +1,130 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+)
+
+// Outcome is what Apply did.
+type Outcome string
+
+// Outcomes of Apply.
+const (
+	Created   Outcome = "created"
+	Updated   Outcome = "updated"
+	Unchanged Outcome = "unchanged"
+	// NotOwned: the object exists but another owner (or nobody) controls
+	// it. It was left alone.
+	NotOwned Outcome = "not-owned"
+)
+
+// Result of one Apply.
+type Result struct {
+	Outcome Outcome
+	// Notes are changes that could not be applied (immutable fields).
+	Notes []string
+	// Conflicts is how many attempts were refused with 409.
+	Conflicts int
+}
+
+// Backoff between conflicting attempts. Eight attempts cover a burst of
+// writers; past that the reconcile fails and is requeued with backoff.
+var Backoff = wait.Backoff{Steps: 8, Duration: 10 * time.Millisecond, Factor: 2, Jitter: 0.1}
+
+// Applier writes owned objects.
+type Applier struct {
+	// Client writes, and reads through the informer cache.
+	Client client.Client
+	// APIReader reads the API server directly, for retries.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+}
+
+// Apply makes the live object match the fields the operator owns in
+// desired, controlled by owner. desired is not modified.
+func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Result, error) {
+	kind, err := a.kind(desired)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	reader := client.Reader(a.Client)
+	err = retry.RetryOnConflict(Backoff, func() error {
+		var err error
+		res.Outcome, res.Notes, err = a.attempt(ctx, reader, kind, owner, desired)
+		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
+			res.Conflicts++
+			WriteConflicts.WithLabelValues(kind).Inc()
+			log.FromContext(ctx).V(1).Info("write conflict, retrying from a fresh read",
+				"kind", kind, "name", desired.GetName(), "attempt", res.Conflicts)
+			reader = a.APIReader // the cache was stale: read the source
+			return apierrors.NewConflict(schema.GroupResource{Resource: kind}, desired.GetName(), err)
+		}
+		return err
+	})
+	if err != nil {
+		return res, fmt.Errorf("applying %s %s/%s: %w", kind, desired.GetNamespace(), desired.GetName(), err)
+	}
+	return res, nil
+}
+
+// attempt is one get → mutate → compare → write cycle.
+func (a *Applier) attempt(ctx context.Context, reader client.Reader, kind string, owner, desired client.Object) (Outcome, []string, error) {
+	live := desired.DeepCopyObject().(client.Object)
+	err := reader.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	if apierrors.IsNotFound(err) {
+		obj := desired.DeepCopyObject().(client.Object)
+		if err := controllerutil.SetControllerReference(owner, obj, a.Scheme); err != nil {
+			return "", nil, err
+		}
+		if err := a.Client.Create(ctx, obj); err != nil {
+			return "", nil, err // AlreadyExists: retried from a fresh read
+		}
+		Writes.WithLabelValues(kind, "create").Inc()
+		return Created, nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if !metav1.IsControlledBy(live, owner) {
+		return NotOwned, nil, nil
+	}
+	before := live.DeepCopyObject().(client.Object)
+	notes, err := mutateOwned(live, desired)
+	if err != nil {
+		return "", nil, err
+	}
+	if equality.Semantic.DeepEqual(before, live) {
+		WritesSkipped.WithLabelValues(kind).Inc()
+		return Unchanged, notes, nil
+	}
+	log.FromContext(ctx).V(1).Info("owned fields differ", "kind", kind, "name", live.GetName(),
+		"diff", cmp.Diff(before, live))
+	if err := a.Client.Update(ctx, live); err != nil {
+		return "", notes, err
+	}
+	Writes.WithLabelValues(kind, "update").Inc()
+	return Updated, notes, nil
+}
+
+func (a *Applier) kind(obj client.Object) (string, error) {
+	gvk, err := apiutil.GVKForObject(obj, a.Scheme)
+	if err != nil {
+		return "", fmt.Errorf("apply: %w", err)
+	}
+	return gvk.Kind, nil
+}

@@ -1,0 +1,128 @@
+package apply
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// mutateOwned copies the fields the operator owns from desired onto live.
+// It returns what it could not apply (an immutable field that differs), for
+// the caller to report; the rest of the object is still updated.
+func mutateOwned(live, desired client.Object) ([]string, error) {
+	live.SetLabels(mergeStrings(live.GetLabels(), desired.GetLabels()))
+	live.SetAnnotations(mergeStrings(live.GetAnnotations(), desired.GetAnnotations()))
+	switch l := live.(type) {
+	case *appsv1.StatefulSet:
+		return mutateStatefulSet(l, desired.(*appsv1.StatefulSet)), nil
+	case *corev1.Service:
+		mutateService(l, desired.(*corev1.Service))
+	case *corev1.ConfigMap:
+		d := desired.(*corev1.ConfigMap)
+		l.Data, l.BinaryData = d.Data, d.BinaryData
+	case *corev1.ServiceAccount:
+		// Only metadata: its secrets and pull secrets may be someone else's.
+	case *corev1.Secret:
+		// Created once, never rewritten: a generated password is not
+		// rotated behind the user's back.
+	case *rbacv1.Role:
+		l.Rules = desired.(*rbacv1.Role).Rules
+	case *rbacv1.RoleBinding:
+		d := desired.(*rbacv1.RoleBinding)
+		l.Subjects = d.Subjects
+		if !equality.Semantic.DeepEqual(l.RoleRef, d.RoleRef) {
+			return []string{fmt.Sprintf("RoleBinding %s: roleRef is immutable", l.Name)}, nil
+		}
+	case *policyv1.PodDisruptionBudget:
+		l.Spec = desired.(*policyv1.PodDisruptionBudget).Spec
+	default:
+		return nil, fmt.Errorf("apply: no rule for the fields the operator owns in %T", live)
+	}
+	return nil, nil
+}
+
+// mutateStatefulSet updates what a StatefulSet allows to change (replicas,
+// template, update strategy, retention policy, history) and keeps what it
+// does not: selector, serviceName, podManagementPolicy and the volume claim
+// templates. A volume claim template change is reported, never forced:
+// forcing it would mean deleting the StatefulSet.
+func mutateStatefulSet(live, desired *appsv1.StatefulSet) []string {
+	var notes []string
+	if !claimTemplatesEqual(live.Spec.VolumeClaimTemplates, desired.Spec.VolumeClaimTemplates) {
+		notes = append(notes, fmt.Sprintf("StatefulSet %s: volume claim templates are immutable; the storage change was not applied (resize the PVCs instead, or recreate the cluster)", live.Name))
+	}
+	spec := desired.Spec.DeepCopy()
+	spec.Selector = live.Spec.Selector
+	spec.ServiceName = live.Spec.ServiceName
+	spec.PodManagementPolicy = live.Spec.PodManagementPolicy
+	spec.VolumeClaimTemplates = live.Spec.VolumeClaimTemplates
+	spec.Template.Annotations = keep(spec.Template.Annotations, live.Spec.Template.Annotations, RestartedAtAnnotation)
+	tolerateDroppedMaxUnavailable(spec, live)
+	live.Spec = *spec
+	return notes
+}
+
+// tolerateDroppedMaxUnavailable: a server without the
+// MaxUnavailableStatefulSet feature drops rollingUpdate.maxUnavailable.
+// Asking for the default (1) again on every reconcile would be a write
+// loop, so a dropped default counts as equal.
+func tolerateDroppedMaxUnavailable(desired *appsv1.StatefulSetSpec, live *appsv1.StatefulSet) {
+	d, l := desired.UpdateStrategy.RollingUpdate, live.Spec.UpdateStrategy.RollingUpdate
+	if d == nil || l == nil || l.MaxUnavailable != nil || d.MaxUnavailable == nil {
+		return
+	}
+	if d.MaxUnavailable.Type == intstr.Int && d.MaxUnavailable.IntVal == 1 {
+		d.MaxUnavailable = nil
+	}
+}
+
+// claimTemplatesEqual compares what a user controls in a claim template:
+// names, sizes, classes and access modes (the server adds status and
+// apiVersion/kind, which do not count).
+func claimTemplatesEqual(live, desired []corev1.PersistentVolumeClaim) bool {
+	if len(live) != len(desired) {
+		return false
+	}
+	for i := range live {
+		l, d := live[i], desired[i]
+		if l.Name != d.Name ||
+			!equality.Semantic.DeepEqual(l.Spec.Resources.Requests, d.Spec.Resources.Requests) ||
+			!equality.Semantic.DeepEqual(l.Spec.StorageClassName, d.Spec.StorageClassName) ||
+			!equality.Semantic.DeepEqual(l.Spec.AccessModes, d.Spec.AccessModes) {
+			return false
+		}
+	}
+	return true
+}
+
+// mutateService keeps what the server allocates (cluster IPs, IP families,
+// node ports, the health-check port) unless the operator asks for a value.
+func mutateService(live, desired *corev1.Service) {
+	spec := desired.Spec.DeepCopy()
+	if spec.ClusterIP == "" {
+		spec.ClusterIP = live.Spec.ClusterIP
+		spec.ClusterIPs = live.Spec.ClusterIPs
+	}
+	if len(spec.IPFamilies) == 0 {
+		spec.IPFamilies = live.Spec.IPFamilies
+	}
+	if spec.HealthCheckNodePort == 0 {
+		spec.HealthCheckNodePort = live.Spec.HealthCheckNodePort
+	}
+	livePorts := map[string]int32{}
+	for _, p := range live.Spec.Ports {
+		livePorts[p.Name] = p.NodePort
+	}
+	for i := range spec.Ports {
+		if spec.Ports[i].NodePort == 0 && spec.Type != corev1.ServiceTypeClusterIP {
+			spec.Ports[i].NodePort = livePorts[spec.Ports[i].Name]
+		}
+	}
+	live.Spec = *spec
+}

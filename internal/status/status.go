@@ -1,0 +1,152 @@
+// Package status computes a cluster's status from what the operator
+// observed. It is pure, so a reconcile that observes nothing new computes
+// an equal status and writes nothing.
+package status
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+)
+
+// Issue is something that keeps the operator from matching the spec.
+type Issue struct {
+	Reason, Message string
+}
+
+// Observed is what a reconcile saw.
+type Observed struct {
+	// StatefulSets by role; a missing role has no entry.
+	StatefulSets map[neo4jconf.Role]*appsv1.StatefulSet
+	Issues       []Issue
+	Paused       bool
+}
+
+// Compute returns the status the cluster should have. Conditions are set on
+// a copy of the current ones, so a transition time moves only when a
+// condition's status does.
+func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnterpriseClusterStatus {
+	s := v1alpha1.Neo4jEnterpriseClusterStatus{
+		ObservedGeneration: c.Generation,
+		Conditions:         append([]metav1.Condition(nil), c.Status.Conditions...),
+		Primaries:          role(c, neo4jconf.Primary, o.StatefulSets[neo4jconf.Primary]),
+		Secondaries:        role(c, neo4jconf.Secondary, o.StatefulSets[neo4jconf.Secondary]),
+		Image:              render.Image(c),
+		Endpoints:          endpoints(c),
+	}
+	ready := s.Primaries.ReadyReplicas + s.Secondaries.ReadyReplicas
+	desired := s.Primaries.Replicas + s.Secondaries.Replicas
+	s.ReadyServers = fmt.Sprintf("%d/%d", ready, desired)
+
+	settled := settledRole(c, o, neo4jconf.Primary) && settledRole(c, o, neo4jconf.Secondary)
+	allReady := settled && ready == desired
+	set := func(t string, ok bool, reason, msg string) {
+		st := metav1.ConditionFalse
+		if ok {
+			st = metav1.ConditionTrue
+		}
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: t, Status: st, Reason: reason, Message: msg, ObservedGeneration: c.Generation})
+	}
+	summary := fmt.Sprintf("%d/%d primaries and %d/%d secondaries ready",
+		s.Primaries.ReadyReplicas, s.Primaries.Replicas, s.Secondaries.ReadyReplicas, s.Secondaries.Replicas)
+
+	switch {
+	case allReady:
+		set(v1alpha1.ConditionReady, true, "AllServersReady", summary)
+	default:
+		set(v1alpha1.ConditionReady, false, "ServersNotReady", summary)
+	}
+	switch {
+	case o.Paused:
+		set(v1alpha1.ConditionProgressing, false, "Paused", "reconciliation is paused by the "+v1alpha1.AnnotationPaused+" annotation")
+	case allReady:
+		set(v1alpha1.ConditionProgressing, false, "Stable", "every server runs the desired revision")
+	default:
+		set(v1alpha1.ConditionProgressing, true, "RollingOut", summary)
+	}
+	if len(o.Issues) > 0 {
+		msgs := make([]string, len(o.Issues))
+		for i, is := range o.Issues {
+			msgs[i] = is.Message
+		}
+		set(v1alpha1.ConditionDegraded, true, o.Issues[0].Reason, strings.Join(msgs, "; "))
+	} else {
+		set(v1alpha1.ConditionDegraded, false, "AsExpected", "the operator applied the spec")
+	}
+
+	switch {
+	case o.Paused:
+		s.Phase = v1alpha1.PhasePaused
+	case len(o.Issues) > 0:
+		s.Phase = v1alpha1.PhaseDegraded
+	case allReady:
+		s.Phase = v1alpha1.PhaseReady
+	case len(o.StatefulSets) == 0:
+		s.Phase = v1alpha1.PhasePending
+	default:
+		s.Phase = v1alpha1.PhaseProgressing
+	}
+	return s
+}
+
+func role(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, sts *appsv1.StatefulSet) v1alpha1.RoleStatus {
+	rs := v1alpha1.RoleStatus{Replicas: render.Replicas(c, r)}
+	if sts != nil {
+		rs.ReadyReplicas = sts.Status.ReadyReplicas
+		rs.UpdatedReplicas = sts.Status.UpdatedReplicas
+		rs.CurrentRevision = sts.Status.CurrentRevision
+		rs.UpdateRevision = sts.Status.UpdateRevision
+	}
+	return rs
+}
+
+// settledRole is true when the StatefulSet controller has seen the latest
+// spec and every pod runs the update revision.
+func settledRole(c *v1alpha1.Neo4jEnterpriseCluster, o Observed, r neo4jconf.Role) bool {
+	want := render.Replicas(c, r)
+	sts := o.StatefulSets[r]
+	if sts == nil {
+		return want == 0
+	}
+	st := sts.Status
+	return st.ObservedGeneration >= sts.Generation &&
+		st.UpdatedReplicas == want && st.ReadyReplicas == want &&
+		(st.CurrentRevision == st.UpdateRevision || st.UpdateRevision == "")
+}
+
+func endpoints(c *v1alpha1.Neo4jEnterpriseCluster) v1alpha1.Endpoints {
+	host := fmt.Sprintf("%s.%s.svc.%s", render.ClientServiceName(c), c.Namespace, c.WithDefaults().Spec.ClusterDomain)
+	return v1alpha1.Endpoints{
+		Bolt: fmt.Sprintf("neo4j://%s:%d", host, neo4jconf.PortBolt),
+		HTTP: fmt.Sprintf("http://%s:%d", host, neo4jconf.PortHTTP),
+	}
+}
+
+// Transition is a condition that changed status between two statuses.
+type Transition struct {
+	Type      string
+	Condition metav1.Condition
+}
+
+// Transitions lists the conditions whose status changed: the only moments
+// the operator emits an Event.
+func Transitions(old, new []metav1.Condition) []Transition {
+	var out []Transition
+	for _, n := range new {
+		o := meta.FindStatusCondition(old, n.Type)
+		if o == nil && n.Status == metav1.ConditionFalse {
+			continue // a first False is no news
+		}
+		if o == nil || o.Status != n.Status {
+			out = append(out, Transition{Type: n.Type, Condition: n})
+		}
+	}
+	return out
+}
