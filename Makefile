@@ -52,7 +52,11 @@ verify: manifests generate ## Fail when generated files or formatting drift from
 
 .PHONY: test
 test: manifests generate vet envtest ## Run unit tests and the Ginkgo envtest suites.
-	go test ./... -count=1 -timeout 30m -coverprofile cover.out
+	go test ./... -count=1 -timeout 30m -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out
+
+.PHONY: api-docs
+api-docs: manifests ## Regenerate docs/api.md from the CRD.
+	go run ./hack/apidocs config/crd/bases/neo4j.graphops.dev_neo4jenterpriseclusters.yaml docs/api.md
 
 .PHONY: update-golden
 update-golden: ## Regenerate golden files of rendered samples.

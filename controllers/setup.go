@@ -46,7 +46,7 @@ func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context,
 		Named("neo4jenterprisecluster").
 		For(&v1alpha1.Neo4jEnterpriseCluster{}, builder.WithPredicates(predicate.Or(
 			predicate.And(predicate.GenerationChangedPredicate{}, notPaused),
-			predicates.AnnotationsChanged(v1alpha1.AnnotationPaused),
+			predicates.AnnotationsChanged(v1alpha1.AnnotationPaused, v1alpha1.AnnotationRestartedAt),
 		))).
 		Owns(&appsv1.StatefulSet{}, builder.WithPredicates(predicates.StatefulSetChanged())).
 		Owns(&corev1.Service{}, owned).

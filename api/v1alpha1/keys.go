@@ -5,6 +5,11 @@ const (
 	// AnnotationPaused set to "true" stops every write to the cluster's
 	// objects until it is removed.
 	AnnotationPaused = "neo4j.graphops.dev/paused"
+
+	// AnnotationRestartedAt, set to any new value (a timestamp, say), rolls
+	// every server once, like `kubectl rollout restart` but for both roles.
+	// The value is copied into the pod templates.
+	AnnotationRestartedAt = "neo4j.graphops.dev/restartedAt"
 )
 
 // OperatorConfigKeys are the neo4j.conf settings the operator owns. The

@@ -81,6 +81,9 @@ func volumeClaimTemplates(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) 
 
 func podTemplate(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash string) corev1.PodTemplateSpec {
 	annotations := merge(c.Spec.PodAnnotations, map[string]string{AnnotationConfigHash: configHash})
+	if at := c.Annotations[v1alpha1.AnnotationRestartedAt]; at != "" {
+		annotations[v1alpha1.AnnotationRestartedAt] = at
+	}
 	automount := true
 	enableServiceLinks := false // service env vars named NEO4J_* would be read as settings
 	return corev1.PodTemplateSpec{
