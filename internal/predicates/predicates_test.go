@@ -10,7 +10,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 )
 
-func update(o, n client.Object) event.UpdateEvent { return event.UpdateEvent{ObjectOld: o, ObjectNew: n} }
+func update(o, n client.Object) event.UpdateEvent {
+	return event.UpdateEvent{ObjectOld: o, ObjectNew: n}
+}
 
 func TestStatefulSetChanged(t *testing.T) {
 	base := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Generation: 2}, Status: appsv1.StatefulSetStatus{ObservedGeneration: 2, ReadyReplicas: 1}}
