@@ -100,7 +100,7 @@ deploy: manifests kustomize ## Deploy the operator with kustomize.
 	$(KUSTOMIZE) build config/default | $(KUBECTL) apply -f -
 
 .PHONY: undeploy
-undeploy: kustomize ## Remove the operator (CRDs and PVCs are kept).
+undeploy: kustomize ## Remove the operator AND its CRDs, which deletes every cluster object (PVCs are kept). To keep the CRDs, see docs/install.md.
 	$(KUSTOMIZE) build config/default | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
 
 ##@ Tools (cached by version under $${XDG_CACHE_HOME:-~/.cache}/neo4j-operator, linked into bin/)

@@ -34,6 +34,7 @@ type options struct {
 	enableHTTP2            bool
 	leaderElect            bool
 	leaderElectionID       string
+	leaderElectionNS       string
 	namespaces             string
 	maxConcurrent          int
 }
@@ -46,6 +47,7 @@ func parseFlags() (options, zap.Options) {
 	flag.BoolVar(&o.enableHTTP2, "enable-http2", false, "Enable HTTP/2 for the metrics server (off by default: CVE-2023-44487, CVE-2023-39325).")
 	flag.BoolVar(&o.leaderElect, "leader-elect", true, "Elect a leader so that only one replica writes.")
 	flag.StringVar(&o.leaderElectionID, "leader-election-id", "neo4j-operator.graphops.dev", "Name of the leader-election Lease.")
+	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader-election Lease; in a pod it defaults to the pod's own namespace.")
 	flag.StringVar(&o.namespaces, "watch-namespaces", os.Getenv("WATCH_NAMESPACES"), "Comma-separated namespaces to watch; empty watches all namespaces. Defaults to $WATCH_NAMESPACES.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 2, "Clusters reconciled at once. One cluster is never reconciled twice at once.")
 	zo := zap.Options{Development: false}
@@ -75,6 +77,7 @@ func main() {
 		HealthProbeBindAddress:        o.probeAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              o.leaderElectionID,
+		LeaderElectionNamespace:       o.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         controllers.CacheOptions(watchNamespaces(o.namespaces)),
 	})

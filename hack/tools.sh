@@ -81,12 +81,20 @@ build_kube() {
 }
 
 build_operator_sdk() {
-  local dir="$CACHE/operator-sdk/$OPERATOR_SDK_VERSION-$(key "$ROOT"/hack/controlplane/operator-sdk/go.{mod,sum})"
+  # The version variables upstream's Makefile sets: `operator-sdk version`
+  # and the builder annotation `generate bundle` writes report them.
+  local pkg=github.com/operator-framework/operator-sdk
+  local commit=6001c29067051e1a04e829ea033988b904d1845e # tag v1.42.2
+  local kube=v1.33.1                                     # K8S_VERSION of upstream's Makefile
+  local ld="-X $pkg/internal/version.Version=$OPERATOR_SDK_VERSION -X $pkg/internal/version.GitVersion=$OPERATOR_SDK_VERSION"
+  ld+=" -X $pkg/internal/version.GitCommit=$commit -X $pkg/internal/version.KubernetesVersion=$kube"
+  ld+=" -X $pkg/internal/version.ImageVersion=$OPERATOR_SDK_VERSION"
+  local dir="$CACHE/operator-sdk/$OPERATOR_SDK_VERSION-$(key "$ROOT"/hack/controlplane/operator-sdk/go.{mod,sum} <(echo "$ld"))"
   if ! have "$dir" operator-sdk; then
     log "building operator-sdk $OPERATOR_SDK_VERSION (cold, ~4 min)"
     mkdir -p "$dir"
-    (cd "$ROOT/hack/controlplane/operator-sdk" && CGO_ENABLED=0 go build -trimpath -tags containers_image_openpgp \
-      -o "$dir/operator-sdk.tmp" github.com/operator-framework/operator-sdk/cmd/operator-sdk && mv "$dir/operator-sdk.tmp" "$dir/operator-sdk")
+    (cd "$ROOT/hack/controlplane/operator-sdk" && CGO_ENABLED=0 go build -trimpath -tags containers_image_openpgp -ldflags "-s -w $ld" \
+      -o "$dir/operator-sdk.tmp" $pkg/cmd/operator-sdk && mv "$dir/operator-sdk.tmp" "$dir/operator-sdk")
   fi
   link "$dir" operator-sdk
 }

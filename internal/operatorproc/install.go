@@ -1,0 +1,84 @@
+package operatorproc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Deployed names, as config/default lays them out.
+const (
+	Namespace      = "neo4j-operator-system"
+	ServiceAccount = "neo4j-operator-controller-manager"
+	// User is the identity the API server sees for the ServiceAccount.
+	User = "system:serviceaccount:" + Namespace + ":" + ServiceAccount
+)
+
+// Groups of a ServiceAccount, as the API server authenticates it.
+var Groups = []string{"system:serviceaccounts", "system:serviceaccounts:" + Namespace, "system:authenticated"}
+
+// Install applies everything `kustomize build config/default` renders except
+// the manager Deployment (the operator runs as a local process instead).
+func Install(ctx context.Context, c client.Client, kustomize, configDir string) error {
+	out, err := exec.CommandContext(ctx, kustomize, "build", configDir).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("kustomize build %s: %w: %s", configDir, err, ee.Stderr)
+		}
+		return fmt.Errorf("kustomize build %s: %w", configDir, err)
+	}
+	objs, err := decode(out)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		if o.GetKind() == "Deployment" {
+			continue
+		}
+		if err := c.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating %s %s: %w", o.GetKind(), o.GetName(), err)
+		}
+	}
+	return nil
+}
+
+// ApplyFile creates every object of a YAML file (a sample, say) in ns.
+func ApplyFile(ctx context.Context, c client.Client, data []byte, ns string) ([]*unstructured.Unstructured, error) {
+	objs, err := decode(data)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		o.SetNamespace(ns)
+		if err := c.Create(ctx, o); err != nil {
+			return nil, fmt.Errorf("creating %s %s: %w", o.GetKind(), o.GetName(), err)
+		}
+	}
+	return objs, nil
+}
+
+func decode(data []byte) ([]*unstructured.Unstructured, error) {
+	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var out []*unstructured.Unstructured
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("decoding YAML: %w", err)
+		}
+		if len(u.Object) > 0 {
+			out = append(out, u)
+		}
+	}
+}

@@ -1,0 +1,143 @@
+package operatorproc
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// Operator is the manager binary running as a local process.
+type Operator struct {
+	Binary     string
+	Kubeconfig string // the ServiceAccount identity's kubeconfig
+	LogPath    string
+	// Args are extra flags, for example --max-concurrent-reconciles.
+	Args []string
+
+	metricsAddr, probeAddr string
+	cmd                    *exec.Cmd
+	exited                 chan struct{}
+}
+
+// Start launches the manager with leader election on, as deployed, and
+// returns once its health endpoint answers.
+func (o *Operator) Start(ctx context.Context) error {
+	var err error
+	if o.metricsAddr, err = freeAddr(); err != nil {
+		return err
+	}
+	if o.probeAddr, err = freeAddr(); err != nil {
+		return err
+	}
+	logFile, err := os.OpenFile(o.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	args := append([]string{
+		"--kubeconfig=" + o.Kubeconfig,
+		"--leader-elect=true",
+		"--leader-election-namespace=" + Namespace,
+		"--metrics-bind-address=" + o.metricsAddr,
+		"--metrics-secure=false",
+		"--health-probe-bind-address=" + o.probeAddr,
+	}, o.Args...)
+	o.cmd = exec.Command(o.Binary, args...)
+	o.cmd.Stdout, o.cmd.Stderr = logFile, logFile
+	o.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := o.cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("starting %s: %w", o.Binary, err)
+	}
+	o.exited = make(chan struct{})
+	go func() { _ = o.cmd.Wait(); logFile.Close(); close(o.exited) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-o.exited:
+			return fmt.Errorf("the operator exited at start; see %s", o.LogPath)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if resp, err := http.Get("http://" + o.probeAddr + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("the operator did not become healthy in 30s; see %s", o.LogPath)
+}
+
+// Stop sends SIGTERM (the manager releases its Lease on the way out) and
+// waits for the process to exit.
+func (o *Operator) Stop() {
+	if o.cmd == nil || o.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-o.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-o.exited:
+	case <-time.After(15 * time.Second):
+		_ = syscall.Kill(-o.cmd.Process.Pid, syscall.SIGKILL)
+		<-o.exited
+	}
+	o.cmd = nil
+}
+
+// Restart stops and starts the operator.
+func (o *Operator) Restart(ctx context.Context) error {
+	o.Stop()
+	return o.Start(ctx)
+}
+
+// Metrics scrapes the operator's Prometheus endpoint and returns the sum of
+// each metric family's samples whose labels contain match.
+func (o *Operator) Metrics() (map[string]float64, error) {
+	resp, err := http.Get("http://" + o.metricsAddr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{}
+	for name, f := range families {
+		if !strings.HasPrefix(name, "neo4j_operator_") && name != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			key := name
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "kind" || l.GetName() == "verb" {
+					key += "{" + l.GetName() + "=" + l.GetValue() + "}"
+				}
+			}
+			v := m.GetCounter().GetValue()
+			out[key] += v
+			out[name] += v
+		}
+	}
+	return out, nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
