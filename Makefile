@@ -58,6 +58,10 @@ test: manifests generate vet envtest ## Run unit tests and the Ginkgo envtest su
 api-docs: manifests ## Regenerate docs/api.md from the CRD.
 	go run ./hack/apidocs config/crd/bases/neo4j.graphops.dev_neo4jenterpriseclusters.yaml docs/api.md
 
+.PHONY: bench
+bench: ## Run the Go benchmarks and write bench.txt.
+	go test ./internal/... -run '^$$' -bench . -benchmem -count 5 | tee bench.txt
+
 .PHONY: update-golden
 update-golden: ## Regenerate golden files of rendered samples.
 	go test ./internal/render/... -run Golden -update

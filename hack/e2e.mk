@@ -1,4 +1,4 @@
-##@ Local cluster and end-to-end tests
+##@ Local cluster, demo and end-to-end tests
 
 # A real control plane on 127.0.0.1 (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kwok fake nodes), started by
@@ -7,11 +7,27 @@
 LOCALCLUSTER_ARGS ?= -kubeconfig $(LOCALBIN)/localcluster.kubeconfig
 E2E_TIMEOUT ?= 20m
 E2E_ARGS ?=
+# Extra flags for hack/demo (`bin/demo -h` lists them). DEMO_TIMEOUT is read
+# from the environment: `DEMO_TIMEOUT=120 make demo` succeeds as soon as the
+# cluster is Ready and fails if it is not Ready in 120 s.
+DEMO_ARGS ?=
+
+.PHONY: manager-binary
+manager-binary: ## Build bin/manager only (no manifests/generate/fmt/vet, unlike `make build`).
+	CGO_ENABLED=0 go build $(GO_BUILD_FLAGS) -o $(LOCALBIN)/manager .
 
 .PHONY: localcluster
 localcluster: controlplane ## Run a local cluster until Ctrl-C; its kubeconfig is bin/localcluster.kubeconfig.
 	LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go run ./hack/localcluster $(LOCALCLUSTER_ARGS)
 
+# The demo is built, then run, rather than `go run`: on Ctrl-C `go run`
+# exits 1 even when the program stopped cleanly, and make would report a
+# failed target.
+.PHONY: demo
+demo: controlplane kustomize manager-binary ## Run the operator on a local cluster with a 3+2 server Neo4j cluster until Ctrl-C (docs/demo.md).
+	go build -o $(LOCALBIN)/demo ./hack/demo
+	LOCALCLUSTER_BIN_DIR=$(LOCALBIN) $(LOCALBIN)/demo -root $(CURDIR) -bin-dir $(LOCALBIN) $(DEMO_ARGS)
+
 .PHONY: test-e2e
-test-e2e: controlplane ## Run the end-to-end suites (test/e2e/...) against local clusters.
+test-e2e: controlplane kustomize manager-binary ## Run the end-to-end suites (test/e2e/...) against local clusters.
 	E2E=1 LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go test ./test/e2e/... -count=1 -timeout $(E2E_TIMEOUT) -v $(E2E_ARGS)

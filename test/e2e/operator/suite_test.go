@@ -1,0 +1,98 @@
+// Package operator_test runs the operator binary, out of process and under
+// its own ServiceAccount identity and RBAC, against a local control plane
+// with a real StatefulSet controller (kube-controller-manager) and a fake
+// kubelet (kwok). This is where revisions and pod replacements, which
+// envtest cannot show, are counted. Run with `make test-e2e`.
+package operator_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
+	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+)
+
+var (
+	ctx     context.Context
+	cancel  context.CancelFunc
+	cluster *localcluster.Cluster
+	admin   client.Client
+	op      *operatorproc.Operator
+	report  = &sideBySide{}
+)
+
+func TestOperatorE2E(t *testing.T) {
+	if os.Getenv("E2E") == "" {
+		t.Skip("end-to-end suite: run with make test-e2e (E2E=1)")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "Operator e2e suite (local control plane + kwok)")
+}
+
+func binDir() string {
+	if d := os.Getenv("LOCALCLUSTER_BIN_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(testenv.RepoRoot(), "bin")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter)))
+	ctx, cancel = context.WithCancel(context.Background())
+	manager := filepath.Join(binDir(), "manager")
+	if _, err := os.Stat(manager); err != nil {
+		build := exec.Command("go", "build", "-trimpath", "-o", manager, ".")
+		build.Dir, build.Env = testenv.RepoRoot(), append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), string(out))
+	}
+
+	var err error
+	cluster, err = localcluster.Start(ctx, localcluster.Options{Nodes: 3, PersistentVolumes: 40, Log: GinkgoWriter})
+	Expect(err).NotTo(HaveOccurred())
+	admin, err = client.New(cluster.Config, client.Options{Scheme: testenv.Scheme})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(operatorproc.Install(ctx, admin, filepath.Join(binDir(), "kustomize"), filepath.Join(testenv.RepoRoot(), "config", "default"))).To(Succeed())
+
+	kubeconfig, err := cluster.UserKubeconfig(operatorproc.User, operatorproc.Groups)
+	Expect(err).NotTo(HaveOccurred())
+	op = &operatorproc.Operator{Binary: manager, Kubeconfig: kubeconfig, LogPath: filepath.Join(cluster.Dir, "logs", "operator.log"),
+		// Only the seed namespace: the naive replay's cluster is the naive
+		// reconciler's alone.
+		Args: []string{"--zap-log-level=info", "--watch-namespaces=seed"}}
+	Expect(op.Start(ctx)).To(Succeed())
+})
+
+var _ = AfterSuite(func() {
+	report.print(os.Stdout)
+	if op != nil {
+		op.Stop()
+	}
+	if cluster != nil {
+		if failed {
+			cluster.MarkFailed() // keep the logs and the audit log
+		}
+		Expect(cluster.Stop()).To(Succeed())
+	}
+	cancel()
+})
+
+// failed records whether any spec failed, to keep the cluster's folder.
+var failed bool
+
+var _ = ReportAfterEach(func(r SpecReport) {
+	if r.Failed() {
+		failed = true
+	}
+})
