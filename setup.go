@@ -12,6 +12,9 @@ import (
 // setupControllers registers the operator's controllers with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	return (&controllers.Neo4jEnterpriseClusterReconciler{
+		// Confined to namespaces, the operator may list Secrets there
+		// (a namespaced Role); cluster-wide it may only get them by name.
+		WatchSecrets:            len(watchNamespaces(o.namespaces)) > 0,
 		Client:                  mgr.GetClient(),
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),

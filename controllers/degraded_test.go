@@ -1,12 +1,16 @@
 package controllers_test
 
 import (
+	"strings"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 )
@@ -60,5 +64,46 @@ var _ = Describe("Problems the user must fix", func() {
 		Expect(s.UID).To(Equal(uid))
 		Expect(s.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests.Storage().String()).To(Equal("10Gi"))
 		Expect(s.Spec.Template.Spec.Containers[0].Image).To(Equal("neo4j:2025.11.0-enterprise"))
+	})
+})
+
+var _ = Describe("Watching all namespaces, without list on Secrets", func() {
+	It("rechecks a cluster waiting for its auth Secret with backoff, and converges", func() {
+		c := newCluster(directNS, "unwatched", 1, 0)
+		c.Spec.Auth.SecretName = "unwatched-credentials"
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		r := directReconciler(env.Client) // WatchSecrets false
+		res, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: key(c)})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.RequeueAfter).To(BeNumerically(">", 0))
+		Expect(owned(c)).To(BeEmpty())
+
+		Expect(env.Client.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: directNS, Name: "unwatched-credentials"},
+			StringData: map[string]string{"NEO4J_AUTH": "neo4j/a-long-password"},
+		})).To(Succeed())
+		res, err = r.Reconcile(ctx, reconcile.Request{NamespacedName: key(c)})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.RequeueAfter).To(BeZero())
+		Expect(owned(c)).To(HaveKey("StatefulSet/unwatched-primary"))
+	})
+})
+
+var _ = Describe("An even number of primaries", func() {
+	It("earns one warning Event per spec change", func() {
+		c := newCluster(managedNS, "even", 4, 0)
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		waitSettled(c)
+		Eventually(func() []string { return events(c) }, timeout, interval).Should(ContainElement(HavePrefix("Warning/EvenPrimaries")))
+		count := func() int {
+			n := 0
+			for _, e := range events(c) {
+				if strings.HasPrefix(e, "Warning/EvenPrimaries") {
+					n++
+				}
+			}
+			return n
+		}
+		Consistently(count, "1s", interval).Should(Equal(1))
 	})
 })

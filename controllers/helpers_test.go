@@ -165,14 +165,21 @@ func reconcileNow(r reconcile.Reconciler, c *v1alpha1.Neo4jEnterpriseCluster) {
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 }
 
-// events lists the Events about a cluster, as "Type/Reason: note".
+// events lists the Events about a cluster, as "Type/Reason: note"; an
+// event the recorder folded into a series appears once per occurrence.
 func events(c *v1alpha1.Neo4jEnterpriseCluster) []string {
 	list := &eventsv1.EventList{}
 	ExpectWithOffset(1, env.Client.List(ctx, list, client.InNamespace(c.Namespace))).To(Succeed())
 	var out []string
 	for _, e := range list.Items {
 		if e.Regarding.Name == c.Name && e.Regarding.Kind == "Neo4jEnterpriseCluster" {
-			out = append(out, fmt.Sprintf("%s/%s: %s", e.Type, e.Reason, e.Note))
+			n := 1
+			if e.Series != nil {
+				n += int(e.Series.Count)
+			}
+			for range n {
+				out = append(out, fmt.Sprintf("%s/%s: %s", e.Type, e.Reason, e.Note))
+			}
 		}
 	}
 	return out

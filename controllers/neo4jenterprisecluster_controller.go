@@ -5,6 +5,7 @@ package controllers
 
 import (
 	"context"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
@@ -18,7 +19,10 @@ import (
 
 // The operator's permissions: exactly what the phases below do, no
 // wildcards. It never deletes PVCs (it never touches them at all) and never
-// updates or deletes Secrets.
+// updates or deletes Secrets. It reads Secrets by name only: it cannot list
+// the cluster's Secrets. Listing and watching Secrets (metadata only) is a
+// namespaced Role, bound where the operator watches clusters when it runs
+// with --watch-namespaces (OLM binds it in each target namespace).
 //
 // +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters,verbs=get;list;watch
 // +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters/status,verbs=get;update
@@ -27,7 +31,8 @@ import (
 // +kubebuilder:rbac:groups="",resources=services;configmaps;serviceaccounts,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;delete
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Neo4jEnterpriseClusterReconciler makes a cluster's objects match its spec
@@ -42,7 +47,16 @@ type Neo4jEnterpriseClusterReconciler struct {
 	Recorder  events.EventRecorder
 	// MaxConcurrentReconciles is how many clusters are reconciled at once.
 	MaxConcurrentReconciles int
+	// WatchSecrets watches Secrets' metadata, so a missing auth Secret is
+	// noticed the moment it appears. It needs list/watch on Secrets, which
+	// the operator has only in the namespaces it is confined to; without
+	// it, a cluster waiting for its Secret is rechecked with backoff.
+	WatchSecrets bool
 }
+
+// authRecheck is how soon a cluster waiting for its auth Secret is looked
+// at again when Secrets are not watched.
+const authRecheck = 30 * time.Second
 
 func (r *Neo4jEnterpriseClusterReconciler) applier() *apply.Applier {
 	return &apply.Applier{Client: r.Client, APIReader: r.APIReader, Scheme: r.Scheme}
@@ -63,16 +77,20 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 		return ctrl.Result{}, nil
 	}
 	obs := status.Observed{Paused: cluster.IsPaused()}
+	var result ctrl.Result
 	if !obs.Paused {
 		r.warnOnSpecChange(cluster)
-		if proceed := r.reconcileAuth(ctx, cluster, &obs); proceed {
+		proceed := r.reconcileAuth(ctx, cluster, &obs)
+		if proceed {
 			if err := r.reconcileObjects(ctx, cluster, &obs); err != nil {
 				return ctrl.Result{}, err
 			}
+		} else if !r.WatchSecrets {
+			result.RequeueAfter = authRecheck
 		}
 	}
 	if err := r.observe(ctx, cluster, &obs); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, r.writeStatus(ctx, cluster, obs)
+	return result, r.writeStatus(ctx, cluster, obs)
 }

@@ -42,7 +42,7 @@ func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context,
 		return err
 	}
 	owned := builder.WithPredicates(predicates.OwnedContentChanged())
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("neo4jenterprisecluster").
 		For(&v1alpha1.Neo4jEnterpriseCluster{}, builder.WithPredicates(predicate.Or(
 			predicate.And(predicate.GenerationChangedPredicate{}, notPaused),
@@ -55,9 +55,11 @@ func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context,
 		Owns(&rbacv1.Role{}, owned).
 		Owns(&rbacv1.RoleBinding{}, owned).
 		Owns(&policyv1.PodDisruptionBudget{}, owned).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersForSecret), builder.OnlyMetadata).
-		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)}).
-		Complete(r)
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)})
+	if r.WatchSecrets {
+		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersForSecret), builder.OnlyMetadata)
+	}
+	return b.Complete(r)
 }
 
 // clustersForSecret maps a Secret to the clusters that read it.
@@ -76,8 +78,9 @@ func (r *Neo4jEnterpriseClusterReconciler) clustersForSecret(ctx context.Context
 // CacheOptions restricts the informer cache to the watched namespaces and,
 // for every kind the operator creates, to objects carrying its managed-by
 // label: it never holds other workloads' StatefulSets, Services or
-// ConfigMaps. Secrets are watched as metadata only (builder.OnlyMetadata)
-// and read directly when needed, so no Secret data is cached.
+// ConfigMaps. Secrets, when watched, are watched as metadata only
+// (builder.OnlyMetadata) and read directly by name when needed, so no
+// Secret data is ever cached.
 func CacheOptions(namespaces []string) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
 	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{}}

@@ -62,6 +62,7 @@ var _ = BeforeSuite(func() {
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("neo4j-operator"),
 		MaxConcurrentReconciles: 2,
+		WatchSecrets:            true, // confined to managedNS, as with --watch-namespaces
 	}).SetupWithManager(ctx, mgr)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()
