@@ -8,7 +8,9 @@ import (
 	"io"
 	"os/exec"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -81,4 +83,28 @@ func decode(data []byte) ([]*unstructured.Unstructured, error) {
 			out = append(out, u)
 		}
 	}
+}
+
+// GrantNamespace lets the operator watch Secrets in ns, as an operator
+// started with --watch-namespaces needs: it copies the namespaced part of
+// the installed manager role into ns and binds it to the ServiceAccount,
+// which is what docs/install.md asks of a kustomize user.
+func GrantNamespace(ctx context.Context, c client.Client, ns string) error {
+	const role = "neo4j-operator-manager-role"
+	installed := &rbacv1.Role{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: role}, installed); err != nil {
+		return fmt.Errorf("reading the installed Role %s/%s: %w", Namespace, role, err)
+	}
+	copied := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: role}, Rules: installed.Rules}
+	binding := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: role},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: Namespace, Name: ServiceAccount}},
+	}
+	for _, o := range []client.Object{copied, binding} {
+		if err := c.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating %s in %s: %w", o.GetName(), ns, err)
+		}
+	}
+	return nil
 }

@@ -52,8 +52,7 @@ var _ = Describe("The operator on a real StatefulSet controller", Ordered, func(
 	primary, secondary := "seed-primary", "seed-secondary"
 
 	BeforeAll(func() {
-		createNamespace(ns)
-		c = seedCluster(ns)
+		c = seedCluster(ns) // the namespace is made in BeforeSuite
 		Expect(admin.Create(ctx, c)).To(Succeed())
 	})
 

@@ -14,6 +14,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -64,6 +66,11 @@ var _ = BeforeSuite(func() {
 	admin, err = client.New(cluster.Config, client.Options{Scheme: testenv.Scheme})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(operatorproc.Install(ctx, admin, filepath.Join(binDir(), "kustomize"), filepath.Join(testenv.RepoRoot(), "config", "default"))).To(Succeed())
+
+	// The operator is confined to the seed namespace (below), so, as
+	// docs/install.md asks, the namespace gets the Secret-watching Role.
+	Expect(admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "seed"}})).To(Succeed())
+	Expect(operatorproc.GrantNamespace(ctx, admin, "seed")).To(Succeed())
 
 	kubeconfig, err := cluster.UserKubeconfig(operatorproc.User, operatorproc.Groups)
 	Expect(err).NotTo(HaveOccurred())
