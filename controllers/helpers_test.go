@@ -175,7 +175,7 @@ func events(c *v1alpha1.Neo4jEnterpriseCluster) []string {
 		if e.Regarding.Name == c.Name && e.Regarding.Kind == "Neo4jEnterpriseCluster" {
 			n := 1
 			if e.Series != nil {
-				n += int(e.Series.Count)
+				n = int(e.Series.Count) // counts the first occurrence too
 			}
 			for range n {
 				out = append(out, fmt.Sprintf("%s/%s: %s", e.Type, e.Reason, e.Note))

@@ -79,7 +79,6 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 	obs := status.Observed{Paused: cluster.IsPaused()}
 	var result ctrl.Result
 	if !obs.Paused {
-		r.warnOnSpecChange(cluster)
 		proceed := r.reconcileAuth(ctx, cluster, &obs)
 		if proceed {
 			if err := r.reconcileObjects(ctx, cluster, &obs); err != nil {

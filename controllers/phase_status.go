@@ -45,6 +45,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 	var reader client.Reader = r.Client
 	var transitions []status.Transition
 	var written *v1alpha1.Neo4jEnterpriseCluster
+	var newGeneration bool
 	err := retry.RetryOnConflict(apply.Backoff, func() error {
 		fresh := &v1alpha1.Neo4jEnterpriseCluster{}
 		if err := reader.Get(ctx, client.ObjectKeyFromObject(c), fresh); err != nil {
@@ -58,7 +59,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 			apply.WritesSkipped.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
 			return nil
 		}
-		old := fresh.Status.Conditions
+		old, oldGeneration := fresh.Status.Conditions, fresh.Status.ObservedGeneration
 		fresh.Status = next
 		if err := r.Status().Update(ctx, fresh); err != nil {
 			if apierrors.IsConflict(err) {
@@ -70,6 +71,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 		}
 		apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
 		transitions = status.Transitions(old, next.Conditions)
+		newGeneration = oldGeneration != next.ObservedGeneration
 		written = fresh
 		return nil
 	})
@@ -78,6 +80,9 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 	}
 	for _, t := range transitions {
 		r.announce(written, t)
+	}
+	if newGeneration {
+		r.adviseOnSpec(written)
 	}
 	return nil
 }
@@ -97,12 +102,11 @@ func (r *Neo4jEnterpriseClusterReconciler) announce(c *v1alpha1.Neo4jEnterpriseC
 	}
 }
 
-// warnOnSpecChange fires once per spec generation for advice the API
-// cannot enforce.
-func (r *Neo4jEnterpriseClusterReconciler) warnOnSpecChange(c *v1alpha1.Neo4jEnterpriseCluster) {
-	if c.Generation == c.Status.ObservedGeneration {
-		return
-	}
+// adviseOnSpec gives advice the API cannot enforce, once per spec
+// generation: it runs after the status write that moved observedGeneration,
+// which only one reconcile can win (a reconcile working from a stale cache
+// gets a conflict and then sees the generation already observed).
+func (r *Neo4jEnterpriseClusterReconciler) adviseOnSpec(c *v1alpha1.Neo4jEnterpriseCluster) {
 	if p := c.Spec.Topology.Primaries; p > 1 && p%2 == 0 {
 		r.event(c, corev1.EventTypeWarning, "EvenPrimaries", "Validate",
 			"%d primaries tolerate no more failures than %d; use an odd number", p, p-1)
