@@ -96,6 +96,8 @@ var _ = Describe("A Neo4jEnterpriseCluster reconciled by the manager", Ordered, 
 		metav1.SetMetaDataLabel(&s.ObjectMeta, "example.com/owner", "sre")
 		metav1.SetMetaDataAnnotation(&s.ObjectMeta, "example.com/note", "hands off")
 		s.Spec.Template.Annotations[apply.RestartedAtAnnotation] = "2026-11-26T00:00:00Z"
+		s.Spec.Template.Annotations["reloader.stakater.com/last-reloaded-from"] = "cm-v2" // another controller
+		s.Spec.Template.Labels["example.com/cost-center"] = "42"
 		Expect(env.Client.Update(ctx, s)).To(Succeed()) // the other writer
 		gen := s.Generation
 
@@ -109,9 +111,28 @@ var _ = Describe("A Neo4jEnterpriseCluster reconciled by the manager", Ordered, 
 			g.Expect(got.Labels).To(HaveKeyWithValue("example.com/owner", "sre"))
 			g.Expect(got.Annotations).To(HaveKeyWithValue("example.com/note", "hands off"))
 			g.Expect(got.Spec.Template.Annotations).To(HaveKeyWithValue(apply.RestartedAtAnnotation, "2026-11-26T00:00:00Z"))
+			g.Expect(got.Spec.Template.Annotations).To(HaveKeyWithValue("reloader.stakater.com/last-reloaded-from", "cm-v2"))
+			g.Expect(got.Spec.Template.Labels).To(HaveKeyWithValue("example.com/cost-center", "42"))
 			g.Expect(got.Generation).To(Equal(gen))
 		}, "1s", interval).Should(Succeed())
 		Expect(specWrites() - writes).To(BeZero())
+	})
+
+	It("removes a pod annotation the user removed, and only that", func() {
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+			f.Spec.PodAnnotations = map[string]string{"example.com/a": "1", "example.com/b": "2"}
+		})
+		Eventually(func() map[string]string { return sts(c, "primary").Spec.Template.Annotations }, timeout, interval).
+			Should(And(HaveKey("example.com/a"), HaveKey("example.com/b")))
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+			f.Spec.PodAnnotations = map[string]string{"example.com/a": "1"}
+		})
+		Eventually(func() map[string]string { return sts(c, "primary").Spec.Template.Annotations }, timeout, interval).
+			ShouldNot(HaveKey("example.com/b"))
+		got := sts(c, "primary").Spec.Template.Annotations
+		Expect(got).To(HaveKey("example.com/a"))
+		Expect(got).To(HaveKey("reloader.stakater.com/last-reloaded-from")) // the other writer's stays
+		Expect(got).To(HaveKey(apply.RestartedAtAnnotation))
 	})
 
 	It("reverts drift of owned fields in exactly one write", func() {

@@ -5,6 +5,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -54,9 +55,10 @@ type Neo4jEnterpriseClusterReconciler struct {
 	WatchSecrets bool
 }
 
-// authRecheck is how soon a cluster waiting for its auth Secret is looked
-// at again when Secrets are not watched.
-const authRecheck = 30 * time.Second
+// recheck is how soon a cluster is looked at again when the fix of its
+// problem sends the operator no event: an auth Secret created while Secrets
+// are not watched, or a foreign object in the way removed.
+const recheck = 30 * time.Second
 
 func (r *Neo4jEnterpriseClusterReconciler) applier() *apply.Applier {
 	return &apply.Applier{Client: r.Client, APIReader: r.APIReader, Scheme: r.Scheme}
@@ -78,18 +80,25 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 	}
 	obs := status.Observed{Paused: cluster.IsPaused()}
 	var result ctrl.Result
+	var applyErr error
 	if !obs.Paused {
-		proceed := r.reconcileAuth(ctx, cluster, &obs)
+		proceed, err := r.reconcileAuth(ctx, cluster, &obs)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
 		if proceed {
-			if err := r.reconcileObjects(ctx, cluster, &obs); err != nil {
-				return ctrl.Result{}, err
-			}
+			applyErr = r.reconcileObjects(ctx, cluster, &obs)
 		} else if !r.WatchSecrets {
-			result.RequeueAfter = authRecheck
+			result.RequeueAfter = recheck
 		}
 	}
-	if err := r.observe(ctx, cluster, &obs); err != nil {
-		return ctrl.Result{}, err
+	if obs.Recheck {
+		result.RequeueAfter = recheck
 	}
-	return result, r.writeStatus(ctx, cluster, obs)
+	if err := r.observe(ctx, cluster, &obs); err != nil {
+		return ctrl.Result{}, errors.Join(applyErr, err)
+	}
+	// The status is written even when an object failed to apply, so the
+	// failure shows; the error then requeues with backoff.
+	return result, errors.Join(applyErr, r.writeStatus(ctx, cluster, obs))
 }

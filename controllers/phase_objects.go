@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -31,16 +32,24 @@ func (r *Neo4jEnterpriseClusterReconciler) reconcileObjects(ctx context.Context,
 	}
 	a := r.applier()
 	desired := map[string]bool{}
+	var failed error
 	for _, obj := range objs.All() {
 		desired[r.objectKey(obj)] = true
 		res, err := a.Apply(ctx, c, obj)
 		if err != nil {
-			return err
+			// One object the API refuses (a webhook, a quota) must not
+			// block the others, nor hide from the status.
+			obs.Issues = append(obs.Issues, status.Issue{Reason: "ApplyFailed", Message: err.Error()})
+			failed = errors.Join(failed, err)
+			continue
 		}
 		for _, note := range res.Notes {
 			obs.Issues = append(obs.Issues, status.Issue{Reason: "ImmutableFieldChanged", Message: note})
 		}
 		if res.Outcome == apply.NotOwned {
+			// Deleting the squatter sends this cluster no event (it is
+			// not ours, and likely not in the cache): look again later.
+			obs.Recheck = true
 			obs.Issues = append(obs.Issues, status.Issue{Reason: "ObjectNotOwned", Message: fmt.Sprintf(
 				"%s %s exists and is not controlled by this cluster; it was left alone",
 				r.kindOf(obj), client.ObjectKeyFromObject(obj))})
@@ -48,6 +57,9 @@ func (r *Neo4jEnterpriseClusterReconciler) reconcileObjects(ctx context.Context,
 		if res.Outcome == apply.Created || res.Outcome == apply.Updated {
 			log.FromContext(ctx).Info("wrote object", "outcome", res.Outcome, "object", r.objectKey(obj), "conflicts", res.Conflicts)
 		}
+	}
+	if failed != nil {
+		return failed // pruning waits until every desired object is in place
 	}
 	return r.prune(ctx, c, desired)
 }
@@ -71,9 +83,11 @@ func (r *Neo4jEnterpriseClusterReconciler) prune(ctx context.Context, c *v1alpha
 			if desired[r.objectKey(obj)] || !metav1.IsControlledBy(obj, c) {
 				continue
 			}
-			// Preconditions: delete exactly the object that was looked at.
-			uid, rv := obj.GetUID(), obj.GetResourceVersion()
-			err := r.Delete(ctx, obj, client.Preconditions{UID: &uid, ResourceVersion: &rv})
+			// A UID precondition deletes exactly the object that was looked
+			// at; not its resourceVersion, which a StatefulSet's status
+			// moves all the time.
+			uid := obj.GetUID()
+			err := r.Delete(ctx, obj, client.Preconditions{UID: &uid})
 			if client.IgnoreNotFound(err) != nil {
 				return fmt.Errorf("deleting %s: %w", r.objectKey(obj), err)
 			}

@@ -93,11 +93,11 @@ func (r *Neo4jEnterpriseClusterReconciler) announce(c *v1alpha1.Neo4jEnterpriseC
 	switch {
 	case t.Type == v1alpha1.ConditionDegraded && cond.Status == metav1.ConditionTrue:
 		r.event(c, corev1.EventTypeWarning, cond.Reason, "Reconcile", "%s", cond.Message)
-	case t.Type == v1alpha1.ConditionDegraded:
+	case t.Type == v1alpha1.ConditionDegraded && cond.Status == metav1.ConditionFalse && t.From == metav1.ConditionTrue:
 		r.event(c, corev1.EventTypeNormal, "Recovered", "Reconcile", "%s", cond.Message)
 	case t.Type == v1alpha1.ConditionReady && cond.Status == metav1.ConditionTrue:
 		r.event(c, corev1.EventTypeNormal, "Ready", "Reconcile", "%s", cond.Message)
-	case t.Type == v1alpha1.ConditionReady:
+	case t.Type == v1alpha1.ConditionReady && cond.Status == metav1.ConditionFalse:
 		r.event(c, corev1.EventTypeWarning, "NotReady", "Reconcile", "%s", cond.Message)
 	}
 }

@@ -85,3 +85,16 @@ var _ = Describe("The CRD's validation", func() {
 		}, "metadata.name must be at most 40 characters"),
 	)
 })
+
+var _ = Describe("Scaling primaries in", func() {
+	It("is refused by more than one at a time, with a message that says why", func() {
+		c := newCluster(directNS, "shrinking", 5, 0)
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		c.Spec.Topology.Primaries = 3
+		err := env.Client.Update(ctx, c)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("topology.primaries may decrease by one at a time"))
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) { f.Spec.Topology.Primaries = 4 })
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) { f.Spec.Topology.Primaries = 6 })
+	})
+})

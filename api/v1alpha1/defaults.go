@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"strconv"
+
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -70,9 +72,12 @@ func (c *Neo4jEnterpriseCluster) GeneratesAuthSecret() bool {
 	return c.Spec.Auth.SecretName == ""
 }
 
-// IsPaused is true while the pause annotation is "true".
+// IsPaused is true while the pause annotation holds a true value ("true",
+// "1", "T"...), read the way operator-lib's pause predicate reads it, so the
+// two never disagree.
 func (c *Neo4jEnterpriseCluster) IsPaused() bool {
-	return c.Annotations[AnnotationPaused] == "true"
+	paused, err := strconv.ParseBool(c.Annotations[AnnotationPaused])
+	return err == nil && paused
 }
 
 func setString(p *string, v string) {

@@ -19,6 +19,7 @@ var OperatorConfigKeys = []string{
 	"dbms.cluster.discovery.resolver_type",
 	"dbms.cluster.discovery.version",
 	"dbms.kubernetes.label_selector",
+	"dbms.kubernetes.cluster_domain",
 	"dbms.kubernetes.discovery.service_port_name",
 	"dbms.kubernetes.discovery.v2.service_port_name",
 	"dbms.kubernetes.service_port_name",

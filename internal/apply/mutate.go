@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -10,17 +11,23 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
 
 // mutateOwned copies the fields the operator owns from desired onto live.
 // It returns what it could not apply (an immutable field that differs), for
 // the caller to report; the rest of the object is still updated.
 func mutateOwned(live, desired client.Object) ([]string, error) {
+	// Read before the annotations are merged: it says what the operator
+	// set last time.
+	previousTemplateKeys := templateKeys(live.GetAnnotations()[render.AnnotationTemplateKeys])
 	live.SetLabels(mergeStrings(live.GetLabels(), desired.GetLabels()))
 	live.SetAnnotations(mergeStrings(live.GetAnnotations(), desired.GetAnnotations()))
 	switch l := live.(type) {
 	case *appsv1.StatefulSet:
-		return mutateStatefulSet(l, desired.(*appsv1.StatefulSet)), nil
+		return mutateStatefulSet(l, desired.(*appsv1.StatefulSet), previousTemplateKeys), nil
 	case *corev1.Service:
 		mutateService(l, desired.(*corev1.Service))
 	case *corev1.ConfigMap:
@@ -52,7 +59,7 @@ func mutateOwned(live, desired client.Object) ([]string, error) {
 // does not: selector, serviceName, podManagementPolicy and the volume claim
 // templates. A volume claim template change is reported, never forced:
 // forcing it would mean deleting the StatefulSet.
-func mutateStatefulSet(live, desired *appsv1.StatefulSet) []string {
+func mutateStatefulSet(live, desired *appsv1.StatefulSet, previous map[string]bool) []string {
 	var notes []string
 	if !claimTemplatesEqual(live.Spec.VolumeClaimTemplates, desired.Spec.VolumeClaimTemplates) {
 		notes = append(notes, fmt.Sprintf("StatefulSet %s: volume claim templates are immutable; the storage change was not applied (resize the PVCs instead, or recreate the cluster)", live.Name))
@@ -62,10 +69,42 @@ func mutateStatefulSet(live, desired *appsv1.StatefulSet) []string {
 	spec.ServiceName = live.Spec.ServiceName
 	spec.PodManagementPolicy = live.Spec.PodManagementPolicy
 	spec.VolumeClaimTemplates = live.Spec.VolumeClaimTemplates
-	spec.Template.Annotations = keep(spec.Template.Annotations, live.Spec.Template.Annotations, RestartedAtAnnotation)
+	// The template's labels and annotations are merged like the object's:
+	// keys the operator set before and no longer wants are removed, other
+	// writers' keys stay. Restart stamps stay once set, whoever set them, so
+	// removing one never rolls the pods a second time.
+	spec.Template.Labels = mergeOwned(live.Spec.Template.Labels, desired.Spec.Template.Labels, previous, "l:")
+	spec.Template.Annotations = mergeOwned(live.Spec.Template.Annotations, desired.Spec.Template.Annotations, previous, "a:")
+	spec.Template.Annotations = keep(spec.Template.Annotations, live.Spec.Template.Annotations, RestartedAtAnnotation, v1alpha1.AnnotationRestartedAt)
 	tolerateDroppedMaxUnavailable(spec, live)
 	live.Spec = *spec
 	return notes
+}
+
+// templateKeys parses render.AnnotationTemplateKeys.
+func templateKeys(v string) map[string]bool {
+	out := map[string]bool{}
+	for _, k := range strings.Split(v, ",") {
+		if k != "" {
+			out[k] = true
+		}
+	}
+	return out
+}
+
+// mergeOwned returns live with desired's keys set and the keys the operator
+// owned before (prefix+key in previous) but no longer desires removed.
+func mergeOwned(live, desired map[string]string, previous map[string]bool, prefix string) map[string]string {
+	out := mergeStrings(live, desired)
+	for k := range live {
+		if _, want := desired[k]; !want && previous[prefix+k] {
+			delete(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // tolerateDroppedMaxUnavailable: a server without the
@@ -111,6 +150,11 @@ func mutateService(live, desired *corev1.Service) {
 	}
 	if len(spec.IPFamilies) == 0 {
 		spec.IPFamilies = live.Spec.IPFamilies
+	}
+	if spec.LoadBalancerClass == nil {
+		// Set once by the user or a webhook (the AWS Load Balancer
+		// Controller does), then immutable: never send it back as nil.
+		spec.LoadBalancerClass = live.Spec.LoadBalancerClass
 	}
 	if spec.HealthCheckNodePort == 0 {
 		spec.HealthCheckNodePort = live.Spec.HealthCheckNodePort

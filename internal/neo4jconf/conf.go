@@ -110,6 +110,9 @@ func owned(in Input, v Version) Conf {
 		"server.directories.logs":              "/logs",
 		"dbms.cluster.discovery.resolver_type": "K8S",
 		"dbms.kubernetes.label_selector":       in.DiscoverySelector,
+		// The resolver builds peers' names with this domain; it must be the
+		// one the servers advertise.
+		"dbms.kubernetes.cluster_domain": in.Cluster.Spec.ClusterDomain,
 
 		// Formation-only settings: read when the cluster first forms.
 		"dbms.cluster.minimum_initial_system_primaries_count": strconv.Itoa(int(min(t.Primaries, 3))),

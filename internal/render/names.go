@@ -25,6 +25,11 @@ const (
 	// neo4j.conf; it changes exactly when the servers must restart.
 	AnnotationConfigHash = "neo4j.graphops.dev/config-hash"
 
+	// AnnotationTemplateKeys on a StatefulSet lists the pod-template label
+	// and annotation keys the operator set, so that it removes only its own
+	// keys and leaves other tools' (Reloader, kubectl) in place.
+	AnnotationTemplateKeys = "neo4j.graphops.dev/template-keys"
+
 	// ServiceInternals marks the per-server Services the K8S discovery
 	// resolver lists.
 	ServiceInternals = "internals"

@@ -1,6 +1,9 @@
 package render
 
 import (
+	"slices"
+	"strings"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -15,18 +18,21 @@ import (
 // spec.replicas and nothing else.
 func statefulSet(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash string) *appsv1.StatefulSet {
 	replicas := Replicas(c, r)
+	template := podTemplate(c, r, configHash)
+	meta := objectMeta(c, StatefulSetName(c, r), RoleLabels(c, r))
+	meta.Annotations = map[string]string{AnnotationTemplateKeys: TemplateKeys(template)}
 	revisionHistory := int32(10)
 	partition := int32(0)
 	// One pod at a time. Kubernetes 1.35+ defaults this field; older
 	// servers drop it, which the write path tolerates (see apply).
 	maxUnavailable := intstr.FromInt32(1)
 	return &appsv1.StatefulSet{
-		ObjectMeta: objectMeta(c, StatefulSetName(c, r), RoleLabels(c, r)),
+		ObjectMeta: meta,
 		Spec: appsv1.StatefulSetSpec{
 			Replicas:    &replicas,
 			Selector:    &metav1.LabelSelector{MatchLabels: RoleSelector(c, r)},
 			ServiceName: HeadlessServiceName(c, r),
-			Template:    podTemplate(c, r, configHash),
+			Template:    template,
 			// Parallel: server 0 cannot form a cluster alone, so the
 			// others must start without waiting for it to be ready.
 			PodManagementPolicy: appsv1.ParallelPodManagement,
@@ -42,6 +48,23 @@ func statefulSet(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHas
 			},
 		},
 	}
+}
+
+// TemplateKeys lists a pod template's label and annotation keys as
+// "l:<key>" and "a:<key>", sorted and comma-separated. The restartedAt keys
+// are left out: they stay on the template once set (see apply).
+func TemplateKeys(t corev1.PodTemplateSpec) string {
+	var keys []string
+	for k := range t.Labels {
+		keys = append(keys, "l:"+k)
+	}
+	for k := range t.Annotations {
+		if k != v1alpha1.AnnotationRestartedAt {
+			keys = append(keys, "a:"+k)
+		}
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ",")
 }
 
 type volume struct {
@@ -242,5 +265,20 @@ func env(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.EnvVar {
 		// Service; the other advertised addresses derive from it.
 		{Name: "NEO4J_server_default__advertised__address", Value: "$(POD_NAME)-internals.$(POD_NAMESPACE).svc." + c.Spec.ClusterDomain},
 	}
-	return append(out, c.Spec.Env...)
+	return append(out, defaultedEnv(c.Spec.Env)...)
+}
+
+// defaultedEnv sets what the API server would default in user-supplied
+// variables, so the live template equals the rendered one and no reconcile
+// sees a difference that is not there.
+func defaultedEnv(in []corev1.EnvVar) []corev1.EnvVar {
+	out := make([]corev1.EnvVar, len(in))
+	for i, e := range in {
+		e = *e.DeepCopy()
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.APIVersion == "" {
+			e.ValueFrom.FieldRef.APIVersion = "v1"
+		}
+		out[i] = e
+	}
+	return out
 }

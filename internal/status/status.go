@@ -27,14 +27,25 @@ type Observed struct {
 	StatefulSets map[neo4jconf.Role]*appsv1.StatefulSet
 	Issues       []Issue
 	Paused       bool
+	// Recheck asks for another look later: an issue whose fix sends the
+	// operator no event (a foreign object in the way, removed).
+	Recheck bool
 }
 
 // Compute returns the status the cluster should have. Conditions are set on
 // a copy of the current ones, so a transition time moves only when a
 // condition's status does.
+//
+// While paused, the operator applies nothing, so observedGeneration stays at
+// the last generation it did apply: `kubectl wait` and GitOps health checks
+// must not take a paused spec change for an applied one.
 func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnterpriseClusterStatus {
+	gen := c.Generation
+	if o.Paused {
+		gen = c.Status.ObservedGeneration
+	}
 	s := v1alpha1.Neo4jEnterpriseClusterStatus{
-		ObservedGeneration: c.Generation,
+		ObservedGeneration: gen,
 		Conditions:         append([]metav1.Condition(nil), c.Status.Conditions...),
 		Primaries:          role(c, neo4jconf.Primary, o.StatefulSets[neo4jconf.Primary]),
 		Secondaries:        role(c, neo4jconf.Secondary, o.StatefulSets[neo4jconf.Secondary]),
@@ -52,7 +63,7 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		if ok {
 			st = metav1.ConditionTrue
 		}
-		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: t, Status: st, Reason: reason, Message: msg, ObservedGeneration: c.Generation})
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: t, Status: st, Reason: reason, Message: msg, ObservedGeneration: gen})
 	}
 	summary := fmt.Sprintf("%d/%d primaries and %d/%d secondaries ready",
 		s.Primaries.ReadyReplicas, s.Primaries.Replicas, s.Secondaries.ReadyReplicas, s.Secondaries.Replicas)
@@ -71,13 +82,17 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	default:
 		set(v1alpha1.ConditionProgressing, true, "RollingOut", summary)
 	}
-	if len(o.Issues) > 0 {
+	switch {
+	case o.Paused:
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1alpha1.ConditionDegraded, Status: metav1.ConditionUnknown,
+			Reason: "Paused", Message: "the spec is not applied while paused", ObservedGeneration: gen})
+	case len(o.Issues) > 0:
 		msgs := make([]string, len(o.Issues))
 		for i, is := range o.Issues {
 			msgs[i] = is.Message
 		}
 		set(v1alpha1.ConditionDegraded, true, o.Issues[0].Reason, strings.Join(msgs, "; "))
-	} else {
+	default:
 		set(v1alpha1.ConditionDegraded, false, "AsExpected", "the operator applied the spec")
 	}
 
@@ -132,6 +147,7 @@ func endpoints(c *v1alpha1.Neo4jEnterpriseCluster) v1alpha1.Endpoints {
 // Transition is a condition that changed status between two statuses.
 type Transition struct {
 	Type      string
+	From      metav1.ConditionStatus // "" when the condition is new
 	Condition metav1.Condition
 }
 
@@ -144,8 +160,10 @@ func Transitions(old, new []metav1.Condition) []Transition {
 		if o == nil && n.Status == metav1.ConditionFalse {
 			continue // a first False is no news
 		}
-		if o == nil || o.Status != n.Status {
+		if o == nil {
 			out = append(out, Transition{Type: n.Type, Condition: n})
+		} else if o.Status != n.Status {
+			out = append(out, Transition{Type: n.Type, From: o.Status, Condition: n})
 		}
 	}
 	return out

@@ -48,8 +48,15 @@ func TestCompute(t *testing.T) {
 			if s.Phase != tc.phase || s.ReadyServers != tc.ready {
 				t.Errorf("phase %s ready %s; want %s %s", s.Phase, s.ReadyServers, tc.phase, tc.ready)
 			}
+			wantGen := int64(4)
+			if tc.obs.Paused {
+				wantGen = 0 // never applied: the status says so
+			}
+			if s.ObservedGeneration != wantGen {
+				t.Errorf("observedGeneration %d, want %d", s.ObservedGeneration, wantGen)
+			}
 			for _, cond := range s.Conditions {
-				if cond.ObservedGeneration != 4 {
+				if cond.ObservedGeneration != wantGen {
 					t.Errorf("%s has observedGeneration %d", cond.Type, cond.ObservedGeneration)
 				}
 			}
