@@ -59,6 +59,9 @@ func Start() (*Env, error) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// envtest may have started etcd and kube-apiserver before failing
+		// (a CRD the server refuses, say): do not leave them running.
+		_ = env.Stop()
 		return nil, fmt.Errorf("starting envtest: %w", err)
 	}
 	c, err := client.New(cfg, client.Options{Scheme: Scheme})
