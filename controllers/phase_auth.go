@@ -29,7 +29,7 @@ func (r *Neo4jEnterpriseClusterReconciler) reconcileAuth(ctx context.Context, c 
 	secret := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, secret)
 	if apierrors.IsNotFound(err) && c.GeneratesAuthSecret() {
-		return r.generateAuthSecret(ctx, c)
+		return r.generateAuthSecret(ctx, c, key)
 	}
 	switch {
 	case apierrors.IsNotFound(err):
@@ -60,12 +60,12 @@ func (r *Neo4jEnterpriseClusterReconciler) reconcileAuth(ctx context.Context, c 
 // initialises its store. It carries no owner reference, so it outlives the
 // cluster: the data on the retained volumes is protected by this very
 // password, and a cluster recreated under the same name finds both.
-func (r *Neo4jEnterpriseClusterReconciler) generateAuthSecret(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (bool, error) {
+func (r *Neo4jEnterpriseClusterReconciler) generateAuthSecret(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, key string) (bool, error) {
 	password := rand.Text() // 26 base32 characters, 130 bits
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: c.AuthSecretName(), Namespace: c.Namespace, Labels: render.ClusterLabels(c)},
 		Type:       corev1.SecretTypeOpaque,
-		Data:       map[string][]byte{c.WithDefaults().Spec.Auth.SecretKey: []byte("neo4j/" + password)},
+		Data:       map[string][]byte{key: []byte("neo4j/" + password)},
 	}
 	err := r.Create(ctx, secret)
 	if apierrors.IsAlreadyExists(err) {

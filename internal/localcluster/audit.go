@@ -53,7 +53,9 @@ type AuditFilter struct {
 	Name        string
 	// Succeeded keeps only 2xx responses.
 	Succeeded bool
-	Match     func(AuditEvent) bool
+	// Since keeps requests received at or after it; zero keeps all.
+	Since time.Time
+	Match func(AuditEvent) bool
 }
 
 func (f AuditFilter) matches(e AuditEvent) bool {
@@ -61,6 +63,7 @@ func (f AuditFilter) matches(e AuditEvent) bool {
 	return eq(f.User, e.User) && eq(f.Verb, e.Verb) && eq(f.Resource, e.Resource) &&
 		eq(f.Subresource, e.Subresource) && eq(f.Namespace, e.Namespace) && eq(f.Name, e.Name) &&
 		(!f.Succeeded || (e.Code >= 200 && e.Code < 300)) &&
+		(f.Since.IsZero() || !e.Time.Before(f.Since)) &&
 		(f.Match == nil || f.Match(e))
 }
 

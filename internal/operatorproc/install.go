@@ -38,7 +38,7 @@ func Install(ctx context.Context, c client.Client, kustomize, configDir string) 
 		}
 		return fmt.Errorf("kustomize build %s: %w", configDir, err)
 	}
-	objs, err := decode(out)
+	objs, err := Decode(out)
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func Install(ctx context.Context, c client.Client, kustomize, configDir string) 
 
 // ApplyFile creates every object of a YAML file (a sample, say) in ns.
 func ApplyFile(ctx context.Context, c client.Client, data []byte, ns string) ([]*unstructured.Unstructured, error) {
-	objs, err := decode(data)
+	objs, err := Decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,9 @@ func ApplyFile(ctx context.Context, c client.Client, data []byte, ns string) ([]
 	return objs, nil
 }
 
-func decode(data []byte) ([]*unstructured.Unstructured, error) {
+// Decode reads a multi-document YAML (or JSON) stream into objects,
+// skipping empty documents.
+func Decode(data []byte) ([]*unstructured.Unstructured, error) {
 	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []*unstructured.Unstructured
 	for {

@@ -100,8 +100,10 @@ func (o *Operator) Restart(ctx context.Context) error {
 	return o.Start(ctx)
 }
 
-// Metrics scrapes the operator's Prometheus endpoint and returns the sum of
-// each metric family's samples whose labels contain match.
+// Metrics scrapes the operator's Prometheus endpoint. It returns each
+// neo4j_operator_* family (and controller_runtime_reconcile_total) summed
+// over all series under its name, and per kind and verb under
+// "name{kind=K}{verb=V}".
 func (o *Operator) Metrics() (map[string]float64, error) {
 	resp, err := http.Get("http://" + o.metricsAddr + "/metrics")
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"runtime"
 
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -31,9 +30,6 @@ var Scheme = func() *apiruntime.Scheme {
 	}
 	return s
 }()
-
-// Codecs decode YAML of any kind in Scheme.
-var Codecs = serializer.NewCodecFactory(Scheme)
 
 // Env is a running API server.
 type Env struct {

@@ -284,25 +284,21 @@ func TestDescriptors(t *testing.T) {
 		t.Fatalf("CRD %s has no schema for version %s", crdName, owned.Version)
 	}
 
-	specPaths := map[string]bool{}
-	for _, d := range owned.SpecDescriptors {
-		specPaths[d.Path] = true
-		if !schemaHas(schema, "spec."+d.Path) {
-			t.Errorf("spec descriptor %q: no such field in the CRD", d.Path)
+	specPaths, statusPaths := map[string]bool{}, map[string]bool{}
+	check := func(section, path, displayName, description string, seen map[string]bool) {
+		seen[path] = true
+		if !schemaHas(schema, section+"."+path) {
+			t.Errorf("%s descriptor %q: no such field in the CRD", section, path)
 		}
-		if d.DisplayName == "" || d.Description == "" {
-			t.Errorf("spec descriptor %q lacks a displayName or description", d.Path)
+		if displayName == "" || description == "" {
+			t.Errorf("%s descriptor %q lacks a displayName or description", section, path)
 		}
 	}
-	statusPaths := map[string]bool{}
+	for _, d := range owned.SpecDescriptors {
+		check("spec", d.Path, d.DisplayName, d.Description, specPaths)
+	}
 	for _, d := range owned.StatusDescriptors {
-		statusPaths[d.Path] = true
-		if !schemaHas(schema, "status."+d.Path) {
-			t.Errorf("status descriptor %q: no such field in the CRD", d.Path)
-		}
-		if d.DisplayName == "" || d.Description == "" {
-			t.Errorf("status descriptor %q lacks a displayName or description", d.Path)
-		}
+		check("status", d.Path, d.DisplayName, d.Description, statusPaths)
 	}
 	for _, p := range []string{"topology.primaries", "topology.secondaries", "image", "acceptLicenseAgreement",
 		"auth.secretName", "resources", "storage", "config"} {

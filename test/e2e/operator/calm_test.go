@@ -21,16 +21,9 @@ import (
 // podCreates counts pod creations by the StatefulSet controller for pods
 // whose name starts with prefix: one per pod replaced.
 func podCreates(ns, prefix string, since time.Time) int {
-	events, err := cluster.AuditEvents(localcluster.AuditFilter{Verb: "create", Resource: "pods", Namespace: ns, Succeeded: true})
-	Expect(err).NotTo(HaveOccurred())
-	n := 0
-	for _, e := range events {
+	return auditCount(localcluster.AuditFilter{Verb: "create", Resource: "pods", Namespace: ns, Succeeded: true, Since: since,
 		// Subresource "": the pod itself, not the scheduler's pods/binding.
-		if e.Subresource == "" && !e.Time.Before(since) && strings.HasPrefix(e.Name, prefix) {
-			n++
-		}
-	}
-	return n
+		Match: func(e localcluster.AuditEvent) bool { return e.Subresource == "" && strings.HasPrefix(e.Name, prefix) }})
 }
 
 // rolled waits until a StatefulSet has a new update revision (not from)
@@ -81,26 +74,16 @@ var _ = Describe("The operator on a real StatefulSet controller", Ordered, func(
 		}}.run(d)
 		waitReady(c)
 
-		w := auditWrites(operatorproc.User, since)
+		f := measure(ns, operatorproc.User, since)
+		w := f.writes
 		GinkgoWriter.Printf("operator writes under perturbation: %+v\n", w)
-		deletes, err := cluster.AuditEvents(localcluster.AuditFilter{Verb: "delete", Resource: "pods", Namespace: ns})
-		Expect(err).NotTo(HaveOccurred())
-		podDeletes := countSince(deletes, since)
-		newRevs := revisionCreates(ns, since)
 		Expect(revisions(ns, primary) + revisions(ns, secondary)).To(Equal(revs[primary] + revs[secondary]))
 
 		report.add(fmt.Sprintf("perturbed for %s: %d flips, %d sts patches, %d edits, %d restarts", d, n.flips, n.stsPatches, n.clusterEdits, n.restarts), "", "")
-		ours := func(what string, v int) { report.setOurs(what, fmt.Sprint(v)) }
-		ours("new ControllerRevisions", newRevs)
-		ours("pod deletions", podDeletes)
-		ours("  of which pod index 2", countSince(filterSuffix(deletes, "-2"), since))
-		ours("spec writes by the operator (audit)", w.Spec)
-		ours("409 conflicts seen by the API server (audit)", w.Conflicts)
-		ours("status writes (audit)", w.Status)
-		ours("Events (audit)", w.Events)
+		report.record(false, f)
 
-		Expect(newRevs).To(BeZero())
-		Expect(podDeletes).To(BeZero())
+		Expect(f.revisions).To(BeZero())
+		Expect(f.podDeletes).To(BeZero())
 		for _, s := range []string{primary, secondary} {
 			for _, u := range podUIDs(ns, s) {
 				Expect(uids[s]).To(HaveKey(u), "a pod of %s was replaced", s)
@@ -173,13 +156,3 @@ var _ = Describe("The operator on a real StatefulSet controller", Ordered, func(
 
 	naiveReplay()
 })
-
-func countSince(events []localcluster.AuditEvent, since time.Time) int {
-	n := 0
-	for _, e := range events {
-		if !e.Time.Before(since) {
-			n++
-		}
-	}
-	return n
-}

@@ -104,15 +104,11 @@ type writes struct {
 
 func auditWrites(user string, since time.Time) writes {
 	var w writes
-	var events []localcluster.AuditEvent
 	// The audit log is written as responses complete: give it a moment.
 	time.Sleep(time.Second)
-	events, err := cluster.AuditEvents(localcluster.AuditFilter{User: user})
+	events, err := cluster.AuditEvents(localcluster.AuditFilter{User: user, Since: since})
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	for _, e := range events {
-		if e.Time.Before(since) {
-			continue
-		}
 		switch {
 		case e.Resource == "leases":
 			continue // leader election renewals are left out
@@ -156,8 +152,29 @@ func (s *sideBySide) add(what, naive, ours string) {
 	s.row(what)
 	s.naive[what], s.ours[what] = naive, ours
 }
-func (s *sideBySide) setNaive(what, v string) { s.row(what); s.naive[what] = v }
-func (s *sideBySide) setOurs(what, v string)  { s.row(what); s.ours[what] = v }
+
+// record fills one column of the report with a side's figures.
+func (s *sideBySide) record(naive bool, f figures) {
+	for _, r := range []struct {
+		what string
+		v    int
+	}{
+		{"new ControllerRevisions", f.revisions},
+		{"pod deletions", f.podDeletes},
+		{"  of which pod index 2", f.pod2Deletes},
+		{"spec writes by the operator (audit)", f.writes.Spec},
+		{"409 conflicts seen by the API server (audit)", f.writes.Conflicts},
+		{"status writes (audit)", f.writes.Status},
+		{"Events (audit)", f.writes.Events},
+	} {
+		s.row(r.what)
+		if naive {
+			s.naive[r.what] = fmt.Sprint(r.v)
+		} else {
+			s.ours[r.what] = fmt.Sprint(r.v)
+		}
+	}
+}
 
 func (s *sideBySide) print(w io.Writer) {
 	if len(s.order) == 0 {
@@ -172,17 +189,30 @@ func (s *sideBySide) print(w io.Writer) {
 	fmt.Fprint(w, b.String())
 }
 
-// revisionCreates counts ControllerRevisions created in ns since a moment,
-// from the audit log: unlike a count of what exists, it does not saturate at
-// revisionHistoryLimit.
-func revisionCreates(ns string, since time.Time) int {
-	events, err := cluster.AuditEvents(localcluster.AuditFilter{Verb: "create", Resource: "controllerrevisions", Namespace: ns, Succeeded: true})
+// auditCount counts the audit log's events that match f.
+func auditCount(f localcluster.AuditFilter) int {
+	events, err := cluster.AuditEvents(f)
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	n := 0
-	for _, e := range events {
-		if !e.Time.Before(since) {
-			n++
-		}
+	return len(events)
+}
+
+// figures are what one side of the seed replay did to its namespace.
+type figures struct {
+	revisions, podDeletes, pod2Deletes int
+	writes                             writes
+}
+
+// measure reads one side's figures from the audit log. ControllerRevision
+// creations are counted rather than what exists, which would saturate at
+// revisionHistoryLimit.
+func measure(ns, user string, since time.Time) figures {
+	deletes := localcluster.AuditFilter{Verb: "delete", Resource: "pods", Namespace: ns, Since: since}
+	pod2 := deletes
+	pod2.Match = func(e localcluster.AuditEvent) bool { return strings.HasSuffix(e.Name, "-2") }
+	return figures{
+		writes:      auditWrites(user, since),
+		revisions:   auditCount(localcluster.AuditFilter{Verb: "create", Resource: "controllerrevisions", Namespace: ns, Succeeded: true, Since: since}),
+		podDeletes:  auditCount(deletes),
+		pod2Deletes: auditCount(pod2),
 	}
-	return n
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -177,21 +176,11 @@ func naiveReplay() {
 		}}.run(perturbDuration())
 		stop()
 
-		w := auditWrites(naiveUser, since)
-		deletes, err := cluster.AuditEvents(localcluster.AuditFilter{Verb: "delete", Resource: "pods", Namespace: ns})
-		Expect(err).NotTo(HaveOccurred())
-		newRevs := revisionCreates(ns, since)
+		f := measure(ns, naiveUser, since)
+		w, newRevs := f.writes, f.revisions
 		GinkgoWriter.Printf("naive under perturbation (%+v): %+v, conflicts counted in-process since the last restart: %d\n",
 			n, w, r.conflicts.Load()-conflicts)
-
-		set := func(what string, v int) { report.setNaive(what, fmt.Sprint(v)) }
-		set("new ControllerRevisions", newRevs)
-		set("pod deletions", countSince(deletes, since))
-		set("  of which pod index 2", countSince(filterSuffix(deletes, "-2"), since))
-		set("spec writes by the operator (audit)", w.Spec)
-		set("409 conflicts seen by the API server (audit)", w.Conflicts)
-		set("status writes (audit)", w.Status)
-		set("Events (audit)", w.Events)
+		report.record(true, f)
 
 		// The harness can fail: it sees what the seed's operator did.
 		Expect(w.Conflicts).To(BeNumerically(">", 0), "the harness saw no conflicts from the naive reconciler")
@@ -204,14 +193,4 @@ func statefulSetOrEmpty(ns, name string) *appsv1.StatefulSet {
 	s := &appsv1.StatefulSet{}
 	_ = admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, s)
 	return s
-}
-
-func filterSuffix(events []localcluster.AuditEvent, suffix string) []localcluster.AuditEvent {
-	var out []localcluster.AuditEvent
-	for _, e := range events {
-		if strings.HasSuffix(e.Name, suffix) {
-			out = append(out, e)
-		}
-	}
-	return out
 }
