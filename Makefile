@@ -30,7 +30,8 @@ help: ## Display this help.
 ##@ Development
 
 .PHONY: manifests
-manifests: controller-gen ## Generate CRDs and RBAC from kubebuilder markers.
+manifests: controller-gen ## Generate CRDs and RBAC from kubebuilder markers (hack/celgen writes the list-derived CEL rules first).
+	go run ./hack/celgen
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases
 
 .PHONY: generate
@@ -53,6 +54,12 @@ verify: manifests generate ## Fail when generated files or formatting drift from
 .PHONY: test
 test: manifests generate vet envtest ## Run unit tests and the Ginkgo envtest suites.
 	go test ./... -count=1 -timeout 30m -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out
+
+.PHONY: neo4j-settings
+neo4j-settings: ## Refresh the valid setting names from the Operations Manual: make neo4j-settings DOCS_OPERATIONS=<neo4j/docs-operations clone or bare mirror>, then commit.
+	@test -n "$(DOCS_OPERATIONS)" || { echo "set DOCS_OPERATIONS to a clone (or bare mirror) of github.com/neo4j/docs-operations; branch 5.x is read for 5.26, dev for CalVer"; exit 1; }
+	hack/neo4j-settings.sh "$(DOCS_OPERATIONS)"
+	$(MAKE) manifests api-docs
 
 .PHONY: api-docs
 api-docs: manifests ## Regenerate docs/api.md from the CRD.

@@ -27,12 +27,26 @@ func expectDegraded(c *v1alpha1.Neo4jEnterpriseCluster, reason, mentions string)
 }
 
 var _ = Describe("Problems the user must fix", func() {
-	It("a config key that is not a setting name: Degraded, nothing created", func() {
+	It("an env variable of a setting Neo4j does not know: Degraded with the nearest name, nothing created", func() {
 		c := newCluster(managedNS, "badkey", 3, 0)
-		c.Spec.Config = v1alpha1.Neo4jConfig{"DB.Transaction": "x"}
+		c.Spec.Env = []corev1.EnvVar{{Name: "NEO4J_server_cluster_catchup_pull__interval", Value: "5s"}}
 		Expect(env.Client.Create(ctx, c)).To(Succeed())
-		expectDegraded(c, "InvalidSpec", `config key "DB.Transaction" is not a neo4j.conf setting name`)
+		expectDegraded(c, "InvalidSpec", `env variable NEO4J_server_cluster_catchup_pull__interval sets a setting: config key "server.cluster.catchup.pull_interval" is not a setting of Neo4j 2025.10 (Neo4j refuses unknown settings at startup); did you mean "db.cluster.catchup.pull_interval"?`)
 		Expect(owned(c)).To(BeEmpty())
+	})
+
+	It("a bad setting on a running cluster: Degraded, and nothing rolled", func() {
+		c := newCluster(managedNS, "badkey-running", 1, 0)
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		waitSettled(c)
+		before := sts(c, "primary")
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+			f.Spec.Env = []corev1.EnvVar{{Name: "NEO4J_db_transaction_timout", Value: "5s"}}
+		})
+		expectDegraded(c, "InvalidSpec", `did you mean "db.transaction.timeout"?`)
+		after := sts(c, "primary")
+		Expect(after.Generation).To(Equal(before.Generation))
+		Expect(after.ResourceVersion).To(Equal(before.ResourceVersion))
 	})
 
 	It("an object of the same name that the cluster does not control: left alone and named", func() {

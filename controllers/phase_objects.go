@@ -54,7 +54,7 @@ func (r *Neo4jEnterpriseClusterReconciler) reconcileObjects(ctx context.Context,
 				"%s %s exists and is not controlled by this cluster; it was left alone",
 				r.kindOf(obj), client.ObjectKeyFromObject(obj))})
 		}
-		if res.Outcome == apply.Created || res.Outcome == apply.Updated {
+		if res.Outcome == apply.Created || res.Outcome == apply.Updated || res.Outcome == apply.Replaced {
 			log.FromContext(ctx).Info("wrote object", "outcome", res.Outcome, "object", r.objectKey(obj), "conflicts", res.Conflicts)
 		}
 	}

@@ -54,7 +54,67 @@ var _ = Describe("The CRD's validation", func() {
 		}, "config values must be single lines"),
 		Entry("an operator-owned env variable", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Env = []corev1.EnvVar{{Name: "NEO4J_AUTH", Value: "neo4j/plaintext"}}
-		}, "env variables NEO4J_AUTH, NEO4J_ACCEPT_LICENSE_AGREEMENT"),
+		}, "env variable NEO4J_AUTH is set by the operator or names a setting it manages"),
+		Entry("an env variable of an owned setting", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Env = []corev1.EnvVar{{Name: "NEO4J_server_cluster_advertised__address", Value: "me:6000"}}
+		}, "env variable NEO4J_server_cluster_advertised__address is set by the operator or names a setting it manages"),
+		Entry("a Community tag", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Image.Tag = "2025.10.1" },
+			"image.tag must be an Enterprise tag such as 2025.10.1-enterprise or 5.26.12-enterprise: on the official neo4j repository, tags without -enterprise are Community Edition images"),
+		Entry("a setting 2025.x does not know", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Config = v1alpha1.Neo4jConfig{"db.transaction.timeout": "10s", "server.cluster.catchup.pull_interval": "5s"}
+		}, "config has a setting that Neo4j 2025.x does not know (spec.config, primary.config or secondary.config); Neo4j refuses unknown settings at startup"),
+		Entry("a 5.26 setting that 2025.x removed, in a role's config", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Primary.Config = v1alpha1.Neo4jConfig{"server.groups": "east"}
+		}, "config has a setting that Neo4j 2025.x does not know"),
+		Entry("a setting 5.26 does not know", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Image.Tag = "5.26.12-enterprise"
+			c.Spec.Secondary.Config = v1alpha1.Neo4jConfig{"dbms.fleet_manager.enabled": "true"}
+		}, "config has a setting that Neo4j 5.26 does not know"),
+		Entry("a typo on 5.26", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Image.Tag = "5.26.12-enterprise"
+			c.Spec.Config = v1alpha1.Neo4jConfig{"db.transaction.timout": "10s"}
+		}, "config has a setting that Neo4j 5.26 does not know"),
+		Entry("an SSL policy of an unknown scope", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Config = v1alpha1.Neo4jConfig{"dbms.ssl.policy.fabric.enabled": "true"}
+		}, "config has a setting that Neo4j 2025.x does not know"),
+		Entry("an apoc setting in config", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Config = v1alpha1.Neo4jConfig{"apoc.export.file.enabled": "true"}
+		}, "apoc.* settings go in spec.apocConfig: Neo4j reads them from apoc.conf, and refuses them in neo4j.conf"),
+		Entry("a key that is not apoc's in apocConfig", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.APOCConfig = v1alpha1.APOCConfig{"db.transaction.timeout": "1s"}
+		}, "apocConfig keys must start with apoc."),
+		Entry("JVM arguments in config", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Config = v1alpha1.Neo4jConfig{"server.jvm.additional": "-Xss2m"}
+		}, "config key server.jvm.additional is set from spec.jvm.additionalArguments"),
+		Entry("a JVM argument that is not one", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.JVM.AdditionalArguments = []string{"Xss2m"}
+		}, "jvm.additionalArguments must each start with - and be a single line"),
+		Entry("heap in config", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Config = v1alpha1.Neo4jConfig{"server.memory.heap.max_size": "3g"}
+		}, "config key server.memory.heap.max_size is set from spec.memory (heap, pageCache)"),
+		Entry("heap and page cache over the limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			l := corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("4Gi")}
+			c.Spec.Resources = corev1.ResourceRequirements{Requests: l, Limits: l}
+			heap, pc := resource.MustParse("3Gi"), resource.MustParse("3Gi")
+			c.Spec.Memory = v1alpha1.MemorySpec{Heap: &heap, PageCache: &pc}
+		}, "primaries: the memory limit must be at least 2Gi, and heap + page cache + 1Gi of headroom must fit within it"),
+		Entry("a secondary heap over its own limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			l := corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("3Gi")}
+			heap := resource.MustParse("2Gi")
+			c.Spec.Secondary = v1alpha1.RoleSpec{Resources: &corev1.ResourceRequirements{Limits: l}, Memory: v1alpha1.MemorySpec{Heap: &heap}}
+		}, "secondaries: the memory limit must be at least 2Gi"),
+		Entry("a memory limit below 2Gi", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			l := corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+			c.Spec.Resources = corev1.ResourceRequirements{Limits: l}
+		}, "primaries: the memory limit must be at least 2Gi"),
+		Entry("a heap over the default 2Gi limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			heap := resource.MustParse("1Gi")
+			c.Spec.Memory.Heap = &heap
+		}, "primaries: the memory limit must be at least 2Gi"),
+		Entry("a heap in milli-bytes", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			heap := resource.MustParse("512m")
+			c.Spec.Memory.Heap = &heap
+		}, "memory.heap must be at least 64Mi (in Kubernetes quantities m means milli: write 512Mi, not 512m)"),
 		Entry("a zero data volume", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			q := resource.MustParse("0")
 			c.Spec.Storage.Data.Size = &q

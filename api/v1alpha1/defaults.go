@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"strconv"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
@@ -51,11 +52,25 @@ func (c *Neo4jEnterpriseCluster) WithDefaults() *Neo4jEnterpriseCluster {
 	if s.PodDisruptionBudget.MaxUnavailable == 0 {
 		s.PodDisruptionBudget.MaxUnavailable = 1
 	}
+	if len(s.Resources.Requests) == 0 && len(s.Resources.Limits) == 0 && len(s.Resources.Claims) == 0 {
+		s.Resources = DefaultResources()
+	}
+	if s.JVM.UseDefaultArguments == nil {
+		yes := true
+		s.JVM.UseDefaultArguments = &yes
+	}
 	if s.TerminationGracePeriodSeconds == nil {
 		g := DefaultGracePeriod
 		s.TerminationGracePeriodSeconds = &g
 	}
 	return out
+}
+
+// DefaultResources are 1 CPU and 2Gi, requests equal to limits, as the
+// CRD's default says.
+func DefaultResources() corev1.ResourceRequirements {
+	r := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("2Gi")}
+	return corev1.ResourceRequirements{Requests: r, Limits: r.DeepCopy()}
 }
 
 // AuthSecretName is the Secret the servers read NEO4J_AUTH from: the

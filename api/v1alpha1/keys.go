@@ -1,5 +1,10 @@
 package v1alpha1
 
+import (
+	"slices"
+	"strings"
+)
+
 // Annotations a user may set on a Neo4jEnterpriseCluster.
 const (
 	// AnnotationPaused set to "true" stops every write to the cluster's
@@ -13,9 +18,14 @@ const (
 )
 
 // OperatorConfigKeys are the neo4j.conf settings the operator owns. The
-// CRD's CEL rule on Neo4jConfig refuses them; a test keeps the two lists in
-// step.
-var OperatorConfigKeys = []string{
+// CRD refuses them in config (hack/celgen writes the rules from these
+// lists), and the renderer refuses them too, for objects stored before a
+// CRD upgrade.
+var OperatorConfigKeys = append(append(append([]string(nil), OwnedConfigKeys...), MemoryConfigKeys...), JVMConfigKey)
+
+// OwnedConfigKeys are the settings the operator decides from the topology,
+// the Services and the volumes.
+var OwnedConfigKeys = []string{
 	"dbms.cluster.discovery.resolver_type",
 	"dbms.cluster.discovery.version",
 	"dbms.kubernetes.label_selector",
@@ -45,8 +55,47 @@ var OperatorConfigKeys = []string{
 	"server.cluster.raft.advertised_address",
 	"server.routing.listen_address",
 	"server.routing.advertised_address",
+	"server.discovery.listen_address",
+	"server.discovery.advertised_address",
 	"server.backup.listen_address",
 	"server.metrics.prometheus.endpoint",
 	"server.directories.data",
 	"server.directories.logs",
+	"server.directories.configuration",
+	"server.directories.neo4j_home",
+}
+
+// MemoryConfigKeys are set from spec.memory.
+var MemoryConfigKeys = []string{
+	"server.memory.heap.initial_size",
+	"server.memory.heap.max_size",
+	"server.memory.pagecache.size",
+}
+
+// JVMConfigKey is set from spec.jvm, one line per argument.
+const JVMConfigKey = "server.jvm.additional"
+
+// OperatorEnvNames are environment variables the operator sets or that the
+// Neo4j image reads as control variables, beside the NEO4J_* variables of
+// OperatorConfigKeys (see EnvName).
+var OperatorEnvNames = []string{
+	"NEO4J_AUTH", "NEO4J_AUTH_PATH", "NEO4J_AUTH_FILE", "NEO4J_ACCEPT_LICENSE_AGREEMENT", "NEO4J_EDITION",
+	"NEO4J_HOME", "NEO4J_CONF", "EXTENDED_CONF", "EXTENSION_SCRIPT", "POD_NAME", "POD_NAMESPACE", "SERVER_FQDN",
+}
+
+// EnvName is the variable the Neo4j image reads a setting from: NEO4J_,
+// then the name with "_" doubled and "." as "_".
+func EnvName(setting string) string {
+	return "NEO4J_" + strings.ReplaceAll(strings.ReplaceAll(setting, "_", "__"), ".", "_")
+}
+
+// SettingOfEnv is the setting an environment variable sets, the way the
+// image's entrypoint reads it, and false for variables that set none.
+func SettingOfEnv(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, "NEO4J_")
+	if !ok || slices.Contains(OperatorEnvNames, name) || name == "NEO4J_PLUGINS" || name == "NEO4J_DEBUG" ||
+		strings.HasSuffix(name, "_FILE") || rest == "" {
+		return "", false
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(rest, "_", "."), "..", "_"), true
 }

@@ -31,8 +31,8 @@ func TestCRDRefusesExactlyTheOperatorConfigKeys(t *testing.T) {
 		}
 		var rule string
 		for _, v := range s.XValidations {
-			if strings.Contains(v.Rule, ".exists(k, k in self)") {
-				rule = v.Rule
+			if strings.Contains(v.Rule, ".exists(k, k in self)") || strings.Contains(v.Rule, "' in self)") {
+				rule += v.Rule
 			}
 		}
 		var inCRD []string

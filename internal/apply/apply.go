@@ -30,6 +30,10 @@ const (
 	// NotOwned: the object exists but another owner (or nobody) controls
 	// it. It was left alone.
 	NotOwned Outcome = "not-owned"
+	// Replaced: an immutable field the operator owns had to change, so the
+	// object was deleted and created again (only Services, whose clusterIP
+	// moves between none and allocated: see mustReplace).
+	Replaced Outcome = "replaced"
 )
 
 // Result of one Apply.
@@ -103,6 +107,9 @@ func (a *Applier) attempt(ctx context.Context, reader client.Reader, kind string
 	if !metav1.IsControlledBy(live, owner) {
 		return NotOwned, nil, nil
 	}
+	if mustReplace(live, desired) {
+		return a.replace(ctx, kind, owner, live, desired)
+	}
 	before := live.DeepCopyObject().(client.Object)
 	notes, err := mutateOwned(live, desired)
 	if err != nil {
@@ -119,6 +126,29 @@ func (a *Applier) attempt(ctx context.Context, reader client.Reader, kind string
 	}
 	Writes.WithLabelValues(kind, "update").Inc()
 	return Updated, notes, nil
+}
+
+// replace deletes exactly the object that was read (UID precondition) and
+// creates the desired one. A conflict on either step is retried from a
+// fresh read by Apply.
+func (a *Applier) replace(ctx context.Context, kind string, owner, live, desired client.Object) (Outcome, []string, error) {
+	uid := live.GetUID()
+	if err := a.Client.Delete(ctx, live, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		return "", nil, err
+	}
+	Writes.WithLabelValues(kind, "delete").Inc()
+	obj := desired.DeepCopyObject().(client.Object)
+	obj.SetLabels(mergeStrings(live.GetLabels(), desired.GetLabels()))
+	obj.SetAnnotations(mergeStrings(live.GetAnnotations(), desired.GetAnnotations()))
+	if err := controllerutil.SetControllerReference(owner, obj, a.Scheme); err != nil {
+		return "", nil, err
+	}
+	if err := a.Client.Create(ctx, obj); err != nil {
+		return "", nil, err
+	}
+	Writes.WithLabelValues(kind, "create").Inc()
+	log.FromContext(ctx).Info("replaced object: an immutable field changed", "kind", kind, "name", obj.GetName())
+	return Replaced, nil, nil
 }
 
 func (a *Applier) kind(obj client.Object) (string, error) {

@@ -140,6 +140,18 @@ func claimTemplatesEqual(live, desired []corev1.PersistentVolumeClaim) bool {
 	return true
 }
 
+// mustReplace: a Service's clusterIP cannot change once set, and moving
+// between headless and allocated is such a change. Internals Services of
+// clusters created by operator versions before 0.2 are headless.
+func mustReplace(live, desired client.Object) bool {
+	l, ok := live.(*corev1.Service)
+	if !ok {
+		return false
+	}
+	d := desired.(*corev1.Service)
+	return (l.Spec.ClusterIP == corev1.ClusterIPNone) != (d.Spec.ClusterIP == corev1.ClusterIPNone)
+}
+
 // mutateService keeps what the server allocates (cluster IPs, IP families,
 // node ports, the health-check port) unless the operator asks for a value.
 func mutateService(live, desired *corev1.Service) {

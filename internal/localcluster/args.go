@@ -43,7 +43,7 @@ func apiserverArgs(dir, etcdURL string, port int) []string {
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + pki("sa.pub"),
 		"--service-account-signing-key-file=" + pki("sa.key"),
-		"--service-cluster-ip-range=10.0.0.0/24",
+		"--service-cluster-ip-range=10.0.0.0/16",
 		"--authorization-mode=RBAC",
 		"--allow-privileged=true",
 		"--audit-policy-file=" + filepath.Join(dir, "audit-policy.yaml"),

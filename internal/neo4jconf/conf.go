@@ -24,25 +24,36 @@ const (
 )
 
 // Ports the servers listen on. The K8S discovery resolver finds the
-// discovery port by its name, so the names are part of the contract.
+// cluster port by its name, so the names are part of the contract.
 const (
-	PortBolt    = 7687
-	PortHTTP    = 7474
-	PortHTTPS   = 7473
-	PortTCPTx   = 6000
-	PortRaft    = 7000
-	PortRouting = 7688
-	PortBackup  = 6362
-	PortMetrics = 2004
+	PortBolt      = 7687
+	PortHTTP      = 7474
+	PortHTTPS     = 7473
+	PortCluster   = 6000 // discovery v2, catch-up and transaction shipping
+	PortRaft      = 7000
+	PortRouting   = 7688
+	PortBackup    = 6362
+	PortMetrics   = 2004
+	PortDiscovery = 5000 // discovery v1 (5.x only); unused with V2_ONLY
 
 	DiscoveryPortName = "tcp-tx"
 )
 
+// Directories in the server container.
+const (
+	DataDir       = "/data"
+	LogsVolumeDir = "/logs"
+	// LogsOnDataDir keeps logs on the data volume when there is no logs
+	// volume, so they survive restarts (the Helm chart shares the data
+	// volume the same way).
+	LogsOnDataDir = "/data/logs"
+)
+
 // settingName is what a neo4j.conf key looks like. It also keeps "=" and
 // line breaks out of keys, so a key cannot inject another setting.
-var settingName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$`)
+var settingName = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_-]+)+$`)
 
-// Conf is a neo4j.conf as key/value settings.
+// Conf is a set of single-valued settings.
 type Conf map[string]string
 
 // Input is what a role's configuration depends on.
@@ -54,42 +65,108 @@ type Input struct {
 	DiscoverySelector string
 }
 
-// Build returns the neo4j.conf of a role. It refuses keys the operator owns,
-// in case an object got past the CRD's validation (an older CRD, say).
-func Build(in Input) (Conf, error) {
+// Files are a role's configuration files, as mounted into /conf.
+type Files struct {
+	// Conf is neo4j.conf's single-valued settings.
+	Conf Conf
+	// JVM are the server.jvm.additional lines, in order.
+	JVM []string
+	// APOC is apoc.conf.
+	APOC Conf
+}
+
+// Build returns the configuration of a role. It refuses settings Neo4j of
+// the image's version does not know, and settings the operator owns, in
+// case an object got past the CRD's validation (one stored before a CRD
+// upgrade, say).
+func Build(in Input) (Files, error) {
 	spec := in.Cluster.Spec
 	v, err := ParseTag(spec.Image.Tag)
 	if err != nil {
-		return nil, err
+		return Files{}, err
+	}
+	if err := CheckEnv(v, spec.Env); err != nil {
+		return Files{}, err
 	}
 	conf := Conf{
-		// Defaults a user may override.
-		"server.config.strict_validation.enabled":        "true",
-		"dbms.routing.enabled":                           "true",
-		"dbms.routing.default_router":                    "SERVER",
+		// Defaults a user may override. Strict validation stays on (the
+		// Helm chart turns it off): names are checked here first.
+		"server.config.strict_validation.enabled": "true",
+		"dbms.routing.enabled":                    "true",
+		"dbms.routing.default_router":             "SERVER",
+		// In-cluster drivers keep client-side routing, so writes go
+		// straight to the leader; other clients get server-side routing.
+		"dbms.routing.client_side.enforce_for_domains":   "*." + spec.ClusterDomain,
 		"initial.dbms.automatically_enable_free_servers": "true",
 		"server.metrics.prometheus.enabled":              "true",
 		"server.metrics.enabled":                         "true",
 	}
 	for _, extra := range []v1alpha1.Neo4jConfig{spec.Config, roleSpec(in.Cluster, in.Role).Config} {
 		for k, val := range extra {
-			if !settingName.MatchString(k) {
-				return nil, fmt.Errorf("config key %q is not a neo4j.conf setting name (lower-case words joined by dots, for example db.transaction.timeout)", k)
-			}
-			if slices.Contains(v1alpha1.OperatorConfigKeys, k) {
-				return nil, fmt.Errorf("config key %q is managed by the operator", k)
-			}
-			if strings.ContainsAny(string(val), "\r\n") {
-				return nil, fmt.Errorf("config value of %q spans lines; neo4j.conf values are single lines", k)
+			if err := checkKey(v, k, string(val)); err != nil {
+				return Files{}, err
 			}
 			conf[k] = string(val)
 		}
 	}
-	memory(conf, Resources(in.Cluster, in.Role))
+	apoc := Conf{}
+	for k, val := range spec.APOCConfig {
+		if !strings.HasPrefix(k, "apoc.") || !settingName.MatchString(k) || strings.ContainsAny(string(val), "\r\n") {
+			return Files{}, fmt.Errorf("apocConfig key %q: keys must be apoc.* setting names and values single lines", k)
+		}
+		apoc[k] = string(val)
+	}
 	for k, val := range owned(in, v) {
 		conf[k] = val
 	}
-	return conf, nil
+	return Files{Conf: conf, JVM: jvmArguments(spec.JVM, v), APOC: apoc}, nil
+}
+
+// checkKey refuses what Neo4j would refuse at startup, and what the
+// operator owns, with the field to use instead.
+func checkKey(v Version, k, val string) error {
+	switch {
+	case !settingName.MatchString(k):
+		return fmt.Errorf("config key %q is not a neo4j.conf setting name (lower-case words joined by dots, for example db.transaction.timeout)", k)
+	case strings.HasPrefix(k, "apoc."):
+		return fmt.Errorf("config key %q: apoc.* settings go in spec.apocConfig (Neo4j reads them from apoc.conf)", k)
+	case k == v1alpha1.JVMConfigKey:
+		return fmt.Errorf("config key %q: use spec.jvm.additionalArguments, one argument per item", k)
+	case slices.Contains(v1alpha1.MemoryConfigKeys, k):
+		return fmt.Errorf("config key %q: heap and page cache are set from spec.memory", k)
+	case slices.Contains(v1alpha1.OperatorConfigKeys, k):
+		return fmt.Errorf("config key %q is managed by the operator", k)
+	case strings.ContainsAny(val, "\r\n"):
+		return fmt.Errorf("config value of %q spans lines; neo4j.conf values are single lines", k)
+	case !Known(v, k):
+		return &UnknownSettingError{Key: k, Series: seriesName(v), Suggestion: Suggest(v, k)}
+	}
+	return nil
+}
+
+// CheckEnv applies the config key rules to NEO4J_* variables, which the
+// image turns into settings that override neo4j.conf.
+func CheckEnv(v Version, env []corev1.EnvVar) error {
+	for _, e := range env {
+		if slices.Contains(v1alpha1.OperatorEnvNames, e.Name) {
+			return fmt.Errorf("env variable %s is set by the operator", e.Name)
+		}
+		setting, ok := v1alpha1.SettingOfEnv(e.Name)
+		if !ok || strings.HasPrefix(setting, "apoc.") {
+			continue
+		}
+		if err := checkKey(v, setting, ""); err != nil {
+			return fmt.Errorf("env variable %s sets a setting: %w", e.Name, err)
+		}
+	}
+	return nil
+}
+
+func seriesName(v Version) string {
+	if v.CalVer() {
+		return fmt.Sprintf("%d.%02d", v.Major, v.Minor)
+	}
+	return "5.26"
 }
 
 // owned are the settings the operator decides.
@@ -100,36 +177,72 @@ func owned(in Input, v Version) Conf {
 		"server.default_listen_address":        "0.0.0.0",
 		"server.bolt.listen_address":           listen(PortBolt),
 		"server.http.listen_address":           listen(PortHTTP),
-		"server.https.listen_address":          listen(PortHTTPS),
-		"server.cluster.listen_address":        listen(PortTCPTx),
+		"server.cluster.listen_address":        listen(PortCluster),
 		"server.cluster.raft.listen_address":   listen(PortRaft),
 		"server.routing.listen_address":        listen(PortRouting),
-		"server.backup.listen_address":         listen(PortBackup),
 		"server.metrics.prometheus.endpoint":   listen(PortMetrics),
-		"server.directories.data":              "/data",
-		"server.directories.logs":              "/logs",
+		"server.directories.data":              DataDir,
 		"dbms.cluster.discovery.resolver_type": "K8S",
 		"dbms.kubernetes.label_selector":       in.DiscoverySelector,
 		// The resolver builds peers' names with this domain; it must be the
 		// one the servers advertise.
 		"dbms.kubernetes.cluster_domain": in.Cluster.Spec.ClusterDomain,
-
 		// Formation-only settings: read when the cluster first forms.
 		"dbms.cluster.minimum_initial_system_primaries_count": strconv.Itoa(int(min(t.Primaries, 3))),
 		"initial.dbms.default_primaries_count":                strconv.Itoa(int(min(t.Primaries, 3))),
-		"initial.dbms.default_secondaries_count":              strconv.Itoa(int(t.Secondaries)),
+		"initial.dbms.default_secondaries_count":              strconv.Itoa(int(min(t.Secondaries, 20))),
+	}
+	for k, val := range memory(in.Cluster, in.Role) {
+		c[k] = val
+	}
+	if HTTPSEnabled(in.Cluster) {
+		c["server.https.listen_address"] = listen(PortHTTPS)
 	}
 	if v.CalVer() {
 		c["dbms.kubernetes.discovery.service_port_name"] = DiscoveryPortName
 	} else {
+		// 5.26: discovery v2 only, the one 2025.x keeps. The resolver reads
+		// the v2 port name; the v1 name is set to the same port because the
+		// settings reference still says K8S needs it (see docs/design.md).
 		c["dbms.cluster.discovery.version"] = "V2_ONLY"
 		c["dbms.kubernetes.discovery.v2.service_port_name"] = DiscoveryPortName
+		c["dbms.kubernetes.service_port_name"] = DiscoveryPortName
 	}
 	if in.Role == Secondary {
 		c["server.cluster.system_database_mode"] = "SECONDARY"
 		c["initial.server.mode_constraint"] = "SECONDARY"
 	}
 	return c
+}
+
+// HTTPSEnabled is true when the user turned HTTPS on in config.
+func HTTPSEnabled(c *v1alpha1.Neo4jEnterpriseCluster) bool {
+	for _, conf := range []v1alpha1.Neo4jConfig{c.Spec.Config, c.Spec.Primary.Config, c.Spec.Secondary.Config} {
+		if strings.EqualFold(string(conf["server.https.enabled"]), "true") {
+			return true
+		}
+	}
+	return false
+}
+
+// AdvertisedAddresses are the advertised address settings of a server
+// whose stable DNS name is host: every one explicit, because the image
+// appends $(hostname):<port> defaults for those left out, and a bare pod
+// hostname does not resolve from other pods.
+func AdvertisedAddresses(v Version, host string) [][2]string {
+	addr := func(port int) string { return host + ":" + strconv.Itoa(port) }
+	out := [][2]string{
+		{"server.default_advertised_address", host},
+		{"server.bolt.advertised_address", addr(PortBolt)},
+		{"server.http.advertised_address", addr(PortHTTP)},
+		{"server.cluster.advertised_address", addr(PortCluster)},
+		{"server.cluster.raft.advertised_address", addr(PortRaft)},
+		{"server.routing.advertised_address", addr(PortRouting)},
+	}
+	if !v.CalVer() {
+		out = append(out, [2]string{"server.discovery.advertised_address", addr(PortDiscovery)})
+	}
+	return out
 }
 
 // Resources are the container resources of a role.
@@ -147,22 +260,6 @@ func roleSpec(c *v1alpha1.Neo4jEnterpriseCluster, role Role) v1alpha1.RoleSpec {
 	return c.Spec.Primary
 }
 
-// memory derives heap and page cache from the memory limit (40% each,
-// leaving a fifth for the JVM's native memory and the OS), unless the user
-// set them.
-func memory(conf Conf, r corev1.ResourceRequirements) {
-	limit, ok := r.Limits[corev1.ResourceMemory]
-	if !ok || limit.IsZero() {
-		return
-	}
-	share := fmt.Sprintf("%dm", limit.Value()*2/5/(1<<20))
-	for _, k := range []string{"server.memory.heap.initial_size", "server.memory.heap.max_size", "server.memory.pagecache.size"} {
-		if _, set := conf[k]; !set {
-			conf[k] = share
-		}
-	}
-}
-
 // Keys returns the setting names in order.
 func (c Conf) Keys() []string {
 	keys := make([]string, 0, len(c))
@@ -173,16 +270,35 @@ func (c Conf) Keys() []string {
 	return keys
 }
 
-// Render prints neo4j.conf, one sorted "key=value" line per setting.
-func (c Conf) Render() string {
-	var b strings.Builder
-	b.WriteString("# Rendered by the neo4j-operator. Edit the Neo4jEnterpriseCluster, not this file.\n")
+func (c Conf) write(b *strings.Builder) {
 	for _, k := range c.Keys() {
 		b.WriteString(k)
 		b.WriteByte('=')
 		b.WriteString(c[k])
 		b.WriteByte('\n')
 	}
+}
+
+const header = "# Rendered by the neo4j-operator. Edit the Neo4jEnterpriseCluster, not this file.\n"
+
+// NeoConf prints neo4j.conf: sorted settings, then one
+// server.jvm.additional line per JVM argument, in order (order can matter
+// to the JVM).
+func (f Files) NeoConf() string {
+	var b strings.Builder
+	b.WriteString(header)
+	f.Conf.write(&b)
+	for _, a := range f.JVM {
+		b.WriteString(v1alpha1.JVMConfigKey + "=" + a + "\n")
+	}
+	return b.String()
+}
+
+// APOCConf prints apoc.conf.
+func (f Files) APOCConf() string {
+	var b strings.Builder
+	b.WriteString(header)
+	f.APOC.write(&b)
 	return b.String()
 }
 
@@ -192,16 +308,23 @@ func FormationOnly(key string) bool {
 	return strings.HasPrefix(key, "initial.") || key == "dbms.cluster.minimum_initial_system_primaries_count"
 }
 
-// Hash is a short digest of the settings a running server depends on. It is
-// stamped into the pod template, so it must change exactly when a restart is
-// needed.
-func (c Conf) Hash() string {
+// Hash is a short digest of what a running server depends on: every file
+// it reads at startup, less the formation-only settings. It is stamped
+// into the pod template, so it must change exactly when a restart is
+// needed. The log configuration is not in it: Neo4j rereads it while
+// running.
+func (f Files) Hash() string {
 	h := sha256.New()
-	for _, k := range c.Keys() {
-		if FormationOnly(k) {
-			continue
+	for _, k := range f.Conf.Keys() {
+		if !FormationOnly(k) {
+			fmt.Fprintf(h, "%s=%s\n", k, f.Conf[k])
 		}
-		fmt.Fprintf(h, "%s=%s\n", k, c[k])
+	}
+	for _, a := range f.JVM {
+		fmt.Fprintf(h, "jvm=%s\n", a)
+	}
+	for _, k := range f.APOC.Keys() {
+		fmt.Fprintf(h, "apoc:%s=%s\n", k, f.APOC[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

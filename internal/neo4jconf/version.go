@@ -34,3 +34,8 @@ func ParseTag(tag string) (Version, error) {
 	}
 	return v, nil
 }
+
+// Before reports whether v is an earlier release than w.
+func (v Version) Before(w Version) bool {
+	return v.Major < w.Major || (v.Major == w.Major && v.Minor < w.Minor)
+}

@@ -59,7 +59,13 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 		if err != nil {
 			return nil, fmt.Errorf("rendering neo4j.conf of the %s servers: %w", role, err)
 		}
-		confs[ConfigKey(role)] = conf.Render()
+		if err := neo4jconf.CheckMemory(c, role); err != nil {
+			return nil, err
+		}
+		confs[ConfigKey(role)] = conf.NeoConf()
+		if len(conf.APOC) > 0 {
+			confs[FileAPOCConf] = conf.APOCConf()
+		}
 		o.ConfigHashes[role] = conf.Hash()
 		o.StatefulSets = append(o.StatefulSets, statefulSet(c, role, o.ConfigHashes[role]))
 		o.Services = append(o.Services, headlessService(c, role))
@@ -68,6 +74,16 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 		}
 		if *c.Spec.PodDisruptionBudget.Enabled {
 			o.PodDisruptionBudgets = append(o.PodDisruptionBudgets, podDisruptionBudget(c, role))
+		}
+	}
+	confs[FileServerLogs], confs[FileUserLogs] = neo4jconf.ServerLogsXML, neo4jconf.UserLogsXML
+	if Replicas(c, neo4jconf.Secondary) == 0 {
+		// Checked anyway: scaling out must not be when a bad setting shows.
+		if _, err := neo4jconf.Build(neo4jconf.Input{Cluster: c, Role: neo4jconf.Secondary, DiscoverySelector: DiscoverySelector(c)}); err != nil {
+			return nil, fmt.Errorf("rendering neo4j.conf of the secondary servers: %w", err)
+		}
+		if err := neo4jconf.CheckMemory(c, neo4jconf.Secondary); err != nil {
+			return nil, err
 		}
 	}
 	o.ConfigMap = configMap(c, confs)

@@ -12,31 +12,34 @@ func servicePort(name string, port int32) corev1.ServicePort {
 	return corev1.ServicePort{Name: name, Protocol: corev1.ProtocolTCP, Port: port, TargetPort: intstr.FromInt32(port)}
 }
 
-// serverPorts are every port a server serves, named as the containers name
-// them (the discovery resolver looks tcp-tx up by name).
-func serverPorts() []corev1.ServicePort {
-	return []corev1.ServicePort{
-		servicePort("bolt", neo4jconf.PortBolt),
-		servicePort("http", neo4jconf.PortHTTP),
-		servicePort("https", neo4jconf.PortHTTPS),
-		servicePort(neo4jconf.DiscoveryPortName, neo4jconf.PortTCPTx),
+// serverPorts are the ports a server serves to other servers and
+// clients, named as the containers name them (the discovery resolver looks
+// tcp-tx up by name). HTTPS only when it is turned on; the backup port not
+// at all: Neo4j's backup server listens on 127.0.0.1 unless told
+// otherwise.
+func serverPorts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.ServicePort {
+	out := []corev1.ServicePort{servicePort("bolt", neo4jconf.PortBolt), servicePort("http", neo4jconf.PortHTTP)}
+	if neo4jconf.HTTPSEnabled(c) {
+		out = append(out, servicePort("https", neo4jconf.PortHTTPS))
+	}
+	return append(out,
+		servicePort(neo4jconf.DiscoveryPortName, neo4jconf.PortCluster),
 		servicePort("raft", neo4jconf.PortRaft),
 		servicePort("routing", neo4jconf.PortRouting),
-		servicePort("backup", neo4jconf.PortBackup),
-	}
+	)
 }
 
-func headless(c *v1alpha1.Neo4jEnterpriseCluster, name string, labels, selector map[string]string) *corev1.Service {
+// serverService publishes not-ready addresses because servers must find
+// each other before they are ready.
+func serverService(c *v1alpha1.Neo4jEnterpriseCluster, name string, labels, selector map[string]string) *corev1.Service {
 	single := corev1.IPFamilyPolicySingleStack
 	cluster := corev1.ServiceInternalTrafficPolicyCluster
 	return &corev1.Service{
 		ObjectMeta: objectMeta(c, name, labels),
 		Spec: corev1.ServiceSpec{
 			Type:                     corev1.ServiceTypeClusterIP,
-			ClusterIP:                corev1.ClusterIPNone,
-			ClusterIPs:               []string{corev1.ClusterIPNone},
 			Selector:                 selector,
-			Ports:                    serverPorts(),
+			Ports:                    serverPorts(c),
 			PublishNotReadyAddresses: true,
 			SessionAffinity:          corev1.ServiceAffinityNone,
 			IPFamilyPolicy:           &single,
@@ -45,21 +48,26 @@ func headless(c *v1alpha1.Neo4jEnterpriseCluster, name string, labels, selector 
 	}
 }
 
-// headlessService is a role's StatefulSet governing Service.
+// headlessService is a role's StatefulSet governing Service: it gives
+// each pod a DNS name of its own.
 func headlessService(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) *corev1.Service {
-	return headless(c, HeadlessServiceName(c, r), RoleLabels(c, r), RoleSelector(c, r))
+	s := serverService(c, HeadlessServiceName(c, r), RoleLabels(c, r), RoleSelector(c, r))
+	s.Spec.ClusterIP, s.Spec.ClusterIPs = corev1.ClusterIPNone, []string{corev1.ClusterIPNone}
+	return s
 }
 
 // internalsService gives one server a stable name that the others discover
-// it by. Adding a server adds one of these and changes no configuration:
-// that is why scaling never rolls pods. Not-ready addresses are published
-// because servers must find each other before they are ready.
+// it by and that it advertises. Adding a server adds one of these and
+// changes no configuration: that is why scaling never rolls pods. It has a
+// cluster IP, not none: the IP outlives the pod, where a headless name
+// changes address at every restart and peers wait on stale DNS (the Helm
+// chart moved to ClusterIP for that reason).
 func internalsService(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, ordinal int32) *corev1.Service {
 	labels := RoleLabels(c, r)
 	labels[LabelService] = ServiceInternals
 	selector := RoleSelector(c, r)
 	selector["statefulset.kubernetes.io/pod-name"] = PodName(c, r, ordinal)
-	return headless(c, InternalsServiceName(c, r, ordinal), labels, selector)
+	return serverService(c, InternalsServiceName(c, r, ordinal), labels, selector)
 }
 
 // clientService is what applications connect to: bolt (with server-side
@@ -75,13 +83,9 @@ func clientService(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.Service {
 	svc := &corev1.Service{
 		ObjectMeta: meta,
 		Spec: corev1.ServiceSpec{
-			Type:     spec.Type,
-			Selector: map[string]string{LabelCluster: c.Name},
-			Ports: []corev1.ServicePort{
-				servicePort("bolt", neo4jconf.PortBolt),
-				servicePort("http", neo4jconf.PortHTTP),
-				servicePort("https", neo4jconf.PortHTTPS),
-			},
+			Type:                  spec.Type,
+			Selector:              map[string]string{LabelCluster: c.Name},
+			Ports:                 clientPorts(c),
 			SessionAffinity:       corev1.ServiceAffinityNone,
 			IPFamilyPolicy:        &single,
 			InternalTrafficPolicy: &cluster,
@@ -96,4 +100,13 @@ func clientService(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.Service {
 		svc.Spec.LoadBalancerSourceRanges = append([]string(nil), spec.LoadBalancerSourceRanges...)
 	}
 	return svc
+}
+
+// clientPorts: bolt and http, and https when it is on.
+func clientPorts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.ServicePort {
+	out := []corev1.ServicePort{servicePort("bolt", neo4jconf.PortBolt), servicePort("http", neo4jconf.PortHTTP)}
+	if neo4jconf.HTTPSEnabled(c) {
+		out = append(out, servicePort("https", neo4jconf.PortHTTPS))
+	}
+	return out
 }

@@ -188,20 +188,45 @@ func containerSecurityContext(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.Securi
 	}
 }
 
+// The files of /conf. The image replaces its whole conf folder with them,
+// so the log configuration comes too.
+const (
+	FileNeo4jConf  = "neo4j.conf"
+	FileAPOCConf   = "apoc.conf"
+	FileServerLogs = "server-logs.xml"
+	FileUserLogs   = "user-logs.xml"
+	// AuthDir holds the credentials file NEO4J_AUTH_PATH names, so the
+	// password is never in the container's environment.
+	AuthDir  = "/auth"
+	AuthFile = "NEO4J_AUTH"
+)
+
 func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) []corev1.Volume {
-	mode := int32(0o644)
+	confMode, authMode := int32(0o644), int32(0o440)
+	items := []corev1.KeyToPath{{Key: ConfigKey(r), Path: FileNeo4jConf}}
+	if len(c.Spec.APOCConfig) > 0 {
+		items = append(items, corev1.KeyToPath{Key: FileAPOCConf, Path: FileAPOCConf})
+	}
+	items = append(items, corev1.KeyToPath{Key: FileServerLogs, Path: FileServerLogs}, corev1.KeyToPath{Key: FileUserLogs, Path: FileUserLogs})
 	return []corev1.Volume{{
 		Name: "conf",
 		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(c)},
-			Items:                []corev1.KeyToPath{{Key: ConfigKey(r), Path: "neo4j.conf"}},
-			DefaultMode:          &mode,
+			Items:                items,
+			DefaultMode:          &confMode,
+		}},
+	}, {
+		Name: "auth",
+		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
+			SecretName:  c.AuthSecretName(),
+			Items:       []corev1.KeyToPath{{Key: c.Spec.Auth.SecretKey, Path: AuthFile}},
+			DefaultMode: &authMode,
 		}},
 	}}
 }
 
 func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Container {
-	mounts := []corev1.VolumeMount{{Name: "conf", MountPath: "/conf", ReadOnly: true}}
+	mounts := []corev1.VolumeMount{{Name: "conf", MountPath: "/conf", ReadOnly: true}, {Name: "auth", MountPath: AuthDir, ReadOnly: true}}
 	for _, v := range volumes(c) {
 		mounts = append(mounts, corev1.VolumeMount{Name: v.name, MountPath: v.path})
 	}
@@ -209,7 +234,7 @@ func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Cont
 		Name:                     "neo4j",
 		Image:                    Image(c),
 		ImagePullPolicy:          c.Spec.Image.PullPolicy,
-		Ports:                    containerPorts(),
+		Ports:                    containerPorts(c),
 		Env:                      env(c),
 		Resources:                neo4jconf.Resources(c, r),
 		VolumeMounts:             mounts,
@@ -222,9 +247,9 @@ func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Cont
 	}
 }
 
-func containerPorts() []corev1.ContainerPort {
+func containerPorts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.ContainerPort {
 	var out []corev1.ContainerPort
-	for _, p := range serverPorts() {
+	for _, p := range serverPorts(c) {
 		out = append(out, corev1.ContainerPort{Name: p.Name, ContainerPort: p.Port, Protocol: corev1.ProtocolTCP})
 	}
 	return append(out, corev1.ContainerPort{Name: "metrics", ContainerPort: neo4jconf.PortMetrics, Protocol: corev1.ProtocolTCP})
@@ -248,24 +273,40 @@ func tcpProbe(failureThreshold, period, timeout int32) *corev1.Probe {
 // env is the operator's variables first, so user variables may refer to
 // them, then the user's in the user's order (a list is already
 // deterministic, and $(VAR) references depend on order).
+//
+// Every advertised address is set here, per pod, to the DNS name of the
+// pod's own internals Service: the image appends $(hostname):<port> for
+// any cluster, raft or routing address neo4j.conf leaves out, and a bare
+// pod hostname does not resolve from the other pods. The logs folder is
+// set here too: the image sets server.directories.logs=/logs whenever the
+// environment does not, whatever neo4j.conf says.
 func env(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.EnvVar {
 	fieldRef := func(path string) *corev1.EnvVarSource {
 		return &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}
 	}
+	v, _ := neo4jconf.ParseTag(c.Spec.Image.Tag) // validated by the caller
 	out := []corev1.EnvVar{
 		{Name: "POD_NAME", ValueFrom: fieldRef("metadata.name")},
 		{Name: "POD_NAMESPACE", ValueFrom: fieldRef("metadata.namespace")},
+		{Name: "SERVER_FQDN", Value: "$(POD_NAME)-internals.$(POD_NAMESPACE).svc." + c.Spec.ClusterDomain},
 		{Name: "NEO4J_EDITION", Value: "enterprise"},
 		{Name: "NEO4J_ACCEPT_LICENSE_AGREEMENT", Value: c.Spec.AcceptLicenseAgreement},
-		{Name: "NEO4J_AUTH", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-			LocalObjectReference: corev1.LocalObjectReference{Name: c.AuthSecretName()},
-			Key:                  c.Spec.Auth.SecretKey,
-		}}},
-		// Each server advertises the DNS name of its own internals
-		// Service; the other advertised addresses derive from it.
-		{Name: "NEO4J_server_default__advertised__address", Value: "$(POD_NAME)-internals.$(POD_NAMESPACE).svc." + c.Spec.ClusterDomain},
+		{Name: "NEO4J_AUTH_PATH", Value: AuthDir + "/" + AuthFile},
 	}
+	for _, a := range neo4jconf.AdvertisedAddresses(v, "$(SERVER_FQDN)") {
+		out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName(a[0]), Value: a[1]})
+	}
+	out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName("server.directories.logs"), Value: LogsDir(c)})
 	return append(out, defaultedEnv(c.Spec.Env)...)
+}
+
+// LogsDir is where servers write logs: the logs volume, or a folder of
+// the data volume, so logs outlive a restart either way.
+func LogsDir(c *v1alpha1.Neo4jEnterpriseCluster) string {
+	if c.Spec.Storage.Logs != nil {
+		return neo4jconf.LogsVolumeDir
+	}
+	return neo4jconf.LogsOnDataDir
 }
 
 // defaultedEnv sets what the API server would default in user-supplied

@@ -53,6 +53,9 @@ func Start() (*Env, error) {
 		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
+	// Every server has an internals Service with a cluster IP: envtest's
+	// default /24 holds 254, fewer than the suites create.
+	env.ControlPlane.GetAPIServer().Configure().Set("service-cluster-ip-range", "10.0.0.0/16")
 	cfg, err := env.Start()
 	if err != nil {
 		// envtest may have started etcd and kube-apiserver before failing

@@ -120,7 +120,7 @@ func naiveConfigHash(cl *v1alpha1.Neo4jEnterpriseCluster, s *appsv1.StatefulSet)
 	conf, err := neo4jconf.Build(neo4jconf.Input{Cluster: cl.WithDefaults(), Role: role, DiscoverySelector: render.DiscoverySelector(cl)})
 	Expect(err).NotTo(HaveOccurred())
 	h := sha256.New()
-	for k, v := range conf { // unsorted: the bug
+	for k, v := range conf.Conf { // unsorted: the bug
 		fmt.Fprintf(h, "%s=%s\n", k, v)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
