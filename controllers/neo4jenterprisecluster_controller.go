@@ -60,8 +60,14 @@ type Neo4jEnterpriseClusterReconciler struct {
 // are not watched, or a foreign object in the way removed.
 const recheck = 30 * time.Second
 
+// pendingRecheck is how soon a cluster with writes left for later (a
+// Service replacement) is looked at again.
+const pendingRecheck = 2 * time.Second
+
 func (r *Neo4jEnterpriseClusterReconciler) applier() *apply.Applier {
-	return &apply.Applier{Client: r.Client, APIReader: r.APIReader, Scheme: r.Scheme}
+	// One replacement per reconcile: a server's peers lose its internals
+	// Service for a moment; never all of them at once.
+	return &apply.Applier{Client: r.Client, APIReader: r.APIReader, Scheme: r.Scheme, MaxReplacements: 1}
 }
 
 // Reconcile runs the phases in order. A phase that finds a problem the user
@@ -94,6 +100,9 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 	}
 	if obs.Recheck {
 		result.RequeueAfter = recheck
+	}
+	if obs.Pending {
+		result.RequeueAfter = pendingRecheck
 	}
 	if err := r.observe(ctx, cluster, &obs); err != nil {
 		return ctrl.Result{}, errors.Join(applyErr, err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
 )
@@ -47,9 +47,9 @@ func (r *Neo4jEnterpriseClusterReconciler) reconcileAuth(ctx context.Context, c 
 		return false, nil
 	}
 	// The value itself is never logged nor copied anywhere.
-	if user, pass, found := strings.Cut(string(value), "/"); !found || user != "neo4j" || len(pass) < 8 {
+	if err := neo4jconf.CheckAuth(string(value)); err != nil {
 		obs.Issues = append(obs.Issues, status.Issue{Reason: "AuthSecretInvalid",
-			Message: fmt.Sprintf("auth Secret %s/%s key %s must hold neo4j/<password> with a password of at least 8 characters", c.Namespace, name, key)})
+			Message: fmt.Sprintf("auth Secret %s/%s key %s: %v", c.Namespace, name, key, err)})
 		return false, nil
 	}
 	return true, nil

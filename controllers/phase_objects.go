@@ -46,6 +46,9 @@ func (r *Neo4jEnterpriseClusterReconciler) reconcileObjects(ctx context.Context,
 		for _, note := range res.Notes {
 			obs.Issues = append(obs.Issues, status.Issue{Reason: "ImmutableFieldChanged", Message: note})
 		}
+		if res.Outcome == apply.ReplacePending {
+			obs.Pending = true
+		}
 		if res.Outcome == apply.NotOwned {
 			// Deleting the squatter sends this cluster no event (it is
 			// not ours, and likely not in the cache): look again later.

@@ -97,24 +97,27 @@ var _ = Describe("The CRD's validation", func() {
 			c.Spec.Resources = corev1.ResourceRequirements{Requests: l, Limits: l}
 			heap, pc := resource.MustParse("3Gi"), resource.MustParse("3Gi")
 			c.Spec.Memory = v1alpha1.MemorySpec{Heap: &heap, PageCache: &pc}
-		}, "primaries: the memory limit must be at least 2Gi, and heap + page cache + 1Gi of headroom must fit within it"),
+		}, "primaries: the memory limit (or, without one, the request) must be at least 2Gi, and heap + page cache + 1Gi of headroom must fit within it"),
 		Entry("a secondary heap over its own limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			l := corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("3Gi")}
 			heap := resource.MustParse("2Gi")
 			c.Spec.Secondary = v1alpha1.RoleSpec{Resources: &corev1.ResourceRequirements{Limits: l}, Memory: v1alpha1.MemorySpec{Heap: &heap}}
-		}, "secondaries: the memory limit must be at least 2Gi"),
+		}, "secondaries: the memory limit (or, without one, the request) must be at least 2Gi"),
 		Entry("a memory limit below 2Gi", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			l := corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
 			c.Spec.Resources = corev1.ResourceRequirements{Limits: l}
-		}, "primaries: the memory limit must be at least 2Gi"),
+		}, "primaries: the memory limit (or, without one, the request) must be at least 2Gi"),
 		Entry("a heap over the default 2Gi limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			heap := resource.MustParse("1Gi")
 			c.Spec.Memory.Heap = &heap
-		}, "primaries: the memory limit must be at least 2Gi"),
+		}, "primaries: the memory limit (or, without one, the request) must be at least 2Gi"),
+		Entry("a memory request below 2Gi, no limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Resources = corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}}
+		}, "primaries: the memory limit (or, without one, the request) must be at least 2Gi"),
 		Entry("a heap in milli-bytes", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			heap := resource.MustParse("512m")
 			c.Spec.Memory.Heap = &heap
-		}, "memory.heap must be at least 64Mi (in Kubernetes quantities m means milli: write 512Mi, not 512m)"),
+		}, "memory.heap must be at least 256Mi (in Kubernetes quantities m means milli: write 512Mi, not 512m)"),
 		Entry("a zero data volume", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			q := resource.MustParse("0")
 			c.Spec.Storage.Data.Size = &q
@@ -144,6 +147,20 @@ var _ = Describe("The CRD's validation", func() {
 			c.Name = strings.Repeat("n", 41)
 		}, "metadata.name must be at most 40 characters"),
 	)
+})
+
+var _ = Describe("Setting names the CRD accepts", func() {
+	It("accepts plugin namespaces, documented groups, and anything once strict validation is off", func() {
+		for i, cfg := range []v1alpha1.Neo4jConfig{
+			{"gds.enterprise.license_file": "/licenses/gds.license", "dbms.bloom.license_file": "/licenses/bloom.license"},
+			{"dbms.ssl.policy.bolt.enabled": "true", "dbms.security.oidc.azure.audience": "x", "dbms.routing.load_balancing.config.server_policies.east": "all()"},
+			{"server.config.strict_validation.enabled": "false", "myplugin.setting": "1"},
+		} {
+			c := newCluster(directNS, "names-"+string(rune('a'+i)), 3, 0)
+			c.Spec.Config = cfg
+			Expect(env.Client.Create(ctx, c)).To(Succeed(), "%v", cfg)
+		}
+	})
 })
 
 var _ = Describe("Scaling primaries in", func() {

@@ -99,6 +99,9 @@ func specRules() []string {
 // the message cannot quote the key (its length is unbounded), and a
 // suggestion of the nearest name was over the CRD's cost budget in every
 // form tried (the operator's own check suggests one, see neo4jconf.Suggest).
+// CalVer names are every CalVer release's: the operator's check gates them
+// by release. With strict validation off cluster-wide, Neo4j ignores
+// unknown names, and so does the rule.
 func settingNamesRule() string {
 	is5 := "(has(self.image) && has(self.image.tag) && self.image.tag.startsWith('5.'))"
 	fixed := map[string][]string{}
@@ -128,8 +131,12 @@ func settingNamesRule() string {
 			oidc = append(oidc, s)
 		}
 	}
-	groups := []string{"k.startsWith('" + neo4jconf.InternalPrefix + "')", "k.startsWith('apoc.')",
-		"(k.startsWith('dbms.security.oidc.') && " + list(oidc) + ".exists(s, k.endsWith('.' + s)))"}
+	var groups []string
+	for _, p := range neo4jconf.Unchecked {
+		groups = append(groups, "k.startsWith('"+p+"')")
+	}
+	groups = append(groups, "k.startsWith('apoc.')",
+		"(k.startsWith('dbms.security.oidc.') && "+list(oidc)+".exists(s, k.endsWith('.' + s) && size(k) > size('dbms.security.oidc.') + size(s) + 1))")
 	for _, g := range neo4jconf.Groups {
 		if g.Suffixes == nil {
 			groups = append(groups, "k.startsWith('"+g.Prefix+"')")
@@ -139,12 +146,14 @@ func settingNamesRule() string {
 	}
 	known := "(k in " + list(common) + " || (" + is5 + " ? k in " + list(only5) + " : k in " + list(onlyCal) + ") || " + strings.Join(groups, " || ") + ")"
 	maps := "((has(self.config) ? [self.config] : []) + (has(self.primary) && has(self.primary.config) ? [self.primary.config] : []) + (has(self.secondary) && has(self.secondary.config) ? [self.secondary.config] : []))"
-	msg := "'config has a setting that Neo4j ' + (" + is5 + " ? '5.26' : '2025.x') + ' does not know (spec.config, primary.config or secondary.config); Neo4j refuses unknown settings at startup. docs/settings.md lists the names'"
-	return rule(maps+".all(m, m.all(k, "+known+"))", msg, true)
+	msg := "'config has a setting that Neo4j ' + (" + is5 + " ? '5.26' : '2025.x') + ' does not know (spec.config, primary.config or secondary.config); Neo4j refuses unknown settings at startup unless server.config.strict_validation.enabled is false. docs/settings.md lists the names'"
+	strictOff := "(has(self.config) && '" + neo4jconf.StrictValidation + "' in self.config && self.config['" + neo4jconf.StrictValidation + "'].lowerAscii() == 'false')"
+	return rule(strictOff+" || "+maps+".all(m, m.all(k, "+known+"))", msg, true)
 }
 
 // memoryRule: heap + page cache + 1Gi of headroom must fit within a
-// role's memory limit, and the limit must be at least 2Gi. An unset size
+// role's memory limit (or request, without a limit), which must be at
+// least 2Gi. An unset size
 // counts as the 256Mi it is derived to at least. A role's memory replaces
 // the cluster's field by field; a role's resources replace the cluster's;
 // empty cluster resources are the default, 2Gi (v1alpha1.DefaultResources).
@@ -152,9 +161,13 @@ func memoryRule(role, plural string) string {
 	field := func(f string) string {
 		return fmt.Sprintf("(has(self.%[1]s) && has(self.%[1]s.memory) && has(self.%[1]s.memory.%[2]s) ? string(self.%[1]s.memory.%[2]s) : (has(self.memory) && has(self.memory.%[2]s) ? string(self.memory.%[2]s) : '256Mi'))", role, f)
 	}
-	limit := fmt.Sprintf("(has(self.%[1]s) && has(self.%[1]s.resources) ? (has(self.%[1]s.resources.limits) && 'memory' in self.%[1]s.resources.limits ? string(self.%[1]s.resources.limits['memory']) : '') : (has(self.resources) && has(self.resources.limits) && 'memory' in self.resources.limits ? string(self.resources.limits['memory']) : (has(self.resources) && (has(self.resources.limits) || has(self.resources.requests) || has(self.resources.claims)) ? '' : '2Gi')))", role)
+	// The memory the sizes must fit: the limit, else the request.
+	mem := func(r string) string {
+		return fmt.Sprintf("(has(%[1]s.limits) && 'memory' in %[1]s.limits ? string(%[1]s.limits['memory']) : (has(%[1]s.requests) && 'memory' in %[1]s.requests ? string(%[1]s.requests['memory']) : ''))", r)
+	}
+	limit := fmt.Sprintf("(has(self.%[1]s) && has(self.%[1]s.resources) ? %[2]s : (has(self.resources) && (has(self.resources.limits) || has(self.resources.requests) || has(self.resources.claims)) ? %[3]s : '2Gi'))", role, mem("self."+role+".resources"), mem("self.resources"))
 	expr := limit + " == '' || (quantity(" + limit + ").compareTo(quantity('2Gi')) >= 0 && quantity(" + field("heap") + ").add(quantity(" + field("pageCache") + ")).add(quantity('1Gi')).compareTo(quantity(" + limit + ")) <= 0)"
-	return rule(expr, plural+": the memory limit must be at least 2Gi, and heap + page cache + 1Gi of headroom must fit within it (an unset heap or page cache counts 256Mi)", false)
+	return rule(expr, plural+": the memory limit (or, without one, the request) must be at least 2Gi, and heap + page cache + 1Gi of headroom must fit within it (an unset heap or page cache counts 256Mi)", false)
 }
 
 // envRule refuses variables the operator sets and the NEO4J_* variables

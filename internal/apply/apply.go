@@ -34,6 +34,10 @@ const (
 	// object was deleted and created again (only Services, whose clusterIP
 	// moves between none and allocated: see mustReplace).
 	Replaced Outcome = "replaced"
+	// ReplacePending: a replacement is due but was left for a later
+	// reconcile (MaxReplacements reached, or the old object is still
+	// terminating).
+	ReplacePending Outcome = "replace-pending"
 )
 
 // Result of one Apply.
@@ -56,6 +60,10 @@ type Applier struct {
 	// APIReader reads the API server directly, for retries.
 	APIReader client.Reader
 	Scheme    *runtime.Scheme
+	// MaxReplacements bounds the deletes-and-creates of one Applier (zero:
+	// none are bounded); past it, Apply returns ReplacePending.
+	MaxReplacements int
+	replacements    int
 }
 
 // Apply makes the live object match the fields the operator owns in
@@ -108,6 +116,9 @@ func (a *Applier) attempt(ctx context.Context, reader client.Reader, kind string
 		return NotOwned, nil, nil
 	}
 	if mustReplace(live, desired) {
+		if !live.GetDeletionTimestamp().IsZero() || (a.MaxReplacements > 0 && a.replacements >= a.MaxReplacements) {
+			return ReplacePending, nil, nil
+		}
 		return a.replace(ctx, kind, owner, live, desired)
 	}
 	before := live.DeepCopyObject().(client.Object)
@@ -147,6 +158,7 @@ func (a *Applier) replace(ctx context.Context, kind string, owner, live, desired
 		return "", nil, err
 	}
 	Writes.WithLabelValues(kind, "create").Inc()
+	a.replacements++
 	log.FromContext(ctx).Info("replaced object: an immutable field changed", "kind", kind, "name", obj.GetName())
 	return Replaced, nil, nil
 }

@@ -41,12 +41,11 @@ const (
 
 // Directories in the server container.
 const (
-	DataDir       = "/data"
+	DataDir = "/data"
+	// LogsVolumeDir holds the logs: the logs volume, or the data volume's
+	// "logs" folder, so they survive restarts (the Helm chart shares the
+	// data volume the same way).
 	LogsVolumeDir = "/logs"
-	// LogsOnDataDir keeps logs on the data volume when there is no logs
-	// volume, so they survive restarts (the Helm chart shares the data
-	// volume the same way).
-	LogsOnDataDir = "/data/logs"
 )
 
 // settingName is what a neo4j.conf key looks like. It also keeps "=" and
@@ -73,6 +72,8 @@ type Files struct {
 	JVM []string
 	// APOC is apoc.conf.
 	APOC Conf
+	// ServerLogs and UserLogs are the log4j configuration files.
+	ServerLogs, UserLogs string
 }
 
 // Build returns the configuration of a role. It refuses settings Neo4j of
@@ -85,7 +86,8 @@ func Build(in Input) (Files, error) {
 	if err != nil {
 		return Files{}, err
 	}
-	if err := CheckEnv(v, spec.Env); err != nil {
+	strict := Strict(in.Cluster)
+	if err := checkEnv(v, spec.Env, strict); err != nil {
 		return Files{}, err
 	}
 	conf := Conf{
@@ -100,10 +102,18 @@ func Build(in Input) (Files, error) {
 		"initial.dbms.automatically_enable_free_servers": "true",
 		"server.metrics.prometheus.enabled":              "true",
 		"server.metrics.enabled":                         "true",
+		// CSV metrics would fill the container's own file system
+		// ($NEO4J_HOME/metrics); Prometheus serves the same figures.
+		"server.metrics.csv.enabled": "false",
+		// The settings reference: true by default only for Enterprise on
+		// Kubernetes as the Helm chart deploys it; a panicked server must
+		// exit so the kubelet restarts it (its bolt port, which the probes
+		// check, would otherwise stay open).
+		"server.panic.shutdown_on_panic": "true",
 	}
 	for _, extra := range []v1alpha1.Neo4jConfig{spec.Config, roleSpec(in.Cluster, in.Role).Config} {
 		for k, val := range extra {
-			if err := checkKey(v, k, string(val)); err != nil {
+			if err := checkKey(v, k, string(val), strict); err != nil {
 				return Files{}, err
 			}
 			conf[k] = string(val)
@@ -119,12 +129,23 @@ func Build(in Input) (Files, error) {
 	for k, val := range owned(in, v) {
 		conf[k] = val
 	}
-	return Files{Conf: conf, JVM: jvmArguments(spec.JVM, v), APOC: apoc}, nil
+	return Files{Conf: conf, JVM: jvmArguments(spec.JVM, v), APOC: apoc, ServerLogs: ServerLogsXML(v), UserLogs: UserLogsXML}, nil
+}
+
+// StrictValidation is Neo4j's switch for refusing unknown settings.
+const StrictValidation = "server.config.strict_validation.enabled"
+
+// Strict is false when the user turned Neo4j's strict validation off
+// cluster-wide (the Operations Manual's advice for plugin settings Neo4j
+// does not know): then Neo4j ignores unknown names, and so does the
+// operator's name check.
+func Strict(c *v1alpha1.Neo4jEnterpriseCluster) bool {
+	return !strings.EqualFold(string(c.Spec.Config[StrictValidation]), "false")
 }
 
 // checkKey refuses what Neo4j would refuse at startup, and what the
 // operator owns, with the field to use instead.
-func checkKey(v Version, k, val string) error {
+func checkKey(v Version, k, val string, strict bool) error {
 	switch {
 	case !settingName.MatchString(k):
 		return fmt.Errorf("config key %q is not a neo4j.conf setting name (lower-case words joined by dots, for example db.transaction.timeout)", k)
@@ -138,15 +159,15 @@ func checkKey(v Version, k, val string) error {
 		return fmt.Errorf("config key %q is managed by the operator", k)
 	case strings.ContainsAny(val, "\r\n"):
 		return fmt.Errorf("config value of %q spans lines; neo4j.conf values are single lines", k)
-	case !Known(v, k):
+	case strict && !Known(v, k):
 		return &UnknownSettingError{Key: k, Series: seriesName(v), Suggestion: Suggest(v, k)}
 	}
 	return nil
 }
 
-// CheckEnv applies the config key rules to NEO4J_* variables, which the
+// checkEnv applies the config key rules to NEO4J_* variables, which the
 // image turns into settings that override neo4j.conf.
-func CheckEnv(v Version, env []corev1.EnvVar) error {
+func checkEnv(v Version, env []corev1.EnvVar, strict bool) error {
 	for _, e := range env {
 		if slices.Contains(v1alpha1.OperatorEnvNames, e.Name) {
 			return fmt.Errorf("env variable %s is set by the operator", e.Name)
@@ -155,7 +176,7 @@ func CheckEnv(v Version, env []corev1.EnvVar) error {
 		if !ok || strings.HasPrefix(setting, "apoc.") {
 			continue
 		}
-		if err := checkKey(v, setting, ""); err != nil {
+		if err := checkKey(v, setting, "", strict); err != nil {
 			return fmt.Errorf("env variable %s sets a setting: %w", e.Name, err)
 		}
 	}
@@ -215,14 +236,16 @@ func owned(in Input, v Version) Conf {
 	return c
 }
 
-// HTTPSEnabled is true when the user turned HTTPS on in config.
+// HTTPSEnabled is true when the user turned HTTPS on, in config or env.
 func HTTPSEnabled(c *v1alpha1.Neo4jEnterpriseCluster) bool {
 	for _, conf := range []v1alpha1.Neo4jConfig{c.Spec.Config, c.Spec.Primary.Config, c.Spec.Secondary.Config} {
 		if strings.EqualFold(string(conf["server.https.enabled"]), "true") {
 			return true
 		}
 	}
-	return false
+	return slices.ContainsFunc(c.Spec.Env, func(e corev1.EnvVar) bool {
+		return e.Name == v1alpha1.EnvName("server.https.enabled") && strings.EqualFold(e.Value, "true")
+	})
 }
 
 // AdvertisedAddresses are the advertised address settings of a server
@@ -311,8 +334,8 @@ func FormationOnly(key string) bool {
 // Hash is a short digest of what a running server depends on: every file
 // it reads at startup, less the formation-only settings. It is stamped
 // into the pod template, so it must change exactly when a restart is
-// needed. The log configuration is not in it: Neo4j rereads it while
-// running.
+// needed. The log configuration is in it: the image copies /conf only at
+// start.
 func (f Files) Hash() string {
 	h := sha256.New()
 	for _, k := range f.Conf.Keys() {
@@ -326,5 +349,6 @@ func (f Files) Hash() string {
 	for _, k := range f.APOC.Keys() {
 		fmt.Fprintf(h, "apoc:%s=%s\n", k, f.APOC[k])
 	}
+	fmt.Fprintf(h, "logs:%s\n%s", f.ServerLogs, f.UserLogs)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

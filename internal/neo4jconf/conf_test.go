@@ -106,7 +106,7 @@ func qty(s string) *resource.Quantity { q := resource.MustParse(s); return &q }
 func TestMemory(t *testing.T) {
 	for _, tc := range []struct {
 		name                   string
-		limit                  string
+		limit, request         string
 		cluster, role          v1alpha1.MemorySpec
 		heap, pagecache, check string // "" = absent; check = error substring
 	}{
@@ -117,17 +117,25 @@ func TestMemory(t *testing.T) {
 		{name: "role overrides heap only", limit: "8Gi", cluster: v1alpha1.MemorySpec{Heap: qty("3Gi"), PageCache: qty("3Gi")},
 			role: v1alpha1.MemorySpec{Heap: qty("1Gi")}, heap: "1024m", pagecache: "3072m"},
 		{name: "minimum limit", limit: "2Gi", heap: "512m", pagecache: "512m"},
-		{name: "no limit: Neo4j decides", limit: ""},
-		{name: "no limit, heap set", limit: "", cluster: v1alpha1.MemorySpec{Heap: qty("1Gi")}, heap: "1024m"},
+		{name: "no memory at all: Neo4j decides", limit: ""},
+		{name: "no memory at all, heap set", limit: "", cluster: v1alpha1.MemorySpec{Heap: qty("1Gi")}, heap: "1024m"},
+		{name: "request only: derived from it", request: "6Gi", heap: "2560m", pagecache: "2560m"},
+		{name: "large: heap capped at 31Gi", limit: "128Gi", heap: "31744m", pagecache: "98304m"},
+		{name: "large, page cache set: heap capped", limit: "128Gi", cluster: v1alpha1.MemorySpec{PageCache: qty("64Gi")}, heap: "31744m", pagecache: "65536m"},
 		{name: "too much", limit: "4Gi", cluster: v1alpha1.MemorySpec{Heap: qty("3Gi"), PageCache: qty("3Gi")},
-			heap: "3072m", pagecache: "3072m", check: "heap 3072m + page cache 3072m + 1Gi of headroom do not fit within the memory limit 4Gi"},
-		{name: "limit below 2Gi", limit: "1536Mi", heap: "256m", pagecache: "256m", check: "at least 2Gi"},
+			heap: "3072m", pagecache: "3072m", check: "primaries: heap 3072m + page cache 3072m + 1Gi of headroom must fit within the memory limit 4Gi, with at least 256Mi each"},
+		{name: "derived page cache too small", limit: "2Gi", cluster: v1alpha1.MemorySpec{Heap: qty("900Mi")},
+			heap: "900m", pagecache: "124m", check: "with at least 256Mi each"},
+		{name: "limit below 2Gi", limit: "1536Mi", heap: "256m", pagecache: "256m", check: "primaries: the memory limit 1536Mi is below 2Gi"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := cluster("2025.10.1-enterprise", 3, 0)
 			c.Spec.Resources = corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}
 			if tc.limit != "" {
 				c.Spec.Resources = limits(tc.limit)
+			}
+			if tc.request != "" {
+				c.Spec.Resources.Requests = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(tc.request)}
 			}
 			c.Spec.Memory, c.Spec.Primary.Memory = tc.cluster, tc.role
 			f, err := Build(Input{Cluster: c, Role: Primary})
@@ -274,5 +282,25 @@ func TestBadKeysRefused(t *testing.T) {
 	}
 	if _, err := Build(Input{Cluster: withConfig("db.tx_log.rotation.retention_policy", "2 days"), Role: Primary}); err != nil {
 		t.Errorf("a real setting was refused: %v", err)
+	}
+}
+
+func TestCheckAuthAsTheImageDoes(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"neo4j/a-long-password", ""},
+		{"neo4j/a-long-password\n", ""},
+		{"neo4j/a-long-password/true", ""},
+		{"neo4j/ab/cdefghij", "may not contain a slash"},
+		{"admin/a-long-password", "the user must be neo4j"},
+		{"neo4j/neo4j", "may not be neo4j"},
+		{"neo4j/short", "at least 8 characters"},
+		{"neo4j/short\n\n\n", "at least 8 characters"},
+		{"none", "must hold neo4j/<password>"},
+		{"", "must hold neo4j/<password>"},
+	} {
+		err := CheckAuth(tc.value)
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%q: err = %v, want %q", tc.value, err, tc.want)
+		}
 	}
 }

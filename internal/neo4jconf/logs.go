@@ -7,17 +7,28 @@ package neo4jconf
 // files; what they rely on is in the Operations Manual's logging page
 // (monitoring/logging.adoc): the "org.neo4j.logging.log4j" package gives
 // ${config:<setting>} lookups, and the query, HTTP and security logs must
-// be the loggers named QueryLogger, HttpLogger and SecurityLogger. Neo4j
-// rereads them every 30 s, so they are not part of the restart hash.
+// be the loggers named QueryLogger, HttpLogger and SecurityLogger. The
+// image copies /conf once, at start, so they are part of the restart hash.
 
 // ServerLogsXML configures debug.log (everything), query.log, http.log and
-// security.log, each rolled at 20 MB.
-var ServerLogsXML = `<?xml version="1.0" encoding="UTF-8"?>
+// security.log, each rolled at 20 MB. debug.log is JSON from 2025.01 on,
+// the format the manual says CalVer releases default to and support
+// expects, and text on 5.26, as each version ships it.
+func ServerLogsXML(v Version) string {
+	debug := `<Neo4jDebugLogLayout pattern="%d{yyyy-MM-dd HH:mm:ss.SSSZ}{GMT+0} %-5p [%c{1.}] %m%n"/>`
+	if v.CalVer() {
+		debug = `<JsonTemplateLayout eventTemplateUri="classpath:org/neo4j/logging/StructuredLayoutWithMessage.json"/>`
+	}
+	return serverLogsHead + rolling("DebugLog", "debug.log", debug, 7) + serverLogsTail
+}
+
+const serverLogsHead = `<?xml version="1.0" encoding="UTF-8"?>
 <!-- Rendered by the neo4j-operator. -->
 <Configuration status="ERROR" monitorInterval="30" packages="org.neo4j.logging.log4j">
   <Appenders>
-` + rolling("DebugLog", "debug.log", `<Neo4jDebugLogLayout pattern="%d{yyyy-MM-dd HH:mm:ss.SSSZ}{GMT+0} %-5p [%c{1.}] %m%n"/>`, 7) +
-	rolling("QueryLog", "query.log", textLayout, 7) +
+`
+
+var serverLogsTail = rolling("QueryLog", "query.log", textLayout, 7) +
 	rolling("HttpLog", "http.log", textLayout, 5) +
 	rolling("SecurityLog", "security.log", textLayout, 7) + `  </Appenders>
   <Loggers>

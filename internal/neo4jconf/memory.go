@@ -15,10 +15,27 @@ import (
 // killed. It also gives 2GB as the least memory of a Neo4j instance. The
 // CRD checks the same figures at admission (hack/celgen, memoryRule).
 var (
-	Headroom      = resource.MustParse("1Gi")
-	MinimumLimit  = resource.MustParse("2Gi")
-	MinimumDerive = resource.MustParse("256Mi")
+	Headroom     = resource.MustParse("1Gi")
+	MinimumLimit = resource.MustParse("2Gi")
+	// MinimumSize is the least heap or page cache, set or derived.
+	MinimumSize = resource.MustParse("256Mi")
+	// MaximumDerivedHeap keeps a derived heap under 32GB, where the JVM
+	// stops compressing object pointers (Operations Manual, performance →
+	// GC tuning); what is left goes to the page cache.
+	MaximumDerivedHeap = resource.MustParse("31Gi")
 )
+
+// Basis is the memory a role's sizes must fit: its limit, or without one
+// its request; false when neither is set.
+func Basis(c *v1alpha1.Neo4jEnterpriseCluster, role Role) (resource.Quantity, bool) {
+	r := Resources(c, role)
+	for _, l := range []corev1.ResourceList{r.Limits, r.Requests} {
+		if q, ok := l[corev1.ResourceMemory]; ok && !q.IsZero() {
+			return q, true
+		}
+	}
+	return resource.Quantity{}, false
+}
 
 const mebibyte = 1 << 20
 
@@ -27,8 +44,8 @@ const mebibyte = 1 << 20
 type Memory struct{ Heap, PageCache int64 }
 
 // MemoryOf is the effective sizing of a role: the role's fields over the
-// cluster's, and the unset ones derived from what the limit leaves after
-// the headroom.
+// cluster's, and the unset ones derived from what the limit (or request)
+// leaves after the headroom.
 func MemoryOf(c *v1alpha1.Neo4jEnterpriseCluster, role Role) Memory {
 	spec := c.Spec.Memory
 	r := roleSpec(c, role).Memory
@@ -39,16 +56,17 @@ func MemoryOf(c *v1alpha1.Neo4jEnterpriseCluster, role Role) Memory {
 		spec.PageCache = r.PageCache
 	}
 	m := Memory{Heap: bytes(spec.Heap), PageCache: bytes(spec.PageCache)}
-	limit, ok := Resources(c, role).Limits[corev1.ResourceMemory]
-	if !ok || limit.IsZero() {
+	basis, ok := Basis(c, role)
+	if !ok {
 		return m
 	}
-	budget := limit.Value() - Headroom.Value()
+	budget := basis.Value() - Headroom.Value()
 	switch {
 	case m.Heap == 0 && m.PageCache == 0:
-		m.Heap, m.PageCache = budget/2, budget/2
+		m.Heap = min(budget/2, MaximumDerivedHeap.Value())
+		m.PageCache = budget - m.Heap
 	case m.Heap == 0:
-		m.Heap = budget - m.PageCache
+		m.Heap = min(budget-m.PageCache, MaximumDerivedHeap.Value())
 	case m.PageCache == 0:
 		m.PageCache = budget - m.Heap
 	}
@@ -63,19 +81,28 @@ func bytes(q *resource.Quantity) int64 {
 }
 
 // CheckMemory is the admission rule, for objects stored before it
-// existed: the limit is at least 2Gi, and heap + page cache + 1Gi fit.
+// existed: the memory is at least 2Gi, heap and page cache at least 256Mi
+// each, and heap + page cache + 1Gi fit.
 func CheckMemory(c *v1alpha1.Neo4jEnterpriseCluster, role Role) error {
-	limit, ok := Resources(c, role).Limits[corev1.ResourceMemory]
-	if !ok || limit.IsZero() {
-		return nil
-	}
+	basis, ok := Basis(c, role)
 	m := MemoryOf(c, role)
-	if limit.Cmp(MinimumLimit) < 0 || m.Heap < MinimumDerive.Value() || m.PageCache < MinimumDerive.Value() ||
-		m.Heap+m.PageCache+Headroom.Value() > limit.Value() {
-		return fmt.Errorf("%ss: heap %s + page cache %s + 1Gi of headroom do not fit within the memory limit %s (which must be at least 2Gi)",
-			role, mib(m.Heap), mib(m.PageCache), limit.String())
+	switch {
+	case !ok:
+		return nil
+	case basis.Cmp(MinimumLimit) < 0:
+		return fmt.Errorf("%s: the memory limit %s is below 2Gi, the least a Neo4j server needs", plural(role), basis.String())
+	case m.Heap < MinimumSize.Value() || m.PageCache < MinimumSize.Value() || m.Heap+m.PageCache+Headroom.Value() > basis.Value():
+		return fmt.Errorf("%s: heap %s + page cache %s + 1Gi of headroom must fit within the memory limit %s, with at least 256Mi each",
+			plural(role), mib(m.Heap), mib(m.PageCache), basis.String())
 	}
 	return nil
+}
+
+func plural(r Role) string {
+	if r == Secondary {
+		return "secondaries"
+	}
+	return "primaries"
 }
 
 // memory renders the sizes in whole mebibytes (Neo4j reads "m" as MiB),

@@ -58,6 +58,12 @@ func (g Group) matches(key string) bool {
 // reference, so the operator cannot check them; they pass through.
 const InternalPrefix = "internal."
 
+// Unchecked are namespaces whose settings pass unchecked: Neo4j's
+// internal ones, and the plugins' that the image's neo4j-plugins.json and
+// the plugins' own documentation use (GDS, Bloom, GenAI), which Neo4j
+// knows once the plugin is installed.
+var Unchecked = []string{InternalPrefix, "gds.", "dbms.bloom.", "genai."}
+
 // Series is the settings list a version reads: "5.26" or "calver".
 func (v Version) Series() string {
 	if v.CalVer() {
@@ -66,33 +72,69 @@ func (v Version) Series() string {
 	return "5.26"
 }
 
-var names = sync.OnceValue(func() map[string][]string {
-	out := map[string][]string{}
+// setting is one documented name and the CalVer releases that document it
+// (5.26 has one list; its entries carry no releases).
+type setting struct {
+	name         string
+	since, until Version // until zero: still documented
+}
+
+var settings = sync.OnceValue(func() map[string][]setting {
+	out := map[string][]setting{}
 	for _, series := range []string{"5.26", "calver"} {
 		data, err := settingFiles.ReadFile("settings/" + series + ".txt")
 		if err != nil {
 			panic(err)
 		}
 		for _, l := range strings.Split(string(data), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-				out[series] = append(out[series], l)
+			f := strings.Fields(l)
+			if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+				continue
 			}
+			s := setting{name: f[0]}
+			if len(f) > 1 {
+				s.since = mustCalVer(f[1])
+			}
+			if len(f) > 2 {
+				s.until = mustCalVer(f[2])
+			}
+			out[series] = append(out[series], s)
 		}
 	}
 	return out
 })
 
-// Names are the documented setting names of a series, sorted; a free
-// segment is written <provider>.
-func Names(series string) []string { return names()[series] }
+func mustCalVer(s string) Version {
+	v, err := ParseTag(s + ".0")
+	if err != nil {
+		panic(fmt.Sprintf("settings list: release %q: %v", s, err))
+	}
+	return v
+}
 
-// Known reports whether key is a setting Neo4j of version v accepts.
+// Names are the documented setting names of a series ("5.26" or
+// "calver": every CalVer release's), sorted; a free segment is written
+// <provider>.
+func Names(series string) []string {
+	var out []string
+	for _, s := range settings()[series] {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+// Known reports whether key is a setting Neo4j of version v accepts: a
+// documented name of that release, a documented group, or an unchecked
+// namespace (internal settings, plugins').
 func Known(v Version, key string) bool {
-	if strings.HasPrefix(key, InternalPrefix) {
+	if slices.ContainsFunc(Unchecked, func(p string) bool { return strings.HasPrefix(key, p) }) {
 		return true
 	}
-	for _, n := range Names(v.Series()) {
-		if n == key || placeholderMatch(n, key) {
+	for _, s := range settings()[v.Series()] {
+		if v.CalVer() && (v.Before(s.since) || (s.until != Version{} && !v.Before(s.until))) {
+			continue
+		}
+		if s.name == key || placeholderMatch(s.name, key) {
 			return true
 		}
 	}
@@ -135,7 +177,12 @@ func (e *UnknownSettingError) Error() string {
 // then the closest by edit distance if it is close enough to be a typo.
 func Suggest(v Version, key string) string {
 	_, rest, _ := strings.Cut(key, ".")
-	candidates := Names(v.Series())
+	var candidates []string
+	for _, n := range Names(v.Series()) {
+		if !strings.Contains(n, "<") && Known(v, n) {
+			candidates = append(candidates, n)
+		}
+	}
 	for _, n := range candidates {
 		if _, r, _ := strings.Cut(n, "."); r == rest && n != key {
 			return n

@@ -58,8 +58,15 @@ func TestConformanceVariations(t *testing.T) {
 			c.Spec.Resources, c.Spec.Memory = mem("4Gi"), v1alpha1.MemorySpec{Heap: q("1536Mi"), PageCache: q("1536Mi")}
 		}},
 		{"neither: derived from the default limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {}},
-		{"no memory limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+		{"no memory limit or request", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Resources = corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}}
+		}},
+		{"memory request, no limit", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Resources = corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("6Gi")}}
+		}},
+		{"large memory: heap capped at 31Gi", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Resources = mem("96Gi") }},
+		{"plugin settings with strict validation on", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Config = v1alpha1.Neo4jConfig{"gds.enterprise.license_file": "/licenses/gds.license"}
 		}},
 		{"secondaries with their own memory", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			r := mem("3Gi")
@@ -334,6 +341,9 @@ func checkMemory(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, pod neo4jimag
 		t.Errorf("heap initial %d > max %d: the JVM refuses to start", initial, max)
 	}
 	limit, ok := pod.Spec.Containers[0].Resources.Limits[corev1.ResourceMemory]
+	if !ok {
+		limit, ok = pod.Spec.Containers[0].Resources.Requests[corev1.ResourceMemory]
+	}
 	if !ok {
 		if conf.Get("server.memory.pagecache.size") != "512M" && !conf.Has("server.memory.heap.max_size") {
 			t.Errorf("without a limit, page cache %q", conf.Get("server.memory.pagecache.size"))

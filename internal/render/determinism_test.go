@@ -72,8 +72,10 @@ func TestRenderIsDeterministic(t *testing.T) {
 // owned by the operator.
 func commonSettings(t testing.TB) []string {
 	var out []string
+	v5, _ := neo4jconf.ParseTag("5.26.12-enterprise")
+	vc, _ := neo4jconf.ParseTag(v1alpha1.DefaultImageTag)
 	for _, n := range neo4jconf.Names("5.26") {
-		if slices.Contains(neo4jconf.Names("calver"), n) && !strings.Contains(n, "<") && !slices.Contains(v1alpha1.OperatorConfigKeys, n) && strings.HasPrefix(n, "db.") {
+		if neo4jconf.Known(v5, n) && neo4jconf.Known(vc, n) && !strings.Contains(n, "<") && !slices.Contains(v1alpha1.OperatorConfigKeys, n) && strings.HasPrefix(n, "db.") {
 			out = append(out, n)
 		}
 	}

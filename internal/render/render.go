@@ -63,6 +63,7 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 			return nil, err
 		}
 		confs[ConfigKey(role)] = conf.NeoConf()
+		confs[FileServerLogs], confs[FileUserLogs] = conf.ServerLogs, conf.UserLogs
 		if len(conf.APOC) > 0 {
 			confs[FileAPOCConf] = conf.APOCConf()
 		}
@@ -76,7 +77,6 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 			o.PodDisruptionBudgets = append(o.PodDisruptionBudgets, podDisruptionBudget(c, role))
 		}
 	}
-	confs[FileServerLogs], confs[FileUserLogs] = neo4jconf.ServerLogsXML, neo4jconf.UserLogsXML
 	if Replicas(c, neo4jconf.Secondary) == 0 {
 		// Checked anyway: scaling out must not be when a bad setting shows.
 		if _, err := neo4jconf.Build(neo4jconf.Input{Cluster: c, Role: neo4jconf.Secondary, DiscoverySelector: DiscoverySelector(c)}); err != nil {

@@ -202,7 +202,10 @@ const (
 )
 
 func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) []corev1.Volume {
-	confMode, authMode := int32(0o644), int32(0o440)
+	// The password file is readable by all users of the container: with a
+	// pod security context that sets no fsGroup, 0440 would leave it
+	// root's, and the image would read an empty password without failing.
+	confMode, authMode := int32(0o644), int32(0o444)
 	items := []corev1.KeyToPath{{Key: ConfigKey(r), Path: FileNeo4jConf}}
 	if len(c.Spec.APOCConfig) > 0 {
 		items = append(items, corev1.KeyToPath{Key: FileAPOCConf, Path: FileAPOCConf})
@@ -229,6 +232,10 @@ func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Cont
 	mounts := []corev1.VolumeMount{{Name: "conf", MountPath: "/conf", ReadOnly: true}, {Name: "auth", MountPath: AuthDir, ReadOnly: true}}
 	for _, v := range volumes(c) {
 		mounts = append(mounts, corev1.VolumeMount{Name: v.name, MountPath: v.path})
+	}
+	if c.Spec.Storage.Logs == nil {
+		// Logs live in a folder of the data volume, as with the Helm chart.
+		mounts = append(mounts, corev1.VolumeMount{Name: "data", MountPath: neo4jconf.LogsVolumeDir, SubPath: "logs"})
 	}
 	return corev1.Container{
 		Name:                     "neo4j",
@@ -300,14 +307,9 @@ func env(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.EnvVar {
 	return append(out, defaultedEnv(c.Spec.Env)...)
 }
 
-// LogsDir is where servers write logs: the logs volume, or a folder of
-// the data volume, so logs outlive a restart either way.
-func LogsDir(c *v1alpha1.Neo4jEnterpriseCluster) string {
-	if c.Spec.Storage.Logs != nil {
-		return neo4jconf.LogsVolumeDir
-	}
-	return neo4jconf.LogsOnDataDir
-}
+// LogsDir is where servers write logs: /logs, the logs volume or the
+// data volume's "logs" folder, so logs outlive a restart either way.
+func LogsDir(c *v1alpha1.Neo4jEnterpriseCluster) string { return neo4jconf.LogsVolumeDir }
 
 // defaultedEnv sets what the API server would default in user-supplied
 // variables, so the live template equals the rendered one and no reconcile

@@ -30,6 +30,9 @@ type Observed struct {
 	// Recheck asks for another look later: an issue whose fix sends the
 	// operator no event (a foreign object in the way, removed).
 	Recheck bool
+	// Pending asks for another look soon: a write the operator spreads
+	// over reconciles (one Service replacement each).
+	Pending bool
 }
 
 // Compute returns the status the cluster should have. Conditions are set on
