@@ -5,20 +5,21 @@ package controllers
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
-	"github.com/graphops-dev/neo4j-operator/internal/status"
+	"github.com/graphops-dev/neo4j-operator/internal/plan"
 )
 
-// The operator's permissions: exactly what the phases below do, no
+// The operator's permissions: exactly what observe and act do, no
 // wildcards. It never deletes PVCs (it never touches them at all) and never
 // updates or deletes Secrets. It reads Secrets by name only: it cannot list
 // the cluster's Secrets. Listing and watching Secrets (metadata only) is a
@@ -70,10 +71,11 @@ func (r *Neo4jEnterpriseClusterReconciler) applier() *apply.Applier {
 	return &apply.Applier{Client: r.Client, APIReader: r.APIReader, Scheme: r.Scheme, MaxReplacements: 1}
 }
 
-// Reconcile runs the phases in order. A phase that finds a problem the user
-// must fix records it as an issue (Degraded condition and Event) and stops
-// the phases that would build on it; status is written last, and only when
-// it changed.
+// Reconcile observes, plans and acts. Observing writes nothing; the plan is
+// a pure function of what was observed (internal/plan); acting writes only
+// what the plan says, through the one write path, and the status last,
+// only when it changed. A problem the user must fix is an issue in the
+// plan (Degraded condition and Event) and stops what would build on it.
 func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	cluster := &v1alpha1.Neo4jEnterpriseCluster{}
 	if err := r.Get(ctx, req.NamespacedName, cluster); err != nil {
@@ -84,30 +86,21 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 		// operator created; PVCs are not among them and stay.
 		return ctrl.Result{}, nil
 	}
-	obs := status.Observed{Paused: cluster.IsPaused()}
-	var result ctrl.Result
-	var applyErr error
-	if !obs.Paused {
-		proceed, err := r.reconcileAuth(ctx, cluster, &obs)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		if proceed {
-			applyErr = r.reconcileObjects(ctx, cluster, &obs)
-		} else if !r.WatchSecrets {
-			result.RequeueAfter = recheck
-		}
+	observed, err := r.observe(ctx, cluster)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	if obs.Recheck {
-		result.RequeueAfter = recheck
+	return r.act(ctx, cluster, plan.Compute(observed, r.kindOf)).Outcome()
+}
+
+func (r *Neo4jEnterpriseClusterReconciler) objectKey(obj client.Object) string {
+	return plan.Key(r.kindOf(obj), obj.GetName())
+}
+
+func (r *Neo4jEnterpriseClusterReconciler) kindOf(obj client.Object) string {
+	gvk, err := apiutil.GVKForObject(obj, r.Scheme)
+	if err != nil {
+		return fmt.Sprintf("%T", obj)
 	}
-	if obs.Pending {
-		result.RequeueAfter = pendingRecheck
-	}
-	if err := r.observe(ctx, cluster, &obs); err != nil {
-		return ctrl.Result{}, errors.Join(applyErr, err)
-	}
-	// The status is written even when an object failed to apply, so the
-	// failure shows; the error then requeues with backoff.
-	return result, errors.Join(applyErr, r.writeStatus(ctx, cluster, obs))
+	return gvk.Kind
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 
 	olpredicate "github.com/operator-framework/operator-lib/predicate"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/predicates"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
@@ -41,21 +39,20 @@ func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context,
 	if err != nil {
 		return err
 	}
-	owned := builder.WithPredicates(predicates.OwnedContentChanged())
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("neo4jenterprisecluster").
 		For(&v1alpha1.Neo4jEnterpriseCluster{}, builder.WithPredicates(predicate.Or(
 			predicate.And(predicate.GenerationChangedPredicate{}, notPaused),
 			predicates.AnnotationsChanged(v1alpha1.AnnotationPaused, v1alpha1.AnnotationRestartedAt),
 		))).
-		Owns(&appsv1.StatefulSet{}, builder.WithPredicates(predicates.StatefulSetChanged())).
-		Owns(&corev1.Service{}, owned).
-		Owns(&corev1.ConfigMap{}, owned).
-		Owns(&corev1.ServiceAccount{}, owned).
-		Owns(&rbacv1.Role{}, owned).
-		Owns(&rbacv1.RoleBinding{}, owned).
-		Owns(&policyv1.PodDisruptionBudget{}, owned).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)})
+	for _, k := range apply.Kinds {
+		p := predicates.OwnedContentChanged()
+		if k.StatusWatched {
+			p = predicates.StatefulSetChanged()
+		}
+		b = b.Owns(k.New(), builder.WithPredicates(p))
+	}
 	if r.WatchSecrets {
 		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersForSecret), builder.OnlyMetadata)
 	}
@@ -84,9 +81,8 @@ func (r *Neo4jEnterpriseClusterReconciler) clustersForSecret(ctx context.Context
 func CacheOptions(namespaces []string) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
 	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{}}
-	for _, obj := range []client.Object{&appsv1.StatefulSet{}, &corev1.Service{}, &corev1.ConfigMap{},
-		&corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{}, &policyv1.PodDisruptionBudget{}} {
-		opts.ByObject[obj] = cache.ByObject{Label: managed}
+	for _, k := range apply.Kinds {
+		opts.ByObject[k.New()] = cache.ByObject{Label: managed}
 	}
 	if len(namespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}

@@ -6,8 +6,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -25,33 +23,11 @@ func mutateOwned(live, desired client.Object) ([]string, error) {
 	previousTemplateKeys := templateKeys(live.GetAnnotations()[render.AnnotationTemplateKeys])
 	live.SetLabels(mergeStrings(live.GetLabels(), desired.GetLabels()))
 	live.SetAnnotations(mergeStrings(live.GetAnnotations(), desired.GetAnnotations()))
-	switch l := live.(type) {
-	case *appsv1.StatefulSet:
-		return mutateStatefulSet(l, desired.(*appsv1.StatefulSet), previousTemplateKeys), nil
-	case *corev1.Service:
-		mutateService(l, desired.(*corev1.Service))
-	case *corev1.ConfigMap:
-		d := desired.(*corev1.ConfigMap)
-		l.Data, l.BinaryData = d.Data, d.BinaryData
-	case *corev1.ServiceAccount:
-		// Only metadata: its secrets and pull secrets may be someone else's.
-	case *corev1.Secret:
-		// Created once, never rewritten: a generated password is not
-		// rotated behind the user's back.
-	case *rbacv1.Role:
-		l.Rules = desired.(*rbacv1.Role).Rules
-	case *rbacv1.RoleBinding:
-		d := desired.(*rbacv1.RoleBinding)
-		l.Subjects = d.Subjects
-		if !equality.Semantic.DeepEqual(l.RoleRef, d.RoleRef) {
-			return []string{fmt.Sprintf("RoleBinding %s: roleRef is immutable", l.Name)}, nil
-		}
-	case *policyv1.PodDisruptionBudget:
-		l.Spec = desired.(*policyv1.PodDisruptionBudget).Spec
-	default:
-		return nil, fmt.Errorf("apply: no rule for the fields the operator owns in %T", live)
+	k, err := KindOf(live)
+	if err != nil {
+		return nil, err
 	}
-	return nil, nil
+	return k.mutate(live, desired, previousTemplateKeys), nil
 }
 
 // mutateStatefulSet updates what a StatefulSet allows to change (replicas,

@@ -7,13 +7,10 @@ package predicates
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
 )
 
 // AnnotationsChanged passes updates that change one of the given
@@ -65,9 +62,10 @@ func StatefulSetChanged() predicate.Predicate {
 }
 
 // OwnedContentChanged passes an update of an owned object when its
-// generation or the content the operator owns changed, so drift is
-// reverted. Kinds without a generation (Services, ConfigMaps, RBAC) are
-// compared on that content; metadata-only changes by others pass nothing.
+// generation or the content the operator owns (apply.Kinds) changed, so
+// drift is reverted. Kinds without a generation (Services, ConfigMaps,
+// RBAC) are compared on that content; metadata-only changes by others pass
+// nothing.
 func OwnedContentChanged() predicate.Predicate {
 	return predicate.Funcs{
 		UpdateFunc: func(e event.UpdateEvent) bool {
@@ -77,26 +75,7 @@ func OwnedContentChanged() predicate.Predicate {
 			if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
 				return true
 			}
-			return !equality.Semantic.DeepEqual(content(e.ObjectOld), content(e.ObjectNew))
+			return apply.ContentChanged(e.ObjectOld, e.ObjectNew)
 		},
-	}
-}
-
-// content is the part of an object the operator owns, beyond labels and
-// annotations (which it merges and never takes back).
-func content(obj client.Object) any {
-	switch o := obj.(type) {
-	case *corev1.Service:
-		return o.Spec
-	case *corev1.ConfigMap:
-		return []any{o.Data, o.BinaryData}
-	case *rbacv1.Role:
-		return o.Rules
-	case *rbacv1.RoleBinding:
-		return []any{o.Subjects, o.RoleRef}
-	case *policyv1.PodDisruptionBudget:
-		return o.Spec
-	default:
-		return nil
 	}
 }

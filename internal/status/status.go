@@ -27,12 +27,6 @@ type Observed struct {
 	StatefulSets map[neo4jconf.Role]*appsv1.StatefulSet
 	Issues       []Issue
 	Paused       bool
-	// Recheck asks for another look later: an issue whose fix sends the
-	// operator no event (a foreign object in the way, removed).
-	Recheck bool
-	// Pending asks for another look soon: a write the operator spreads
-	// over reconciles (one Service replacement each).
-	Pending bool
 }
 
 // Compute returns the status the cluster should have. Conditions are set on

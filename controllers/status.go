@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,32 +15,14 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
-	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
-	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
+	"github.com/graphops-dev/neo4j-operator/internal/step"
 )
-
-// observe reads the StatefulSets the status reports on, from the cache.
-func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, obs *status.Observed) error {
-	obs.StatefulSets = map[neo4jconf.Role]*appsv1.StatefulSet{}
-	for _, role := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
-		sts := &appsv1.StatefulSet{}
-		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: render.StatefulSetName(c, role)}, sts)
-		if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(sts, c)) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("reading StatefulSet: %w", err)
-		}
-		obs.StatefulSets[role] = sts
-	}
-	return nil
-}
 
 // writeStatus writes the computed status through the status subresource,
 // inside RetryOnConflict, and only when it differs semantically from what
 // is there. Events fire on condition transitions only.
-func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, obs status.Observed) error {
+func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, obs status.Observed) step.Result {
 	var reader client.Reader = r.Client
 	var transitions []status.Transition
 	var written *v1alpha1.Neo4jEnterpriseCluster
@@ -76,7 +57,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("writing status: %w", err)
+		return step.Failed(fmt.Errorf("writing status: %w", err))
 	}
 	for _, t := range transitions {
 		r.announce(written, t)
@@ -84,7 +65,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 	if newGeneration {
 		r.adviseOnSpec(written)
 	}
-	return nil
+	return step.Result{}
 }
 
 // announce turns a condition transition into an Event.

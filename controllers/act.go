@@ -1,0 +1,128 @@
+package controllers
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/plan"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/status"
+	"github.com/graphops-dev/neo4j-operator/internal/step"
+)
+
+// act carries out a plan: the auth Secret, then every desired object
+// through the one write path, then pruning, then the status. Each step
+// reports in the same result type; the status is written whatever the
+// others did, so failures show.
+func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan) step.Result {
+	obs := status.Observed{Paused: p.Paused, Issues: p.Issues}
+	res := step.Result{}
+	if p.GenerateAuthSecret {
+		res = res.Merge(r.generateAuthSecret(ctx, c))
+	}
+	if p.WaitingForSecret && !r.WatchSecrets {
+		res = res.Merge(step.After(recheck, "auth Secret not watched"))
+	}
+	if res.Err == nil && len(p.Apply) > 0 {
+		applied := r.applyAll(ctx, c, p.Apply, &obs)
+		if applied.Err == nil {
+			applied = applied.Merge(r.prune(ctx, p.Prune))
+		}
+		res = res.Merge(applied)
+	}
+	sts, err := r.observeStatefulSets(ctx, c) // after the writes, for the status
+	if err != nil {
+		return res.Merge(step.Failed(err))
+	}
+	obs.StatefulSets = sts
+	return res.Merge(r.writeStatus(ctx, c, obs))
+}
+
+// applyAll applies every object. One the API refuses (a webhook, a quota)
+// does not stop the others, nor hide from the status.
+func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, objs []client.Object, obs *status.Observed) step.Result {
+	a := r.applier()
+	res := step.Result{}
+	for _, obj := range objs {
+		out, err := a.Apply(ctx, c, obj)
+		if err != nil {
+			obs.Issues = append(obs.Issues, status.Issue{Reason: "ApplyFailed", Message: err.Error()})
+			res = res.Merge(step.Failed(err))
+			continue
+		}
+		for _, note := range out.Notes {
+			obs.Issues = append(obs.Issues, status.Issue{Reason: "ImmutableFieldChanged", Message: note})
+		}
+		switch out.Outcome {
+		case apply.ReplacePending:
+			res = res.Merge(step.After(pendingRecheck, "a Service replacement left for the next reconcile"))
+		case apply.NotOwned:
+			// Deleting the squatter sends this cluster no event (it is
+			// not ours, and likely not in the cache): look again later.
+			res = res.Merge(step.After(recheck, "an object in the way"))
+			obs.Issues = append(obs.Issues, status.Issue{Reason: "ObjectNotOwned", Message: fmt.Sprintf(
+				"%s %s exists and is not controlled by this cluster; it was left alone",
+				r.kindOf(obj), client.ObjectKeyFromObject(obj))})
+		case apply.Created, apply.Updated, apply.Replaced:
+			log.FromContext(ctx).Info("wrote object", "outcome", out.Outcome, "object", r.objectKey(obj), "conflicts", out.Conflicts)
+		}
+	}
+	return res
+}
+
+// prune deletes owned objects no longer desired (the internals Service of
+// a removed server, the secondary StatefulSet at zero secondaries). It
+// never deletes a PersistentVolumeClaim.
+func (r *Neo4jEnterpriseClusterReconciler) prune(ctx context.Context, objs []client.Object) step.Result {
+	var errs error
+	for _, obj := range objs {
+		// A UID precondition deletes exactly the object that was looked
+		// at; not its resourceVersion, which a StatefulSet's status moves
+		// all the time.
+		uid := obj.GetUID()
+		err := r.Delete(ctx, obj, client.Preconditions{UID: &uid})
+		if client.IgnoreNotFound(err) != nil {
+			errs = errors.Join(errs, fmt.Errorf("deleting %s: %w", r.objectKey(obj), err))
+			continue
+		}
+		apply.Writes.WithLabelValues(r.kindOf(obj), "delete").Inc()
+		log.FromContext(ctx).Info("deleted object no longer desired", "object", r.objectKey(obj))
+	}
+	return step.Result{Err: errs}
+}
+
+// generateAuthSecret creates "<cluster>-auth" once, with a random password.
+// It is never rewritten: Neo4j reads it only when a server first
+// initialises its store. It carries no owner reference, so it outlives the
+// cluster: the data on the retained volumes is protected by this very
+// password, and a cluster recreated under the same name finds both.
+func (r *Neo4jEnterpriseClusterReconciler) generateAuthSecret(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) step.Result {
+	key := c.WithDefaults().Spec.Auth.SecretKey
+	password := rand.Text() // 26 base32 characters, 130 bits
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: c.AuthSecretName(), Namespace: c.Namespace, Labels: render.ClusterLabels(c)},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{key: []byte("neo4j/" + password)},
+	}
+	err := r.Create(ctx, secret)
+	if apierrors.IsAlreadyExists(err) {
+		return step.Result{} // another reconcile made it; nothing generated here
+	}
+	if err != nil {
+		return step.Failed(fmt.Errorf("creating auth Secret %s/%s: %w", c.Namespace, secret.Name, err))
+	}
+	apply.Writes.WithLabelValues("Secret", "create").Inc()
+	r.event(c, corev1.EventTypeNormal, "AuthSecretGenerated", "GenerateSecret",
+		"generated auth Secret %s with a random password", secret.Name)
+	return step.Result{}
+}

@@ -1,0 +1,101 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/plan"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+)
+
+// observe reads what the plan is decided from: the auth Secret, the
+// StatefulSets and the owned objects of prunable kinds. It writes nothing.
+func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (plan.Observed, error) {
+	o := plan.Observed{Cluster: c}
+	var err error
+	if o.Auth, err = r.observeAuth(ctx, c); err != nil {
+		return o, err
+	}
+	if o.StatefulSets, err = r.observeStatefulSets(ctx, c); err != nil {
+		return o, err
+	}
+	o.Owned, err = r.observeOwned(ctx, c)
+	return o, err
+}
+
+// observeAuth checks the auth Secret the servers read their password from,
+// the way the image will. Secrets are read from the API server, never from
+// the cache: the operator caches only their metadata. The value is never
+// logged nor kept.
+func (r *Neo4jEnterpriseClusterReconciler) observeAuth(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (plan.Auth, error) {
+	name, key := c.AuthSecretName(), c.WithDefaults().Spec.Auth.SecretKey
+	secret := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, secret)
+	switch {
+	case apierrors.IsNotFound(err):
+		return plan.Auth{}, nil
+	case err != nil:
+		// A timeout or a 5xx is not the user's problem: retry with backoff.
+		return plan.Auth{}, fmt.Errorf("reading auth Secret %s/%s: %w", c.Namespace, name, err)
+	}
+	value, ok := secret.Data[key]
+	if !ok {
+		return plan.Auth{Found: true, Problem: fmt.Sprintf("auth Secret %s/%s has no key %s", c.Namespace, name, key)}, nil
+	}
+	if err := neo4jconf.CheckAuth(string(value)); err != nil {
+		return plan.Auth{Found: true, Problem: fmt.Sprintf("auth Secret %s/%s key %s: %v", c.Namespace, name, key, err)}, nil
+	}
+	return plan.Auth{Found: true}, nil
+}
+
+// observeStatefulSets reads the cluster's StatefulSets from the cache.
+func (r *Neo4jEnterpriseClusterReconciler) observeStatefulSets(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (map[neo4jconf.Role]*appsv1.StatefulSet, error) {
+	out := map[neo4jconf.Role]*appsv1.StatefulSet{}
+	for _, role := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
+		sts := &appsv1.StatefulSet{}
+		err := r.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: render.StatefulSetName(c, role)}, sts)
+		if apierrors.IsNotFound(err) || (err == nil && !metav1.IsControlledBy(sts, c)) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading StatefulSet: %w", err)
+		}
+		out[role] = sts
+	}
+	return out, nil
+}
+
+// observeOwned lists, from the cache, the objects of prunable kinds the
+// cluster controls.
+func (r *Neo4jEnterpriseClusterReconciler) observeOwned(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (map[string]client.Object, error) {
+	out := map[string]client.Object{}
+	for _, k := range apply.Kinds {
+		if !k.Prunable {
+			continue
+		}
+		list := k.List()
+		if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingLabels{render.LabelCluster: c.Name}); err != nil {
+			return nil, fmt.Errorf("listing owned objects: %w", err)
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil, err
+		}
+		for _, item := range items {
+			if obj := item.(client.Object); metav1.IsControlledBy(obj, c) {
+				out[plan.Key(k.Name, obj.GetName())] = obj
+			}
+		}
+	}
+	return out, nil
+}

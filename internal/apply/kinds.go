@@ -1,0 +1,118 @@
+package apply
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Kind is everything the operator knows about one kind of object it owns:
+// how to make one, what it owns in it, whether its count follows the
+// topology. The controller's watches, the informer cache, the write path,
+// pruning and the watch predicates all read this one table, so a kind added
+// here is handled everywhere and a kind missing here is handled nowhere.
+type Kind struct {
+	Name string
+	New  func() client.Object
+	List func() client.ObjectList
+	// Prunable kinds have a count that follows the topology; owned ones no
+	// longer desired are deleted.
+	Prunable bool
+	// StatusWatched kinds wake a reconcile when their status changes in a
+	// way the cluster's status reports (see predicates.StatefulSetChanged);
+	// the others only when their generation or Content changes.
+	StatusWatched bool
+	// Content is what the operator owns beyond labels and annotations.
+	Content func(client.Object) any
+	// mutate copies Content from desired onto live and returns what it
+	// could not apply (an immutable field).
+	mutate func(live, desired client.Object, previousTemplateKeys map[string]bool) []string
+}
+
+// Kinds are the owned kinds, in the order objects of a cluster are applied:
+// identity and configuration before the workloads that use them.
+var Kinds = []Kind{
+	{Name: "ServiceAccount", New: func() client.Object { return &corev1.ServiceAccount{} },
+		List:    func() client.ObjectList { return &corev1.ServiceAccountList{} },
+		Content: func(client.Object) any { return nil }, // only metadata: its secrets may be someone else's
+		mutate:  func(client.Object, client.Object, map[string]bool) []string { return nil }},
+	{Name: "Role", New: func() client.Object { return &rbacv1.Role{} },
+		List:    func() client.ObjectList { return &rbacv1.RoleList{} },
+		Content: func(o client.Object) any { return o.(*rbacv1.Role).Rules },
+		mutate: func(l, d client.Object, _ map[string]bool) []string {
+			l.(*rbacv1.Role).Rules = d.(*rbacv1.Role).Rules
+			return nil
+		}},
+	{Name: "RoleBinding", New: func() client.Object { return &rbacv1.RoleBinding{} },
+		List: func() client.ObjectList { return &rbacv1.RoleBindingList{} },
+		Content: func(o client.Object) any {
+			b := o.(*rbacv1.RoleBinding)
+			return []any{b.Subjects, b.RoleRef}
+		},
+		mutate: mutateRoleBinding},
+	{Name: "ConfigMap", New: func() client.Object { return &corev1.ConfigMap{} },
+		List: func() client.ObjectList { return &corev1.ConfigMapList{} },
+		Content: func(o client.Object) any {
+			m := o.(*corev1.ConfigMap)
+			return []any{m.Data, m.BinaryData}
+		},
+		mutate: func(l, d client.Object, _ map[string]bool) []string {
+			lc, dc := l.(*corev1.ConfigMap), d.(*corev1.ConfigMap)
+			lc.Data, lc.BinaryData = dc.Data, dc.BinaryData
+			return nil
+		}},
+	{Name: "Service", New: func() client.Object { return &corev1.Service{} },
+		List: func() client.ObjectList { return &corev1.ServiceList{} }, Prunable: true,
+		Content: func(o client.Object) any { return o.(*corev1.Service).Spec },
+		mutate: func(l, d client.Object, _ map[string]bool) []string {
+			mutateService(l.(*corev1.Service), d.(*corev1.Service))
+			return nil
+		}},
+	{Name: "StatefulSet", New: func() client.Object { return &appsv1.StatefulSet{} },
+		List: func() client.ObjectList { return &appsv1.StatefulSetList{} }, Prunable: true, StatusWatched: true,
+		Content: func(o client.Object) any { return o.(*appsv1.StatefulSet).Spec },
+		mutate: func(l, d client.Object, previous map[string]bool) []string {
+			return mutateStatefulSet(l.(*appsv1.StatefulSet), d.(*appsv1.StatefulSet), previous)
+		}},
+	{Name: "PodDisruptionBudget", New: func() client.Object { return &policyv1.PodDisruptionBudget{} },
+		List: func() client.ObjectList { return &policyv1.PodDisruptionBudgetList{} }, Prunable: true,
+		Content: func(o client.Object) any { return o.(*policyv1.PodDisruptionBudget).Spec },
+		mutate: func(l, d client.Object, _ map[string]bool) []string {
+			l.(*policyv1.PodDisruptionBudget).Spec = d.(*policyv1.PodDisruptionBudget).Spec
+			return nil
+		}},
+}
+
+// KindOf is the table's entry for obj's type.
+func KindOf(obj client.Object) (Kind, error) {
+	for _, k := range Kinds {
+		if fmt.Sprintf("%T", k.New()) == fmt.Sprintf("%T", obj) {
+			return k, nil
+		}
+	}
+	return Kind{}, fmt.Errorf("apply: %T is not an owned kind (add it to apply.Kinds)", obj)
+}
+
+// ContentChanged reports whether the content the operator owns differs
+// between two versions of an object of an owned kind.
+func ContentChanged(old, new client.Object) bool {
+	k, err := KindOf(old)
+	if err != nil {
+		return false
+	}
+	return !equality.Semantic.DeepEqual(k.Content(old), k.Content(new))
+}
+
+func mutateRoleBinding(l, d client.Object, _ map[string]bool) []string {
+	lb, db := l.(*rbacv1.RoleBinding), d.(*rbacv1.RoleBinding)
+	lb.Subjects = db.Subjects
+	if !equality.Semantic.DeepEqual(lb.RoleRef, db.RoleRef) {
+		return []string{fmt.Sprintf("RoleBinding %s: roleRef is immutable", lb.Name)}
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+// Package plan decides what a reconcile does, from what it observed and
+// nothing else: a pure function, table-tested. The controller observes
+// (caches, the API server), calls Compute, and acts on the Plan through
+// the one write path. Operations that span reconciles (scale-in, rolls)
+// will keep their state in the cluster's status and be decided here too.
+package plan
+
+import (
+	"fmt"
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/status"
+)
+
+// Observed is what a reconcile read before deciding anything.
+type Observed struct {
+	Cluster *v1alpha1.Neo4jEnterpriseCluster
+	Auth    Auth
+	// StatefulSets the cluster controls, by role.
+	StatefulSets map[neo4jconf.Role]*appsv1.StatefulSet
+	// Owned are the objects of prunable kinds the cluster controls, by
+	// Key.
+	Owned map[string]client.Object
+}
+
+// Auth is what was found of the auth Secret; never its value.
+type Auth struct {
+	Found bool
+	// Problem says why the value is unusable ("" when usable or absent).
+	Problem string
+}
+
+// Plan is what to do now.
+type Plan struct {
+	// Paused: write nothing but the status.
+	Paused bool
+	// GenerateAuthSecret creates "<cluster>-auth" before anything else.
+	GenerateAuthSecret bool
+	// WaitingForSecret: the user's auth Secret is missing or unusable;
+	// nothing is applied until it is fixed.
+	WaitingForSecret bool
+	// Apply are the desired objects, in apply order.
+	Apply []client.Object
+	// Prune are owned objects no longer desired: delete them once every
+	// desired object is in place.
+	Prune []client.Object
+	// Issues are problems the user must fix (Degraded condition, Event).
+	Issues []status.Issue
+}
+
+// Key names an object within its cluster: kind and name.
+func Key(kind, name string) string { return kind + "/" + name }
+
+// Compute decides. kindOf names an object's kind (from the scheme).
+func Compute(o Observed, kindOf func(client.Object) string) Plan {
+	c := o.Cluster
+	if c.IsPaused() {
+		return Plan{Paused: true}
+	}
+	var p Plan
+	switch {
+	case !o.Auth.Found && c.GeneratesAuthSecret():
+		p.GenerateAuthSecret = true
+	case !o.Auth.Found:
+		key := c.WithDefaults().Spec.Auth.SecretKey
+		p.WaitingForSecret = true
+		p.Issues = append(p.Issues, status.Issue{Reason: "AuthSecretMissing",
+			Message: fmt.Sprintf("auth Secret %s/%s not found; create it with key %s=neo4j/<password>", c.Namespace, c.AuthSecretName(), key)})
+		return p
+	case o.Auth.Problem != "":
+		p.WaitingForSecret = true
+		p.Issues = append(p.Issues, status.Issue{Reason: "AuthSecretInvalid", Message: o.Auth.Problem})
+		return p
+	}
+	objs, err := render.Render(c)
+	if err != nil {
+		p.Issues = append(p.Issues, status.Issue{Reason: "InvalidSpec", Message: err.Error()})
+		return p
+	}
+	p.Apply = objs.All()
+	desired := map[string]bool{}
+	for _, obj := range p.Apply {
+		desired[Key(kindOf(obj), obj.GetName())] = true
+	}
+	for key, obj := range o.Owned {
+		if !desired[key] {
+			p.Prune = append(p.Prune, obj)
+		}
+	}
+	sort.Slice(p.Prune, func(i, j int) bool {
+		return Key(kindOf(p.Prune[i]), p.Prune[i].GetName()) < Key(kindOf(p.Prune[j]), p.Prune[j].GetName())
+	})
+	return p
+}

@@ -1,0 +1,158 @@
+package plan_test
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/plan"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+)
+
+var scheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	_ = clientgoscheme.AddToScheme(s)
+	return s
+}()
+
+func kindOf(obj client.Object) string {
+	gvk, err := apiutil.GVKForObject(obj, scheme)
+	if err != nil {
+		panic(err)
+	}
+	return gvk.Kind
+}
+
+func cluster(primaries, secondaries int32, edit ...func(*v1alpha1.Neo4jEnterpriseCluster)) *v1alpha1.Neo4jEnterpriseCluster {
+	c := &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Name: "graph", Namespace: "ns"}}
+	c.Spec.AcceptLicenseAgreement = "eval"
+	c.Spec.Topology = v1alpha1.Topology{Primaries: primaries, Secondaries: secondaries}
+	for _, e := range edit {
+		e(c)
+	}
+	return c
+}
+
+func svc(name string) client.Object {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "ns"}}
+}
+
+// owned is what the cache would hold for a cluster of that many servers.
+func owned(primaries, secondaries int32) map[string]client.Object {
+	objs, err := render.Render(cluster(primaries, secondaries))
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]client.Object{}
+	for _, o := range objs.All() {
+		switch o.(type) {
+		case *corev1.Service, *appsv1.StatefulSet, *policyv1.PodDisruptionBudget:
+			out[plan.Key(kindOf(o), o.GetName())] = o
+		}
+	}
+	return out
+}
+
+func names(objs []client.Object) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, plan.Key(kindOf(o), o.GetName()))
+	}
+	return out
+}
+
+func TestCompute(t *testing.T) {
+	found := plan.Auth{Found: true}
+	for _, tc := range []struct {
+		name     string
+		observed plan.Observed
+		// expectations
+		paused, generate, waiting bool
+		apply                     int
+		prune                     []string
+		issue                     string // "Reason: message substring"
+	}{
+		{name: "paused: nothing but status",
+			observed: plan.Observed{Cluster: cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+				c.Annotations = map[string]string{v1alpha1.AnnotationPaused: "true"}
+			}), Auth: found},
+			paused: true},
+		{name: "new cluster, generated password: the Secret first, then 11 objects",
+			observed: plan.Observed{Cluster: cluster(3, 0)}, generate: true, apply: 11},
+		{name: "the user's Secret is missing: wait, apply nothing",
+			observed: plan.Observed{Cluster: cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Auth.SecretName = "mine" })},
+			waiting: true, issue: "AuthSecretMissing: auth Secret ns/mine not found; create it with key NEO4J_AUTH=neo4j/<password>"},
+		{name: "the Secret's value is unusable: wait, apply nothing",
+			observed: plan.Observed{Cluster: cluster(3, 0), Auth: plan.Auth{Found: true, Problem: "auth Secret ns/graph-auth key NEO4J_AUTH: the password may not contain a slash"}},
+			waiting: true, issue: "AuthSecretInvalid: the password may not contain a slash"},
+		{name: "a setting Neo4j would refuse: report, apply and prune nothing",
+			observed: plan.Observed{Cluster: cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+				c.Spec.Env = []corev1.EnvVar{{Name: "NEO4J_db_transaction_timout", Value: "1s"}}
+			}), Auth: found, Owned: owned(3, 0)},
+			issue: `InvalidSpec: did you mean "db.transaction.timeout"?`},
+		{name: "steady state: everything desired exists, nothing to prune",
+			observed: plan.Observed{Cluster: cluster(3, 2), Auth: found, Owned: owned(3, 2)}, apply: 16},
+		{name: "secondaries scaled to zero: their StatefulSet and Services go, sorted",
+			observed: plan.Observed{Cluster: cluster(3, 0), Auth: found, Owned: owned(3, 2)}, apply: 11,
+			prune: []string{"PodDisruptionBudget/graph-secondary", "Service/graph-secondary-0-internals", "Service/graph-secondary-1-internals", "Service/graph-secondary-headless", "StatefulSet/graph-secondary"}},
+		{name: "a primary removed: its internals Service goes",
+			observed: plan.Observed{Cluster: cluster(3, 0), Auth: found, Owned: owned(4, 0)}, apply: 11,
+			prune: []string{"Service/graph-primary-3-internals"}},
+		{name: "an unknown owned object is pruned",
+			observed: plan.Observed{Cluster: cluster(1, 0), Auth: found, Owned: map[string]client.Object{"Service/stray": svc("stray")}}, apply: 9,
+			prune: []string{"Service/stray"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := plan.Compute(tc.observed, kindOf)
+			if p.Paused != tc.paused || p.GenerateAuthSecret != tc.generate || p.WaitingForSecret != tc.waiting {
+				t.Errorf("paused %v generate %v waiting %v, want %v %v %v", p.Paused, p.GenerateAuthSecret, p.WaitingForSecret, tc.paused, tc.generate, tc.waiting)
+			}
+			if len(p.Apply) != tc.apply {
+				t.Errorf("apply %d objects %v, want %d", len(p.Apply), names(p.Apply), tc.apply)
+			}
+			if got := names(p.Prune); !slices.Equal(got, tc.prune) {
+				t.Errorf("prune %v, want %v", got, tc.prune)
+			}
+			var issues []string
+			for _, i := range p.Issues {
+				issues = append(issues, fmt.Sprintf("%s: %s", i.Reason, i.Message))
+			}
+			if tc.issue == "" && len(issues) > 0 || tc.issue != "" && (len(issues) != 1 || !strings.HasPrefix(issues[0], strings.SplitN(tc.issue, ":", 2)[0]) || !strings.Contains(issues[0], strings.SplitN(tc.issue, ": ", 2)[1])) {
+				t.Errorf("issues %q, want %q", issues, tc.issue)
+			}
+		})
+	}
+}
+
+// The plan is a function of what was observed: the same input, the same
+// plan, object for object.
+func TestComputeIsDeterministic(t *testing.T) {
+	o := plan.Observed{Cluster: cluster(5, 3), Auth: plan.Auth{Found: true}, Owned: owned(7, 4)}
+	first := plan.Compute(o, kindOf)
+	for range 50 {
+		p := plan.Compute(o, kindOf)
+		if !slices.Equal(names(p.Apply), names(first.Apply)) || !slices.Equal(names(p.Prune), names(first.Prune)) {
+			t.Fatal("two plans of the same observation differ")
+		}
+	}
+}
+
+// Every object the renderer makes is of a kind the write path knows.
+func TestApplyOrder(t *testing.T) {
+	p := plan.Compute(plan.Observed{Cluster: cluster(3, 1), Auth: plan.Auth{Found: true}}, kindOf)
+	got := names(p.Apply)
+	if got[0] != "ServiceAccount/graph-server" || got[3] != "ConfigMap/graph-config" || !strings.HasPrefix(got[len(got)-1], "PodDisruptionBudget/") {
+		t.Errorf("identity and configuration must come before workloads: %v", got)
+	}
+}
