@@ -92,10 +92,10 @@ func TestCompute(t *testing.T) {
 			observed: plan.Observed{Cluster: cluster(3, 0)}, generate: true, apply: 11},
 		{name: "the user's Secret is missing: wait, apply nothing",
 			observed: plan.Observed{Cluster: cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Auth.SecretName = "mine" })},
-			waiting: true, issue: "AuthSecretMissing: auth Secret ns/mine not found; create it with key NEO4J_AUTH=neo4j/<password>"},
+			waiting:  true, issue: "AuthSecretMissing: auth Secret ns/mine not found; create it with key NEO4J_AUTH=neo4j/<password>"},
 		{name: "the Secret's value is unusable: wait, apply nothing",
 			observed: plan.Observed{Cluster: cluster(3, 0), Auth: plan.Auth{Found: true, Problem: "auth Secret ns/graph-auth key NEO4J_AUTH: the password may not contain a slash"}},
-			waiting: true, issue: "AuthSecretInvalid: the password may not contain a slash"},
+			waiting:  true, issue: "AuthSecretInvalid: the password may not contain a slash"},
 		{name: "a setting Neo4j would refuse: report, apply and prune nothing",
 			observed: plan.Observed{Cluster: cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) {
 				c.Spec.Env = []corev1.EnvVar{{Name: "NEO4J_db_transaction_timout", Value: "1s"}}

@@ -1,0 +1,185 @@
+// Package neo4j talks to Neo4j servers over Bolt, with the official Go
+// driver (github.com/neo4j/neo4j-go-driver/v5): the cluster-administration
+// commands the operator needs, each bounded in time, each counted and
+// timed. It is the only package that knows Cypher.
+package neo4j
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
+	"github.com/neo4j/neo4j-go-driver/v5/neo4j/config"
+)
+
+// Credentials of the neo4j user. They are never logged nor part of an
+// error.
+type Credentials struct{ User, Password string }
+
+// Dialer opens admin connections to servers.
+type Dialer struct {
+	// Timeout bounds every call, connection included: a slow or
+	// unreachable server must not hold a reconcile worker.
+	Timeout time.Duration
+	// Resolve, when set, maps a server's host:port to the address dialled
+	// instead: the test hook that points <pod>-internals names at fake
+	// servers on loopback. Off in production.
+	Resolve func(hostport string) string
+}
+
+// DefaultTimeout bounds a call when the Dialer sets none.
+const DefaultTimeout = 10 * time.Second
+
+// Conn is an admin connection to one server, on the system database.
+type Conn struct {
+	d       driver.DriverWithContext
+	timeout time.Duration
+	// CalVer selects the 2025.x dialect where it differs from 5.26.
+	CalVer bool
+}
+
+// Dial connects to the server at hostport (host:7687). It does not talk to
+// the server yet: the first call does.
+func (d Dialer) Dial(hostport string, creds Credentials, calver bool) (*Conn, error) {
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	target := hostport
+	if d.Resolve != nil {
+		target = d.Resolve(hostport)
+	}
+	if _, _, err := net.SplitHostPort(target); err != nil {
+		return nil, fmt.Errorf("neo4j: address %q: %w", target, err)
+	}
+	drv, err := driver.NewDriverWithContext("bolt://"+target, driver.BasicAuth(creds.User, creds.Password, ""), func(c *config.Config) {
+		c.SocketConnectTimeout = timeout
+		c.ConnectionAcquisitionTimeout = timeout
+		c.MaxConnectionPoolSize = 2
+		c.MaxConnectionLifetime = 10 * time.Minute
+		c.UserAgent = "neo4j-operator"
+	})
+	if err != nil {
+		return nil, fmt.Errorf("neo4j: %w", err)
+	}
+	return &Conn{d: drv, timeout: timeout, CalVer: calver}, nil
+}
+
+// Close releases the connection.
+func (c *Conn) Close(ctx context.Context) error { return c.d.Close(ctx) }
+
+// row is one record, by column name.
+type row map[string]any
+
+// run sends one auto-commit query to the system database, within the
+// timeout, and counts it under kind.
+func (c *Conn) run(ctx context.Context, kind, cypher string, params map[string]any) ([]row, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	start := time.Now()
+	rows, err := c.query(ctx, cypher, params)
+	err = classify(kind, ctx, err)
+	observe(kind, err, time.Since(start))
+	return rows, err
+}
+
+func (c *Conn) query(ctx context.Context, cypher string, params map[string]any) ([]row, error) {
+	s := c.d.NewSession(ctx, driver.SessionConfig{DatabaseName: "system", AccessMode: driver.AccessModeWrite})
+	defer func() { _ = s.Close(context.WithoutCancel(ctx)) }()
+	res, err := s.Run(ctx, cypher, params)
+	if err != nil {
+		return nil, err
+	}
+	records, err := res.Collect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]row, 0, len(records))
+	for _, r := range records {
+		m := row{}
+		for i, k := range r.Keys {
+			m[k] = r.Values[i]
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+// Kind of failure, for conditions.
+type Kind string
+
+// Failures the operator tells apart.
+const (
+	AuthFailed  Kind = "AuthFailed"  // wrong credentials: the user must fix the Secret
+	NotALeader  Kind = "NotALeader"  // a write reached a follower: ask the leader
+	Unavailable Kind = "Unavailable" // the server or database cannot serve now
+	Timeout     Kind = "Timeout"     // no answer within the bound
+	Refused     Kind = "Refused"     // Neo4j refused the command (a client error)
+	Unknown     Kind = "Unknown"
+)
+
+// Error is a failed call: what failed, how, and Neo4j's code and message.
+type Error struct {
+	Query string
+	Kind  Kind
+	Code  string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	if e.Code != "" {
+		return fmt.Sprintf("neo4j %s: %s (%s): %v", e.Query, e.Kind, e.Code, e.Err)
+	}
+	return fmt.Sprintf("neo4j %s: %s: %v", e.Query, e.Kind, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf is err's Kind, Unknown for errors that are not an *Error.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Unknown
+}
+
+// classify maps the driver's errors to Kinds, by Neo4j status code where
+// there is one (Operations Manual, status codes).
+func classify(query string, ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	out := &Error{Query: query, Kind: Unknown, Err: err}
+	var n4j *driver.Neo4jError
+	var conn *driver.ConnectivityError
+	switch {
+	case errors.As(err, &n4j):
+		out.Code = n4j.Code
+		switch {
+		case n4j.Code == "Neo.ClientError.Security.Unauthorized" || strings.HasPrefix(n4j.Code, "Neo.ClientError.Security.Authentication"):
+			out.Kind = AuthFailed
+		case n4j.Code == "Neo.ClientError.Cluster.NotALeader" || n4j.Code == "Neo.ClientError.Cluster.Routing":
+			out.Kind = NotALeader
+		case strings.HasPrefix(n4j.Code, "Neo.TransientError."):
+			out.Kind = Unavailable
+		case strings.HasPrefix(n4j.Code, "Neo.ClientError."):
+			out.Kind = Refused
+		}
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || isTimeout(err):
+		out.Kind = Timeout
+	case errors.As(err, &conn) || driver.IsRetryable(err):
+		out.Kind = Unavailable
+	}
+	return out
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	var ct *driver.ConnectivityError
+	return (errors.As(err, &ne) && ne.Timeout()) || (errors.As(err, &ct) && strings.Contains(ct.Error(), "timeout"))
+}
