@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -37,6 +38,15 @@ type options struct {
 	leaderElectionNS       string
 	namespaces             string
 	maxConcurrent          int
+	neo4j                  neo4jOptions
+}
+
+// neo4jOptions configure the Neo4j observers.
+type neo4jOptions struct {
+	observe          bool
+	calm, busy, call time.Duration
+	workers          int
+	fakeResolve      string
 }
 
 func parseFlags() (options, zap.Options) {
@@ -50,6 +60,12 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader-election Lease; in a pod it defaults to the pod's own namespace.")
 	flag.StringVar(&o.namespaces, "watch-namespaces", os.Getenv("WATCH_NAMESPACES"), "Comma-separated namespaces to watch; empty watches all namespaces. Defaults to $WATCH_NAMESPACES.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 2, "Clusters reconciled at once. One cluster is never reconciled twice at once.")
+	flag.BoolVar(&o.neo4j.observe, "neo4j-observe", true, "Poll Neo4j over Bolt (SHOW SERVERS, SHOW DATABASES); Ready then needs Neo4j's word. Off: Ready means Kubernetes Ready only.")
+	flag.DurationVar(&o.neo4j.calm, "neo4j-poll-interval", 60*time.Second, "Interval between polls of a calm cluster's Neo4j.")
+	flag.DurationVar(&o.neo4j.busy, "neo4j-busy-poll-interval", 10*time.Second, "Interval between polls while pods are not all ready or Neo4j reports a problem.")
+	flag.DurationVar(&o.neo4j.call, "neo4j-timeout", 10*time.Second, "Bound of every Bolt call, connection included.")
+	flag.IntVar(&o.neo4j.workers, "neo4j-poll-workers", 8, "Polls running at once, over all clusters.")
+	flag.StringVar(&o.neo4j.fakeResolve, "neo4j-fake-resolve", os.Getenv("NEO4J_OPERATOR_FAKE_RESOLVE"), "TEST HOOK, off when empty: a file of \"host:port dial-address\" lines, reread at every dial, that points servers' advertised addresses at fake Neo4j servers. Defaults to $NEO4J_OPERATOR_FAKE_RESOLVE.")
 	zo := zap.Options{Development: false}
 	zo.BindFlags(flag.CommandLine)
 	flag.Parse()

@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"os"
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/graphops-dev/neo4j-operator/controllers"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
 )
 
 // setupControllers registers the operator's controllers with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	return (&controllers.Neo4jEnterpriseClusterReconciler{
+		Observers: observers(mgr, o.neo4j),
 		// Confined to namespaces, the operator may list Secrets there
 		// (a namespaced Role); cluster-wide it may only get them by name.
 		WatchSecrets:            len(watchNamespaces(o.namespaces)) > 0,
@@ -33,4 +37,36 @@ func watchNamespaces(flagValue string) []string {
 		}
 	}
 	return out
+}
+
+// observers are the Neo4j pollers, or nil when --neo4j-observe=false.
+func observers(mgr ctrl.Manager, o neo4jOptions) *observer.Observers {
+	if !o.observe {
+		return nil
+	}
+	d := neo4j.Dialer{Timeout: o.call}
+	if o.fakeResolve != "" {
+		ctrl.Log.WithName("setup").Info("TEST HOOK ON: Neo4j addresses are resolved through a file, to reach fake servers", "file", o.fakeResolve)
+		d.Resolve = fileResolver(o.fakeResolve)
+	}
+	obs := observer.New(mgr.GetAPIReader(), d, o.calm, o.busy)
+	obs.Workers = o.workers
+	return obs
+}
+
+// fileResolver reads "host:port dial-address" lines at every call; an
+// address not in the file is dialled as it is.
+func fileResolver(path string) func(string) string {
+	return func(hostport string) string {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return hostport
+		}
+		for _, l := range strings.Split(string(data), "\n") {
+			if f := strings.Fields(l); len(f) == 2 && f[0] == hostport {
+				return f[1]
+			}
+		}
+		return hostport
+	}
 }

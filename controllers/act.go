@@ -14,6 +14,8 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
@@ -45,7 +47,37 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 		return res.Merge(step.Failed(err))
 	}
 	obs.StatefulSets = sts
+	r.observeNeo4j(c, &obs, p)
 	return res.Merge(r.writeStatus(ctx, c, obs))
+}
+
+// observeNeo4j tells the observers what to poll for this cluster, and
+// takes their last observation for the status. Polling is busy while the
+// pods are not all ready.
+func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpriseCluster, obs *status.Observed, p plan.Plan) {
+	if r.Observers == nil {
+		return
+	}
+	obs.Neo4jObserved = true
+	key := client.ObjectKeyFromObject(c)
+	if p.Paused || len(p.Apply) == 0 { // nothing rendered: nothing to poll yet
+		if last, ok := r.Observers.Last(key); ok {
+			obs.Neo4j = &last
+		}
+		return
+	}
+	busy := false
+	for _, role := range render.Roles(c.WithDefaults()) {
+		s := obs.StatefulSets[role]
+		busy = busy || s == nil || s.Status.ReadyReplicas != render.Replicas(c, role)
+	}
+	v, _ := neo4jconf.ParseTag(c.WithDefaults().Spec.Image.Tag)
+	r.Observers.Ensure(observer.Target{Cluster: key, Addresses: render.BoltAddresses(c),
+		Secret: client.ObjectKey{Namespace: c.Namespace, Name: c.AuthSecretName()},
+		Key:    c.WithDefaults().Spec.Auth.SecretKey, CalVer: v.CalVer(), Busy: busy})
+	if last, ok := r.Observers.Last(key); ok {
+		obs.Neo4j = &last
+	}
 }
 
 // applyAll applies every object. One the API refuses (a webhook, a quota)

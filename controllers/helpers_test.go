@@ -211,3 +211,7 @@ func toJSON(o client.Object) string {
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	return string(data)
 }
+
+func reconcileRequest(o client.Object) reconcile.Request {
+	return reconcile.Request{NamespacedName: key(o)}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 )
 
@@ -49,6 +51,9 @@ type Neo4jEnterpriseClusterReconciler struct {
 	Recorder  events.EventRecorder
 	// MaxConcurrentReconciles is how many clusters are reconciled at once.
 	MaxConcurrentReconciles int
+	// Observers poll Neo4j over Bolt; nil turns the Neo4j side off (then
+	// Ready means Kubernetes Ready only).
+	Observers *observer.Observers
 	// WatchSecrets watches Secrets' metadata, so a missing auth Secret is
 	// noticed the moment it appears. It needs list/watch on Secrets, which
 	// the operator has only in the namespaces it is confined to; without
@@ -79,6 +84,9 @@ func (r *Neo4jEnterpriseClusterReconciler) applier() *apply.Applier {
 func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	cluster := &v1alpha1.Neo4jEnterpriseCluster{}
 	if err := r.Get(ctx, req.NamespacedName, cluster); err != nil {
+		if apierrors.IsNotFound(err) && r.Observers != nil {
+			r.Observers.Forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !cluster.DeletionTimestamp.IsZero() {

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
@@ -52,6 +53,13 @@ func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context,
 			p = predicates.StatefulSetChanged()
 		}
 		b = b.Owns(k.New(), builder.WithPredicates(p))
+	}
+	if r.Observers != nil {
+		// A changed Neo4j observation wakes the cluster's reconcile.
+		b = b.WatchesRawSource(source.Channel(r.Observers.Events, &handler.EnqueueRequestForObject{}))
+		if err := mgr.Add(r.Observers); err != nil {
+			return err
+		}
 	}
 	if r.WatchSecrets {
 		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersForSecret), builder.OnlyMetadata)

@@ -419,7 +419,48 @@ const (
 	// ConditionDegraded is true when the operator cannot make the cluster
 	// match its spec; the reason and message say why.
 	ConditionDegraded = "Degraded"
+	// ConditionClusterFormed is true when Neo4j reports a system database
+	// leader: the servers found each other and formed a cluster.
+	ConditionClusterFormed = "ClusterFormed"
+	// ConditionServersHealthy is true when Neo4j answers and reports every
+	// enabled server Available.
+	ConditionServersHealthy = "ServersHealthy"
 )
+
+// ServerStatus is one Neo4j server as SHOW SERVERS reports it.
+type ServerStatus struct {
+	// Name of the server in Neo4j.
+	Name string `json:"name"`
+	// Address is its Bolt address.
+	// +optional
+	Address string `json:"address,omitempty"`
+	// Pod running it.
+	// +optional
+	Pod string `json:"pod,omitempty"`
+	// State: Free, Enabled, Cordoned, Deallocating, Deallocated or Dropped.
+	State string `json:"state"`
+	// Health: Available or Unavailable.
+	Health string `json:"health"`
+	// Hosting are the databases it hosts.
+	// +optional
+	// +listType=atomic
+	Hosting []string `json:"hosting,omitempty"`
+}
+
+// DatabaseStatus is one database as SHOW DATABASES reports it.
+type DatabaseStatus struct {
+	// Name of the database.
+	Name string `json:"name"`
+	// Status is the requested status ("online", "offline") when every
+	// copy has it, else the status of a copy that has not.
+	Status string `json:"status"`
+	// RequestedPrimaries and RequestedSecondaries are its topology.
+	RequestedPrimaries   int32 `json:"requestedPrimaries"`
+	RequestedSecondaries int32 `json:"requestedSecondaries"`
+	// CurrentPrimaries and CurrentSecondaries are the copies allocated.
+	CurrentPrimaries   int32 `json:"currentPrimaries"`
+	CurrentSecondaries int32 `json:"currentSecondaries"`
+}
 
 // RoleStatus is the observed state of one role's StatefulSet.
 type RoleStatus struct {
@@ -457,7 +498,8 @@ type Neo4jEnterpriseClusterStatus struct {
 	// +optional
 	Phase ClusterPhase `json:"phase,omitempty"`
 
-	// Conditions: Ready, Progressing and Degraded.
+	// Conditions: Ready, Progressing, Degraded, and, when the operator
+	// observes Neo4j, ClusterFormed and ServersHealthy.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -482,6 +524,18 @@ type Neo4jEnterpriseClusterStatus struct {
 	// Image the servers were last rendered with.
 	// +optional
 	Image string `json:"image,omitempty"`
+
+	// Servers as Neo4j reports them, by name.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Servers []ServerStatus `json:"servers,omitempty"`
+
+	// Databases as Neo4j reports them, by name.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Databases []DatabaseStatus `json:"databases,omitempty"`
 }
 
 // Neo4jEnterpriseCluster is a Neo4j Enterprise cluster of primaries and
@@ -491,6 +545,7 @@ type Neo4jEnterpriseClusterStatus struct {
 // +kubebuilder:resource:shortName=n4jc;neo4jcluster,categories=neo4j
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.readyServers`
+// +kubebuilder:printcolumn:name="Neo4j",type=string,JSONPath=`.status.conditions[?(@.type=="ServersHealthy")].reason`
 // +kubebuilder:printcolumn:name="Primaries",type=integer,JSONPath=`.spec.topology.primaries`
 // +kubebuilder:printcolumn:name="Secondaries",type=integer,JSONPath=`.spec.topology.secondaries`
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.status.image`,priority=1

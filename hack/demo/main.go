@@ -313,6 +313,8 @@ func startOperator(ctx context.Context, c *localcluster.Cluster, binary string) 
 		Binary:     binary,
 		Kubeconfig: kubeconfig,
 		LogPath:    filepath.Join(c.Dir, "logs", "operator.log"),
+		// kwok runs no Neo4j behind the pods: Ready means Kubernetes Ready.
+		Args: []string{"--neo4j-observe=false"},
 	}
 	if err := op.Start(ctx); err != nil {
 		op.Stop()

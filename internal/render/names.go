@@ -117,3 +117,16 @@ func merge(maps ...map[string]string) map[string]string {
 	}
 	return out
 }
+
+// BoltAddresses are every server's advertised Bolt address, primaries
+// first: the operator's admin connections go there.
+func BoltAddresses(c *v1alpha1.Neo4jEnterpriseCluster) []string {
+	c = c.WithDefaults()
+	var out []string
+	for _, r := range Roles(c) {
+		for i := int32(0); i < Replicas(c, r); i++ {
+			out = append(out, fmt.Sprintf("%s.%s.svc.%s:%d", InternalsServiceName(c, r, i), c.Namespace, c.Spec.ClusterDomain, neo4jconf.PortBolt))
+		}
+	}
+	return out
+}

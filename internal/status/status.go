@@ -13,6 +13,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
 
@@ -27,6 +28,11 @@ type Observed struct {
 	StatefulSets map[neo4jconf.Role]*appsv1.StatefulSet
 	Issues       []Issue
 	Paused       bool
+	// Neo4jObserved is true when the operator observes Neo4j: then Ready
+	// also needs Neo4j's word, and Neo4j is the last poll (nil before the
+	// first).
+	Neo4jObserved bool
+	Neo4j         *observer.Observation
 }
 
 // Compute returns the status the cluster should have. Conditions are set on
@@ -54,7 +60,8 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	s.ReadyServers = fmt.Sprintf("%d/%d", ready, desired)
 
 	settled := settledRole(c, o, neo4jconf.Primary) && settledRole(c, o, neo4jconf.Secondary)
-	allReady := settled && ready == desired
+	podsReady := settled && ready == desired
+	allReady := podsReady
 	set := func(t string, ok bool, reason, msg string) {
 		st := metav1.ConditionFalse
 		if ok {
@@ -64,17 +71,27 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	}
 	summary := fmt.Sprintf("%d/%d primaries and %d/%d secondaries ready",
 		s.Primaries.ReadyReplicas, s.Primaries.Replicas, s.Secondaries.ReadyReplicas, s.Secondaries.Replicas)
+	var neo Neo4jVerdict
+	if o.Neo4jObserved {
+		neo = Neo4j(c, o.Neo4j)
+		s.Servers, s.Databases = neo.Servers, neo.Databases
+		meta.SetStatusCondition(&s.Conditions, neo.condition(v1alpha1.ConditionClusterFormed, neo.Formed, gen))
+		meta.SetStatusCondition(&s.Conditions, neo.condition(v1alpha1.ConditionServersHealthy, neo.Healthy, gen))
+		allReady = podsReady && neo.Ready()
+	}
 
 	switch {
 	case allReady:
-		set(v1alpha1.ConditionReady, true, "AllServersReady", summary)
+		set(v1alpha1.ConditionReady, true, "AllServersReady", summary+neo.summary())
+	case podsReady:
+		set(v1alpha1.ConditionReady, false, "Neo4jNotReady", summary+"; "+neo.why())
 	default:
 		set(v1alpha1.ConditionReady, false, "ServersNotReady", summary)
 	}
 	switch {
 	case o.Paused:
 		set(v1alpha1.ConditionProgressing, false, "Paused", "reconciliation is paused by the "+v1alpha1.AnnotationPaused+" annotation")
-	case allReady:
+	case podsReady:
 		set(v1alpha1.ConditionProgressing, false, "Stable", "every server runs the desired revision")
 	default:
 		set(v1alpha1.ConditionProgressing, true, "RollingOut", summary)

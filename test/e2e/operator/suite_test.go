@@ -77,7 +77,9 @@ var _ = BeforeSuite(func() {
 	op = &operatorproc.Operator{Binary: manager, Kubeconfig: kubeconfig, LogPath: filepath.Join(cluster.Dir, "logs", "operator.log"),
 		// Only the seed namespace: the naive replay's cluster is the naive
 		// reconciler's alone.
-		Args: []string{"--zap-log-level=info", "--watch-namespaces=seed"}}
+		// The Kubernetes-side suites run with no Neo4j behind the pods
+		// (kwok): Ready means Kubernetes Ready.
+		Args: []string{"--zap-log-level=info", "--watch-namespaces=seed", "--neo4j-observe=false"}}
 	Expect(op.Start(ctx)).To(Succeed())
 })
 

@@ -1,0 +1,202 @@
+package controllers_test
+
+import (
+	"context"
+	"os"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/controllers"
+	"github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+)
+
+// The Neo4j side, against the FAKE cluster (internal/fake/cluster): the
+// observers poll it over real Bolt on loopback, through the Dialer's
+// resolve hook; a loop stands for the controller's watch of their events
+// and runs the reconcile. Pods are the fake's word, StatefulSet readiness
+// is set by hand (envtest has no kubelet).
+var _ = Describe("Observing Neo4j", Ordered, func() {
+	const pw = "neo4j/observed-password"
+	var (
+		fake   *cluster.Cluster
+		obs    *observer.Observers
+		r      *controllers.Neo4jEnterpriseClusterReconciler
+		c      *v1alpha1.Neo4jEnterpriseCluster
+		cancel context.CancelFunc
+		poll   = 2 * time.Second
+	)
+
+	condition := func(t string) *metav1.Condition {
+		return meta.FindStatusCondition(getCluster(c).Status.Conditions, t)
+	}
+
+	BeforeAll(func() {
+		fake = cluster.New(cluster.Options{Password: "observed-password", CatchUp: time.Second, AutoEnable: true,
+			DefaultPrimaries: 3, DefaultSecondaries: 1, InitialPrimaries: 3})
+		DeferCleanup(fake.Close)
+		obs = observer.New(env.Client, neo4j.Dialer{Timeout: time.Second, Resolve: fake.Resolve}, poll, 500*time.Millisecond)
+		r = directReconciler(env.Client)
+		r.Observers = obs
+		var runCtx context.Context
+		runCtx, cancel = context.WithCancel(ctx)
+		DeferCleanup(func() { cancel() })
+		go func() { _ = obs.Start(runCtx) }()
+		go func() { // the controller's watch of the observers' events
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case e := <-obs.Events:
+					_, _ = r.Reconcile(runCtx, reconcileRequest(e.Object))
+				}
+			}
+		}()
+
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: directNS, Name: "observed-auth"},
+			StringData: map[string]string{"NEO4J_AUTH": pw}}
+		Expect(env.Client.Create(ctx, secret)).To(Succeed())
+		c = newCluster(directNS, "observed", 3, 1)
+		c.Spec.Auth.SecretName = "observed-auth"
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		reconcileNow(r, c)
+	})
+
+	It("is Ready only when Neo4j says so: formation, then every server Available", func() {
+		Eventually(func(g Gomega) {
+			g.Expect(condition(v1alpha1.ConditionClusterFormed)).NotTo(BeNil())
+			g.Expect(condition(v1alpha1.ConditionServersHealthy).Reason).To(Equal("Unreachable"))
+		}, timeout, interval).Should(Succeed())
+		markReady(c, "primary", 3)
+		markReady(c, "secondary", 1)
+		reconcileNow(r, c)
+		Expect(condition(v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse), "pods ready, Neo4j not heard from")
+
+		for i, addr := range render.BoltAddresses(c) {
+			name := []string{"observed-primary-0", "observed-primary-1", "observed-primary-2", "observed-secondary-0"}[i]
+			Expect(fake.SetPod(name, addr, i == 3, true)).To(Succeed())
+		}
+		Eventually(func(g Gomega) {
+			g.Expect(condition(v1alpha1.ConditionClusterFormed).Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(condition(v1alpha1.ConditionServersHealthy).Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(condition(v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+		}, timeout, interval).Should(Succeed())
+		st := getCluster(c).Status
+		Expect(st.Servers).To(HaveLen(4))
+		Expect(st.Servers[0]).To(Equal(v1alpha1.ServerStatus{Name: "observed-primary-0", Address: render.BoltAddresses(c)[0],
+			Pod: "observed-primary-0", State: "Enabled", Health: "Available", Hosting: []string{"neo4j", "system"}}))
+		Expect(st.Databases).To(Equal([]v1alpha1.DatabaseStatus{
+			{Name: "neo4j", Status: "online", RequestedPrimaries: 3, RequestedSecondaries: 1, CurrentPrimaries: 3, CurrentSecondaries: 1},
+			{Name: "system", Status: "online", CurrentPrimaries: 3, CurrentSecondaries: 1},
+		}))
+	})
+
+	It("turns ServersHealthy False within one poll when a server is cut off, and back", func() {
+		fake.SetReachable("observed-primary-2", false)
+		Eventually(func(g Gomega) {
+			h := condition(v1alpha1.ConditionServersHealthy)
+			g.Expect(h.Status).To(Equal(metav1.ConditionFalse))
+			g.Expect(h.Message).To(Equal("Unavailable: observed-primary-2"))
+			g.Expect(condition(v1alpha1.ConditionReady).Reason).To(Equal("Neo4jNotReady"))
+		}, poll+time.Second, 100*time.Millisecond).Should(Succeed())
+		fake.SetReachable("observed-primary-2", true)
+		Eventually(func(g Gomega) {
+			g.Expect(condition(v1alpha1.ConditionServersHealthy).Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(condition(v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+		}, time.Second+time.Second, 100*time.Millisecond).Should(Succeed()) // busy polling while unhealthy
+	})
+
+	It("stays calm: polls at the calm interval cause 0 API writes", func() {
+		d := 5 * time.Minute
+		if s := os.Getenv("NEO4J_CALM_DURATION"); s != "" {
+			d, _ = time.ParseDuration(s)
+		}
+		calm := observer.New(env.Client, neo4j.Dialer{Timeout: time.Second, Resolve: fake.Resolve}, 5*time.Second, 500*time.Millisecond)
+		r.Observers = calm
+		reconcileNow(r, c) // hands the cluster to the calm observers
+		runCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go func() { _ = calm.Start(runCtx) }()
+		Eventually(func() bool { _, ok := calm.Last(key(c)); return ok }, timeout, interval).Should(BeTrue())
+		reconcileNow(r, c)
+		writes, calls := allWrites(), boltCalls()
+		Consistently(func() float64 { return allWrites() - writes }, d, time.Second).Should(BeZero())
+		polls := (boltCalls() - calls) / 2 // SHOW SERVERS and SHOW DATABASES
+		GinkgoWriter.Printf("calm for %v: %.0f polls, %.0f API writes\n", d, polls, allWrites()-writes)
+		Expect(polls).To(BeNumerically(">=", float64(d/(5*time.Second))-2))
+		r.Observers = obs
+	})
+
+	It("reports wrong credentials as a condition, without failing the reconcile", func() {
+		s := &corev1.Secret{}
+		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: directNS, Name: "observed-auth"}, s)).To(Succeed())
+		s.Data = map[string][]byte{"NEO4J_AUTH": []byte("neo4j/a-wrong-password")}
+		Expect(env.Client.Update(ctx, s)).To(Succeed())
+		Eventually(func(g Gomega) {
+			h := condition(v1alpha1.ConditionServersHealthy)
+			g.Expect(h.Reason).To(Equal("AuthFailed"))
+			g.Expect(h.Message).NotTo(ContainSubstring("a-wrong-password"))
+		}, timeout, interval).Should(Succeed())
+		_, err := r.Reconcile(ctx, reconcileRequest(c))
+		Expect(err).NotTo(HaveOccurred())
+		s.Data = map[string][]byte{"NEO4J_AUTH": []byte(pw)}
+		Expect(env.Client.Update(ctx, s)).To(Succeed())
+		Eventually(func() metav1.ConditionStatus { return condition(v1alpha1.ConditionServersHealthy).Status }, timeout, interval).
+			Should(Equal(metav1.ConditionTrue))
+	})
+
+	It("reports an unreachable Neo4j as a condition", func() {
+		for _, n := range []string{"observed-primary-0", "observed-primary-1", "observed-primary-2", "observed-secondary-0"} {
+			fake.SetReachable(n, false)
+		}
+		// Cut off from each other, the fake's servers still answer; an
+		// unreachable one is a closed port: point every name at one.
+		unreach := observer.New(env.Client, neo4j.Dialer{Timeout: 500 * time.Millisecond, Resolve: func(string) string { return "127.0.0.1:1" }},
+			time.Second, 300*time.Millisecond)
+		r.Observers = unreach
+		reconcileNow(r, c)
+		runCtx, stop := context.WithCancel(ctx)
+		defer stop()
+		go func() { _ = unreach.Start(runCtx) }()
+		go func() {
+			for {
+				select {
+				case <-runCtx.Done():
+					return
+				case e := <-unreach.Events:
+					_, _ = r.Reconcile(runCtx, reconcileRequest(e.Object))
+				}
+			}
+		}()
+		Eventually(func(g Gomega) {
+			h := condition(v1alpha1.ConditionServersHealthy)
+			g.Expect(h.Reason).To(Equal("Unreachable"))
+			g.Expect(condition(v1alpha1.ConditionClusterFormed).Status).To(Equal(metav1.ConditionUnknown))
+			g.Expect(condition(v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
+		}, timeout, interval).Should(Succeed())
+		r.Observers = obs
+	})
+})
+
+func boltCalls() float64 {
+	return sum(neo4j.Calls, all)
+}
+
+// markReady sets a StatefulSet's status as the StatefulSet controller
+// would once every pod of the revision is ready.
+func markReady(c *v1alpha1.Neo4jEnterpriseCluster, role string, n int32) {
+	s := sts(c, role)
+	s.Status.ObservedGeneration = s.Generation
+	s.Status.Replicas, s.Status.ReadyReplicas, s.Status.CurrentReplicas, s.Status.UpdatedReplicas, s.Status.AvailableReplicas = n, n, n, n, n
+	s.Status.CurrentRevision, s.Status.UpdateRevision = "rev", "rev"
+	ExpectWithOffset(1, env.Client.Status().Update(ctx, s)).To(Succeed())
+}

@@ -1,0 +1,274 @@
+// Package observer polls each cluster's Neo4j servers over Bolt, in the
+// spirit of ECK's observers: one schedule per cluster, a bounded number of
+// polls at a time, every call bounded by the Dialer's timeout, so a slow
+// or unreachable Neo4j never holds a reconcile. A reconcile reads the last
+// observation; it never talks to Neo4j itself. A poll that sees what the
+// previous one saw does nothing: the reconcile is woken only when what the
+// status reports changed, so a calm cluster costs no API writes.
+package observer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+)
+
+// Target is what to poll for one cluster.
+type Target struct {
+	Cluster types.NamespacedName
+	// Addresses are the servers' Bolt addresses (host:port), tried in
+	// order until one answers.
+	Addresses []string
+	// Secret and Key hold "neo4j/<password>"; read at every poll, by name,
+	// never cached.
+	Secret types.NamespacedName
+	Key    string
+	CalVer bool
+	// Busy asks for the busy interval (something is in flight).
+	Busy bool
+}
+
+// Observation is what one poll saw.
+type Observation struct {
+	At        time.Time
+	Servers   []neo4j.Server
+	Databases []neo4j.Database
+	// Failure of the poll: its kind and message ("" when it answered).
+	Failure neo4j.Kind
+	Message string
+}
+
+// Healthy is true when every enabled server is Available and every
+// database copy is online.
+func (o Observation) Healthy() bool {
+	if o.Failure != "" || len(o.Servers) == 0 {
+		return false
+	}
+	for _, s := range o.Servers {
+		if s.State == neo4j.StateEnabled && s.Health != neo4j.HealthAvailable {
+			return false
+		}
+	}
+	for _, d := range o.Databases {
+		if d.CurrentStatus != d.RequestedStatus {
+			return false
+		}
+	}
+	return true
+}
+
+// Digest covers what the status reports, and nothing that moves on its
+// own (transaction ids, replication lag): two polls of a calm cluster
+// have the same digest.
+func (o Observation) Digest() string {
+	var lines []string
+	for _, s := range o.Servers {
+		h := slices.Clone(s.Hosting)
+		sort.Strings(h)
+		lines = append(lines, fmt.Sprintf("s|%s|%s|%s|%s|%s|%s", s.Name, s.Address, s.State, s.Health, s.ModeConstraint, strings.Join(h, ",")))
+	}
+	for _, d := range o.Databases {
+		lines = append(lines, fmt.Sprintf("d|%s|%s|%s|%s|%v|%s|%d|%d|%d|%d", d.Name, d.Address, d.Role, d.CurrentStatus, d.Writer,
+			d.RequestedStatus, d.RequestedPrimaries, d.RequestedSecondaries, d.CurrentPrimaries, d.CurrentSecondaries))
+	}
+	sort.Strings(lines)
+	lines = append(lines, "f|"+string(o.Failure)+"|"+o.Message)
+	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(h[:8])
+}
+
+// Observers polls every cluster it was told about.
+type Observers struct {
+	// Reader reads the auth Secret (the API server, not the cache).
+	Reader client.Reader
+	Dialer neo4j.Dialer
+	// Calm and Busy are the poll intervals.
+	Calm, Busy time.Duration
+	// Workers bounds the polls running at once.
+	Workers int
+	// Events receives one event per cluster whose observation changed;
+	// the controller watches it.
+	Events chan event.GenericEvent
+
+	mu       sync.Mutex
+	clusters map[types.NamespacedName]*entry
+}
+
+type entry struct {
+	target  Target
+	last    *Observation
+	next    time.Time
+	polling bool
+}
+
+// New makes Observers with the given intervals; Events is buffered.
+func New(reader client.Reader, d neo4j.Dialer, calm, busy time.Duration) *Observers {
+	return &Observers{Reader: reader, Dialer: d, Calm: calm, Busy: busy, Workers: 8,
+		Events: make(chan event.GenericEvent, 1024), clusters: map[types.NamespacedName]*entry{}}
+}
+
+// Ensure starts or updates the polling of a cluster. A new cluster, or
+// one that turned busy, is polled at once.
+func (o *Observers) Ensure(t Target) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, ok := o.clusters[t.Cluster]
+	if !ok {
+		o.clusters[t.Cluster] = &entry{target: t}
+		return
+	}
+	if t.Busy && !e.target.Busy {
+		e.next = time.Time{}
+	}
+	e.target = t
+}
+
+// Forget stops polling a cluster (deleted).
+func (o *Observers) Forget(key types.NamespacedName) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.clusters, key)
+}
+
+// Last is the latest observation of a cluster.
+func (o *Observers) Last(key types.NamespacedName) (Observation, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, ok := o.clusters[key]
+	if !ok || e.last == nil {
+		return Observation{}, false
+	}
+	return *e.last, true
+}
+
+// Start runs the schedule until ctx ends (a manager Runnable).
+func (o *Observers) Start(ctx context.Context) error {
+	tick := time.NewTicker(min(o.Busy, o.Calm) / 10)
+	defer tick.Stop()
+	sem := make(chan struct{}, max(1, o.Workers))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-tick.C:
+			for _, t := range o.due(now) {
+				sem <- struct{}{}
+				wg.Add(1)
+				go func() {
+					defer func() { <-sem; wg.Done() }()
+					o.record(ctx, t, o.Poll(ctx, t))
+				}()
+			}
+		}
+	}
+}
+
+func (o *Observers) due(now time.Time) []Target {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []Target
+	for _, e := range o.clusters {
+		if !e.polling && !now.Before(e.next) {
+			e.polling = true
+			out = append(out, e.target)
+		}
+	}
+	return out
+}
+
+// record keeps an observation, schedules the next poll, and wakes the
+// cluster's reconcile if what the status reports changed.
+func (o *Observers) record(ctx context.Context, t Target, obs Observation) {
+	o.mu.Lock()
+	e, ok := o.clusters[t.Cluster]
+	if !ok {
+		o.mu.Unlock()
+		return
+	}
+	changed := e.last == nil || e.last.Digest() != obs.Digest()
+	e.last, e.polling = &obs, false
+	interval := o.Calm
+	if e.target.Busy || !obs.Healthy() {
+		interval = o.Busy
+	}
+	e.next = obs.At.Add(interval)
+	o.mu.Unlock()
+	if !changed {
+		return
+	}
+	log.FromContext(ctx).V(1).Info("Neo4j observation changed", "cluster", t.Cluster, "failure", obs.Failure)
+	c := &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: t.Cluster.Namespace, Name: t.Cluster.Name}}
+	select {
+	case o.Events <- event.GenericEvent{Object: c}:
+	case <-ctx.Done():
+	}
+}
+
+// Poll asks the first server that answers for SHOW SERVERS and SHOW
+// DATABASES. Credentials are read now, used, and dropped.
+func (o *Observers) Poll(ctx context.Context, t Target) Observation {
+	obs := Observation{At: time.Now()}
+	creds, err := o.credentials(ctx, t)
+	if err != nil {
+		obs.Failure, obs.Message = neo4j.AuthFailed, err.Error()
+		return obs
+	}
+	for _, addr := range t.Addresses {
+		obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer)
+		if err == nil {
+			obs.Failure, obs.Message = "", ""
+			return obs
+		}
+		obs.Failure, obs.Message = neo4j.KindOf(err), err.Error()
+		if obs.Failure == neo4j.AuthFailed {
+			break // every server has the same credentials
+		}
+	}
+	obs.Servers, obs.Databases = nil, nil
+	return obs
+}
+
+func (o *Observers) ask(ctx context.Context, addr string, creds neo4j.Credentials, calver bool) ([]neo4j.Server, []neo4j.Database, error) {
+	conn, err := o.Dialer.Dial(addr, creds, calver)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	servers, err := conn.ShowServers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	dbs, err := conn.ShowDatabases(ctx)
+	return servers, dbs, err
+}
+
+func (o *Observers) credentials(ctx context.Context, t Target) (neo4j.Credentials, error) {
+	s := &corev1.Secret{}
+	if err := o.Reader.Get(ctx, t.Secret, s); err != nil {
+		return neo4j.Credentials{}, fmt.Errorf("reading auth Secret %s: %w", t.Secret, err)
+	}
+	user, password, ok := strings.Cut(strings.TrimRight(string(s.Data[t.Key]), "\n"), "/")
+	if !ok {
+		return neo4j.Credentials{}, fmt.Errorf("auth Secret %s key %s does not hold user/password", t.Secret, t.Key)
+	}
+	password, _, _ = strings.Cut(password, "/") // a trailing /true asks for a password change
+	return neo4j.Credentials{User: user, Password: password}, nil
+}
