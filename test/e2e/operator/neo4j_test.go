@@ -1,0 +1,142 @@
+package operator_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+)
+
+// The operator out of process, observing a FAKE Neo4j cluster
+// (internal/fake/cluster) that runs in this test process on loopback. kwok
+// makes the pods Ready; a loop here tells the fake about each Ready pod and
+// writes the operator's resolve file (--neo4j-fake-resolve, the test hook)
+// that points each server's advertised address at its fake listener.
+var _ = Describe("Observing a fake Neo4j cluster, out of process", Ordered, func() {
+	const ns, password = "observed", "e2e-observed-password"
+	var (
+		fake    *fakecluster.Cluster
+		c       *v1alpha1.Neo4jEnterpriseCluster
+		watcher context.CancelFunc
+	)
+	condition := func(t string) metav1.Condition {
+		if got := meta.FindStatusCondition(getCluster(c).Status.Conditions, t); got != nil {
+			return *got
+		}
+		return metav1.Condition{}
+	}
+
+	BeforeAll(func() {
+		createNamespace(ns)
+		Expect(operatorproc.GrantNamespace(ctx, admin, ns)).To(Succeed())
+		fake = fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true,
+			DefaultPrimaries: 3, DefaultSecondaries: 1, InitialPrimaries: 3})
+		DeferCleanup(fake.Close)
+		resolve := filepath.Join(cluster0Dir(), "neo4j-resolve")
+		Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
+		var wctx context.Context
+		wctx, watcher = context.WithCancel(ctx)
+		DeferCleanup(func() { watcher() })
+		go tellFakeAboutPods(wctx, fake, ns, resolve)
+
+		observing := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
+			LogPath: filepath.Join(cluster0Dir(), "logs", "operator-observing.log"),
+			Args: []string{"--zap-log-level=info", "--watch-namespaces=" + ns, "--leader-election-id=neo4j-operator-observing",
+				"--neo4j-fake-resolve=" + resolve, "--neo4j-poll-interval=5s", "--neo4j-busy-poll-interval=1s", "--neo4j-timeout=2s"}}
+		Expect(observing.Start(ctx)).To(Succeed())
+		DeferCleanup(observing.Stop)
+
+		Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
+			StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
+		c = &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph"}}
+		c.Spec.AcceptLicenseAgreement = "eval"
+		c.Spec.Topology = v1alpha1.Topology{Primaries: 3, Secondaries: 1}
+		Expect(admin.Create(ctx, c)).To(Succeed())
+	})
+
+	It("forms: ClusterFormed, every server Available, Ready only then", func() {
+		Eventually(func(g Gomega) {
+			g.Expect(condition(v1alpha1.ConditionClusterFormed).Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(condition(v1alpha1.ConditionServersHealthy).Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(condition(v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
+		}, readyTimeout, poll).Should(Succeed())
+		st := getCluster(c).Status
+		var names []string
+		for _, s := range st.Servers {
+			names = append(names, fmt.Sprintf("%s %s %s %s", s.Name, s.Pod, s.State, s.Health))
+		}
+		Expect(names).To(Equal([]string{
+			"graph-primary-0 graph-primary-0 Enabled Available", "graph-primary-1 graph-primary-1 Enabled Available",
+			"graph-primary-2 graph-primary-2 Enabled Available", "graph-secondary-0 graph-secondary-0 Enabled Available"}))
+		Expect(st.Databases).To(ContainElement(v1alpha1.DatabaseStatus{Name: "neo4j", Status: "online",
+			RequestedPrimaries: 3, RequestedSecondaries: 1, CurrentPrimaries: 3, CurrentSecondaries: 1}))
+	})
+
+	It("reports a server cut off within one poll, and its return", func() {
+		fake.SetReachable("graph-primary-1", false)
+		start := time.Now()
+		Eventually(func() string { return condition(v1alpha1.ConditionServersHealthy).Message }, 5*time.Second+3*time.Second, poll).
+			Should(Equal("Unavailable: graph-primary-1"))
+		GinkgoWriter.Printf("ServersHealthy turned False %v after the cut\n", time.Since(start).Round(100*time.Millisecond))
+		fake.SetReachable("graph-primary-1", true)
+		Eventually(func() metav1.ConditionStatus { return condition(v1alpha1.ConditionReady).Status }, 5*time.Second, poll).
+			Should(Equal(metav1.ConditionTrue))
+	})
+
+	It("stays calm: 60 s of polls every 5 s, no API writes", func() {
+		time.Sleep(2 * time.Second) // let the last status write settle
+		since := time.Now()
+		time.Sleep(60 * time.Second)
+		w := auditWrites(operatorproc.User, since)
+		Expect(w.Spec+w.Status+w.Events).To(BeZero(), "operator writes while calm: %v", w.Details)
+	})
+})
+
+// cluster0Dir is the local cluster's folder (kept on failure).
+func cluster0Dir() string { return cluster.Dir }
+
+// tellFakeAboutPods tells the fake cluster about the namespace's Ready pods
+// and writes the resolve file: "<advertised host:port> <fake listener>".
+func tellFakeAboutPods(ctx context.Context, fake *fakecluster.Cluster, ns, resolve string) {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pods := &corev1.PodList{}
+		if err := admin.List(ctx, pods, client.InNamespace(ns)); err != nil {
+			continue
+		}
+		var lines []string
+		for _, p := range pods.Items {
+			ready := false
+			for _, cond := range p.Status.Conditions {
+				ready = ready || (cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue)
+			}
+			addr := fmt.Sprintf("%s-internals.%s.svc.cluster.local:7687", p.Name, ns)
+			_ = fake.SetPod(p.Name, addr, strings.Contains(p.Name, "-secondary-"), ready)
+			if a := fake.Addr(p.Name); a != "" {
+				lines = append(lines, addr+" "+a)
+			}
+		}
+		sort.Strings(lines)
+		_ = os.WriteFile(resolve, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	}
+}
