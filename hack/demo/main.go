@@ -12,8 +12,10 @@
 // run keeps the cluster's folder (component logs, operator log, audit log)
 // and prints its path.
 //
-// The pods are kwok's: they become Ready without running Neo4j. What the demo
-// shows is the Kubernetes side of the operator, end to end.
+// The pods are kwok's: they become Ready without running Neo4j. A FAKE Neo4j
+// cluster (internal/fake/cluster) on loopback answers the operator's Bolt
+// polls, following the pods, so the status's servers and databases come
+// from it; the demo says so.
 package main
 
 import (
@@ -38,12 +40,17 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
 	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
 	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
 )
 
 // namespace is where the demo cluster lives; the demo creates it.
 const namespace = "neo4j-demo"
+
+// demoPassword is the neo4j password of the demo: the demo writes the auth
+// Secret itself, so the fake Neo4j cluster can check it.
+const demoPassword = "demo-password-not-secret"
 
 // pollInterval paces the status polling: fast enough that progress lines
 // appear as things happen, cheap for a local apiserver.
@@ -174,8 +181,24 @@ func run(cfg config) (err error) {
 		return why(err)
 	}
 
+	// kwok runs no Neo4j behind the pods: a FAKE Neo4j cluster
+	// (internal/fake/cluster) answers the operator's Bolt polls instead,
+	// following the pods as they become Ready.
+	say("starting a FAKE Neo4j cluster on loopback (no Neo4j runs here: internal/fake/cluster answers SHOW SERVERS and SHOW DATABASES)")
+	fake := fakecluster.New(fakecluster.Options{Password: demoPassword, CatchUp: time.Second, AutoEnable: true,
+		DefaultPrimaries: int(min(sample.Spec.Topology.Primaries, 3)), DefaultSecondaries: int(sample.Spec.Topology.Secondaries),
+		InitialPrimaries: int(min(sample.Spec.Topology.Primaries, 3))})
+	defer fake.Close()
+	resolve := filepath.Join(cluster.Dir, "neo4j-resolve")
+	if err := os.WriteFile(resolve, nil, 0o600); err != nil {
+		return err
+	}
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	go fake.FollowPods(followCtx, cluster.Client, namespace, "cluster.local", resolve)
+
 	say("starting the operator as %s", operatorproc.User)
-	op, err := startOperator(readyCtx, cluster, cfg.manager)
+	op, err := startOperator(readyCtx, cluster, cfg.manager, resolve)
 	if err != nil {
 		return why(err)
 	}
@@ -304,7 +327,7 @@ func waitCRDServed(ctx context.Context, c client.Client) error {
 // (a client certificate for its user name and groups), so the RBAC that
 // config/rbac grants is exactly what it can do, as when deployed. Its log
 // goes into the cluster's folder, which a failed run keeps.
-func startOperator(ctx context.Context, c *localcluster.Cluster, binary string) (*operatorproc.Operator, error) {
+func startOperator(ctx context.Context, c *localcluster.Cluster, binary, resolve string) (*operatorproc.Operator, error) {
 	kubeconfig, err := c.UserKubeconfig(operatorproc.User, operatorproc.Groups)
 	if err != nil {
 		return nil, err
@@ -313,8 +336,9 @@ func startOperator(ctx context.Context, c *localcluster.Cluster, binary string) 
 		Binary:     binary,
 		Kubeconfig: kubeconfig,
 		LogPath:    filepath.Join(c.Dir, "logs", "operator.log"),
-		// kwok runs no Neo4j behind the pods: Ready means Kubernetes Ready.
-		Args: []string{"--neo4j-observe=false"},
+		// The test hook points the servers' addresses at the fake Neo4j
+		// cluster; polls are quicker than the defaults, for the demo.
+		Args: []string{"--neo4j-fake-resolve=" + resolve, "--neo4j-poll-interval=10s", "--neo4j-busy-poll-interval=1s", "--neo4j-timeout=2s"},
 	}
 	if err := op.Start(ctx); err != nil {
 		op.Stop()
@@ -342,6 +366,13 @@ func createCluster(ctx context.Context, c client.Client, sample *v1alpha1.Neo4jE
 			return fmt.Errorf("waiting for the default ServiceAccount of %s: %w", namespace, err)
 		case <-time.After(pollInterval):
 		}
+	}
+	// The auth Secret the operator would otherwise generate, with the
+	// password the fake Neo4j cluster checks.
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: sample.AuthSecretName()},
+		StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + demoPassword}}
+	if err := c.Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating Secret %s: %w", secret.Name, err)
 	}
 	if err := c.Create(ctx, sample); err != nil {
 		return fmt.Errorf("creating Neo4jEnterpriseCluster %s: %w", sample.Name, err)

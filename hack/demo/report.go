@@ -186,6 +186,22 @@ func printSummary(ctx context.Context, lc *localcluster.Cluster, op *operatorpro
 		p(label, "%s", l)
 		label = ""
 	}
+	label = "neo4j (FAKE)"
+	for _, sv := range c.Status.Servers {
+		p(label, "server %-20s pod %-20s %-9s %-11s hosting %s", sv.Name, sv.Pod, sv.State, sv.Health, strings.Join(sv.Hosting, ","))
+		label = ""
+	}
+	for _, d := range c.Status.Databases {
+		p(label, "database %-10s %-8s primaries %d/%d, secondaries %d/%d", d.Name, d.Status,
+			d.CurrentPrimaries, d.RequestedPrimaries, d.CurrentSecondaries, d.RequestedSecondaries)
+		label = ""
+	}
+	p("", "(from internal/fake/cluster over Bolt on loopback: no Neo4j runs in this demo)")
+	for _, t := range []string{v1alpha1.ConditionClusterFormed, v1alpha1.ConditionServersHealthy} {
+		if cond := meta.FindStatusCondition(c.Status.Conditions, t); cond != nil {
+			p("", "%s=%s (%s): %s", t, cond.Status, cond.Reason, cond.Message)
+		}
+	}
 	p("operator", "writes %.0f, write conflicts %.0f (refused with 409, retried from a fresh read), writes skipped %.0f (already as desired)",
 		m["neo4j_operator_writes_total"], m["neo4j_operator_write_conflicts_total"], m["neo4j_operator_writes_skipped_total"])
 	p("", "writes by kind/verb: %s", breakdown(m))

@@ -487,9 +487,12 @@ func (c *Cluster) showDatabases() bolt.Result {
 			if !s.available(now, c.opts.CatchUp) {
 				status, lag, txn = "unknown", nil, nil
 			}
-			rows = append(rows, []any{name, s.id, s.address, db.hosts[n], n == writer, "online", status, "",
-				int64(db.count("primary", c.servers)), int64(db.count("secondary", c.servers)),
-				int64(db.primaries), int64(db.secondaries), txn, lag})
+			p, sec := int64(db.count("primary", c.servers)), int64(db.count("secondary", c.servers))
+			rp, rs := int64(db.primaries), int64(db.secondaries)
+			if name == "system" { // system's topology is every server, by its mode
+				rp, rs = p, sec
+			}
+			rows = append(rows, []any{name, s.id, s.address, db.hosts[n], n == writer, "online", status, "", p, sec, rp, rs, txn, lag})
 		}
 	}
 	return bolt.Result{Keys: keys, Rows: rows}

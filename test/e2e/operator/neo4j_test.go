@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -14,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
@@ -51,7 +48,7 @@ var _ = Describe("Observing a fake Neo4j cluster, out of process", Ordered, func
 		var wctx context.Context
 		wctx, watcher = context.WithCancel(ctx)
 		DeferCleanup(func() { watcher() })
-		go tellFakeAboutPods(wctx, fake, ns, resolve)
+		go fake.FollowPods(wctx, admin, ns, "cluster.local", resolve)
 
 		observing := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
 			LogPath: filepath.Join(cluster0Dir(), "logs", "operator-observing.log"),
@@ -108,35 +105,3 @@ var _ = Describe("Observing a fake Neo4j cluster, out of process", Ordered, func
 
 // cluster0Dir is the local cluster's folder (kept on failure).
 func cluster0Dir() string { return cluster.Dir }
-
-// tellFakeAboutPods tells the fake cluster about the namespace's Ready pods
-// and writes the resolve file: "<advertised host:port> <fake listener>".
-func tellFakeAboutPods(ctx context.Context, fake *fakecluster.Cluster, ns, resolve string) {
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		pods := &corev1.PodList{}
-		if err := admin.List(ctx, pods, client.InNamespace(ns)); err != nil {
-			continue
-		}
-		var lines []string
-		for _, p := range pods.Items {
-			ready := false
-			for _, cond := range p.Status.Conditions {
-				ready = ready || (cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue)
-			}
-			addr := fmt.Sprintf("%s-internals.%s.svc.cluster.local:7687", p.Name, ns)
-			_ = fake.SetPod(p.Name, addr, strings.Contains(p.Name, "-secondary-"), ready)
-			if a := fake.Addr(p.Name); a != "" {
-				lines = append(lines, addr+" "+a)
-			}
-		}
-		sort.Strings(lines)
-		_ = os.WriteFile(resolve, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
-	}
-}

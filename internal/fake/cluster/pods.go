@@ -1,0 +1,48 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// FollowPods makes the fake follow a namespace's pods until ctx ends: every
+// 200 ms it tells the fake which pods are Ready (a "-secondary-" pod is a
+// secondary) and rewrites resolveFile, the operator's --neo4j-fake-resolve
+// file: one "<pod>-internals.<ns>.svc.<domain>:7687 <fake listener>" line
+// per server.
+func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, resolveFile string) {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pods := &corev1.PodList{}
+		if err := k.List(ctx, pods, client.InNamespace(ns)); err != nil {
+			continue
+		}
+		var lines []string
+		for _, p := range pods.Items {
+			ready := false
+			for _, cond := range p.Status.Conditions {
+				ready = ready || (cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue)
+			}
+			addr := fmt.Sprintf("%s-internals.%s.svc.%s:7687", p.Name, ns, domain)
+			_ = c.SetPod(p.Name, addr, strings.Contains(p.Name, "-secondary-"), ready)
+			if a := c.Addr(p.Name); a != "" {
+				lines = append(lines, addr+" "+a)
+			}
+		}
+		sort.Strings(lines)
+		_ = os.WriteFile(resolveFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	}
+}
