@@ -51,19 +51,16 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 	return res.Merge(r.writeStatus(ctx, c, obs))
 }
 
-// observeNeo4j tells the observers what to poll for this cluster, and
-// takes their last observation for the status. Polling is busy while the
-// pods are not all ready.
+// observeNeo4j tells the observers what to poll for this cluster (busy
+// while the pods are not all ready), and passes the observation the plan
+// carries to the status.
 func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpriseCluster, obs *status.Observed, p plan.Plan) {
 	if r.Observers == nil {
 		return
 	}
-	obs.Neo4jObserved = true
+	obs.Neo4jObserved, obs.Neo4j = true, p.Neo4j
 	key := client.ObjectKeyFromObject(c)
 	if p.Paused || len(p.Apply) == 0 { // nothing rendered: nothing to poll yet
-		if last, ok := r.Observers.Last(key); ok {
-			obs.Neo4j = &last
-		}
 		return
 	}
 	busy := false
@@ -75,9 +72,6 @@ func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpr
 	r.Observers.Ensure(observer.Target{Cluster: key, Addresses: render.BoltAddresses(c),
 		Secret: client.ObjectKey{Namespace: c.Namespace, Name: c.AuthSecretName()},
 		Key:    c.WithDefaults().Spec.Auth.SecretKey, CalVer: v.CalVer(), Busy: busy})
-	if last, ok := r.Observers.Last(key); ok {
-		obs.Neo4j = &last
-	}
 }
 
 // applyAll applies every object. One the API refuses (a webhook, a quota)

@@ -19,7 +19,9 @@ import (
 )
 
 // observe reads what the plan is decided from: the auth Secret, the
-// StatefulSets and the owned objects of prunable kinds. It writes nothing.
+// StatefulSets, the owned objects of prunable kinds, and the Neo4j
+// observers' last poll (never Neo4j itself: a reconcile does not wait on
+// Bolt). It writes nothing.
 func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (plan.Observed, error) {
 	o := plan.Observed{Cluster: c}
 	var err error
@@ -29,8 +31,15 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 	if o.StatefulSets, err = r.observeStatefulSets(ctx, c); err != nil {
 		return o, err
 	}
-	o.Owned, err = r.observeOwned(ctx, c)
-	return o, err
+	if o.Owned, err = r.observeOwned(ctx, c); err != nil {
+		return o, err
+	}
+	if r.Observers != nil {
+		if last, ok := r.Observers.Last(client.ObjectKeyFromObject(c)); ok {
+			o.Neo4j = &last
+		}
+	}
+	return o, nil
 }
 
 // observeAuth checks the auth Secret the servers read their password from,

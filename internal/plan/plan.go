@@ -14,6 +14,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
 )
@@ -27,6 +28,9 @@ type Observed struct {
 	// Owned are the objects of prunable kinds the cluster controls, by
 	// Key.
 	Owned map[string]client.Object
+	// Neo4j is the observers' last poll of the cluster's Neo4j servers
+	// (nil: none yet, or the operator does not observe Neo4j).
+	Neo4j *observer.Observation
 }
 
 // Auth is what was found of the auth Secret; never its value.
@@ -52,6 +56,8 @@ type Plan struct {
 	Prune []client.Object
 	// Issues are problems the user must fix (Degraded condition, Event).
 	Issues []status.Issue
+	// Neo4j is what the status reports of Neo4j, as observed.
+	Neo4j *observer.Observation
 }
 
 // Key names an object within its cluster: kind and name.
@@ -61,9 +67,9 @@ func Key(kind, name string) string { return kind + "/" + name }
 func Compute(o Observed, kindOf func(client.Object) string) Plan {
 	c := o.Cluster
 	if c.IsPaused() {
-		return Plan{Paused: true}
+		return Plan{Paused: true, Neo4j: o.Neo4j}
 	}
-	var p Plan
+	p := Plan{Neo4j: o.Neo4j}
 	switch {
 	case !o.Auth.Found && c.GeneratesAuthSecret():
 		p.GenerateAuthSecret = true
