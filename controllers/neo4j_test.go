@@ -50,17 +50,7 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 		var runCtx context.Context
 		runCtx, cancel = context.WithCancel(ctx)
 		DeferCleanup(func() { cancel() })
-		go func() { _ = obs.Start(runCtx) }()
-		go func() { // the controller's watch of the observers' events
-			for {
-				select {
-				case <-runCtx.Done():
-					return
-				case e := <-obs.Events:
-					_, _ = r.Reconcile(runCtx, reconcileRequest(e.Object))
-				}
-			}
-		}()
+		run(runCtx, obs, r)
 
 		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: directNS, Name: "observed-auth"},
 			StringData: map[string]string{"NEO4J_AUTH": pw}}
@@ -166,17 +156,7 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 		reconcileNow(r, c)
 		runCtx, stop := context.WithCancel(ctx)
 		defer stop()
-		go func() { _ = unreach.Start(runCtx) }()
-		go func() {
-			for {
-				select {
-				case <-runCtx.Done():
-					return
-				case e := <-unreach.Events:
-					_, _ = r.Reconcile(runCtx, reconcileRequest(e.Object))
-				}
-			}
-		}()
+		run(runCtx, unreach, r)
 		Eventually(func(g Gomega) {
 			h := condition(v1alpha1.ConditionServersHealthy)
 			g.Expect(h.Reason).To(Equal("Unreachable"))
@@ -186,6 +166,22 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 		r.Observers = obs
 	})
 })
+
+// run starts observers and stands for the controller's watch of their
+// events: each one runs the reconcile.
+func run(ctx context.Context, o *observer.Observers, r *controllers.Neo4jEnterpriseClusterReconciler) {
+	go func() { _ = o.Start(ctx) }()
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e := <-o.Events:
+				_, _ = r.Reconcile(ctx, reconcileRequest(e.Object))
+			}
+		}
+	}()
+}
 
 func boltCalls() float64 {
 	return sum(neo4j.Calls, all)
