@@ -4,6 +4,7 @@ package main
 import (
 	"crypto/tls"
 	"flag"
+	"fmt"
 	"os"
 	"time"
 
@@ -65,10 +66,14 @@ func parseFlags() (options, zap.Options) {
 	flag.DurationVar(&o.neo4j.busy, "neo4j-busy-poll-interval", 10*time.Second, "Interval between polls while pods are not all ready or Neo4j reports a problem.")
 	flag.DurationVar(&o.neo4j.call, "neo4j-timeout", 10*time.Second, "Bound of every Bolt call, connection included.")
 	flag.IntVar(&o.neo4j.workers, "neo4j-poll-workers", 8, "Polls running at once, over all clusters.")
-	flag.StringVar(&o.neo4j.fakeResolve, "neo4j-fake-resolve", os.Getenv("NEO4J_OPERATOR_FAKE_RESOLVE"), "TEST HOOK, off when empty: a file of \"host:port dial-address\" lines, reread at every dial, that points servers' advertised addresses at fake Neo4j servers. Defaults to $NEO4J_OPERATOR_FAKE_RESOLVE.")
+	flag.StringVar(&o.neo4j.fakeResolve, "neo4j-fake-resolve", "", "TEST HOOK, off when empty, never for production: a file of \"host:port dial-address\" lines, reread at every dial, that points servers' advertised addresses (and the admin password) at fake Neo4j servers.")
 	zo := zap.Options{Development: false}
 	zo.BindFlags(flag.CommandLine)
 	flag.Parse()
+	if o.neo4j.busy <= 0 || o.neo4j.calm < o.neo4j.busy || o.neo4j.call <= 0 || o.neo4j.workers < 1 {
+		fmt.Fprintln(os.Stderr, "want 0 < --neo4j-busy-poll-interval <= --neo4j-poll-interval, a positive --neo4j-timeout and --neo4j-poll-workers >= 1")
+		os.Exit(2)
+	}
 	return o, zo
 }
 

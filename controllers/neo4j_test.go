@@ -97,36 +97,42 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 			g.Expect(h.Status).To(Equal(metav1.ConditionFalse))
 			g.Expect(h.Message).To(Equal("Unavailable: observed-primary-2"))
 			g.Expect(condition(v1alpha1.ConditionReady).Reason).To(Equal("Neo4jNotReady"))
-		}, poll+time.Second, 100*time.Millisecond).Should(Succeed())
+		}, poll+3*time.Second, 100*time.Millisecond).Should(Succeed())
 		fake.SetReachable("observed-primary-2", true)
 		Eventually(func(g Gomega) {
 			g.Expect(condition(v1alpha1.ConditionServersHealthy).Status).To(Equal(metav1.ConditionTrue))
 			g.Expect(condition(v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionTrue))
-		}, time.Second+time.Second, 100*time.Millisecond).Should(Succeed()) // busy polling while unhealthy
+		}, 4*time.Second, 100*time.Millisecond).Should(Succeed()) // busy polling while unhealthy
 	})
 
 	It("stays calm: polls at the calm interval cause 0 API writes", func() {
+		cancel() // only the calm observers poll now
 		d := 5 * time.Minute
 		if s := os.Getenv("NEO4J_CALM_DURATION"); s != "" {
 			d, _ = time.ParseDuration(s)
 		}
 		calm := observer.New(env.Client, neo4j.Dialer{Timeout: time.Second, Resolve: fake.Resolve}, 5*time.Second, 500*time.Millisecond)
-		r.Observers = calm
-		reconcileNow(r, c) // hands the cluster to the calm observers
+		rc := directReconciler(env.Client)
+		rc.Observers = calm
 		runCtx, stop := context.WithCancel(ctx)
 		defer stop()
-		go func() { _ = calm.Start(runCtx) }()
+		run(runCtx, calm, rc)
+		reconcileNow(rc, c) // hands the cluster to the calm observers
 		Eventually(func() bool { _, ok := calm.Last(key(c)); return ok }, timeout, interval).Should(BeTrue())
-		reconcileNow(r, c)
-		writes, calls := allWrites(), boltCalls()
+		time.Sleep(time.Second) // the first observation's reconcile
+		writes, polls := allWrites(), showServersCalls()
 		Consistently(func() float64 { return allWrites() - writes }, d, time.Second).Should(BeZero())
-		polls := (boltCalls() - calls) / 2 // SHOW SERVERS and SHOW DATABASES
-		GinkgoWriter.Printf("calm for %v: %.0f polls, %.0f API writes\n", d, polls, allWrites()-writes)
-		Expect(polls).To(BeNumerically(">=", float64(d/(5*time.Second))-2))
-		r.Observers = obs
+		n := showServersCalls() - polls
+		GinkgoWriter.Printf("calm for %v: %.0f polls, %.0f API writes\n", d, n, allWrites()-writes)
+		Expect(n).To(BeNumerically(">=", float64(d/(5*time.Second))-2))
+		Expect(n).To(BeNumerically("<=", float64(d/(5*time.Second))+2))
+		stop()
+		var again context.Context
+		again, cancel = context.WithCancel(ctx)
+		run(again, obs, r)
 	})
 
-	It("reports wrong credentials as a condition, without failing the reconcile", func() {
+	It("reports wrong credentials as Degraded, polls no faster than the calm interval, and recovers", func() {
 		s := &corev1.Secret{}
 		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: directNS, Name: "observed-auth"}, s)).To(Succeed())
 		s.Data = map[string][]byte{"NEO4J_AUTH": []byte("neo4j/a-wrong-password")}
@@ -135,35 +141,38 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 			h := condition(v1alpha1.ConditionServersHealthy)
 			g.Expect(h.Reason).To(Equal("AuthFailed"))
 			g.Expect(h.Message).NotTo(ContainSubstring("a-wrong-password"))
+			g.Expect(condition(v1alpha1.ConditionDegraded).Reason).To(Equal("AuthFailed"))
 		}, timeout, interval).Should(Succeed())
+		refused := authFailedCalls()
+		time.Sleep(3 * poll)
+		Expect(authFailedCalls()-refused).To(BeNumerically("<=", 1), "the same refused Secret is not tried again")
 		_, err := r.Reconcile(ctx, reconcileRequest(c))
 		Expect(err).NotTo(HaveOccurred())
 		s.Data = map[string][]byte{"NEO4J_AUTH": []byte(pw)}
 		Expect(env.Client.Update(ctx, s)).To(Succeed())
 		Eventually(func() metav1.ConditionStatus { return condition(v1alpha1.ConditionServersHealthy).Status }, timeout, interval).
 			Should(Equal(metav1.ConditionTrue))
+		Expect(condition(v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
 	})
 
 	It("reports an unreachable Neo4j as a condition", func() {
-		for _, n := range []string{"observed-primary-0", "observed-primary-1", "observed-primary-2", "observed-secondary-0"} {
-			fake.SetReachable(n, false)
-		}
-		// Cut off from each other, the fake's servers still answer; an
-		// unreachable one is a closed port: point every name at one.
+		cancel()
+		// An unreachable server is a closed port: point every name at one.
 		unreach := observer.New(env.Client, neo4j.Dialer{Timeout: 500 * time.Millisecond, Resolve: func(string) string { return "127.0.0.1:1" }},
 			time.Second, 300*time.Millisecond)
-		r.Observers = unreach
-		reconcileNow(r, c)
+		ru := directReconciler(env.Client)
+		ru.Observers = unreach
 		runCtx, stop := context.WithCancel(ctx)
 		defer stop()
-		run(runCtx, unreach, r)
+		run(runCtx, unreach, ru)
+		reconcileNow(ru, c)
 		Eventually(func(g Gomega) {
 			h := condition(v1alpha1.ConditionServersHealthy)
 			g.Expect(h.Reason).To(Equal("Unreachable"))
+			g.Expect(h.Message).To(Equal("none of the 4 servers answered; last: observed-secondary-0-internals.direct.svc.cluster.local:7687: Unavailable"))
 			g.Expect(condition(v1alpha1.ConditionClusterFormed).Status).To(Equal(metav1.ConditionUnknown))
 			g.Expect(condition(v1alpha1.ConditionReady).Status).To(Equal(metav1.ConditionFalse))
 		}, timeout, interval).Should(Succeed())
-		r.Observers = obs
 	})
 })
 
@@ -183,8 +192,12 @@ func run(ctx context.Context, o *observer.Observers, r *controllers.Neo4jEnterpr
 	}()
 }
 
-func boltCalls() float64 {
-	return sum(neo4j.Calls, all)
+func showServersCalls() float64 {
+	return sum(neo4j.Calls, func(l map[string]string) bool { return l["query"] == "show-servers" })
+}
+
+func authFailedCalls() float64 {
+	return sum(neo4j.Calls, func(l map[string]string) bool { return l["outcome"] == string(neo4j.AuthFailed) })
 }
 
 // markReady sets a StatefulSet's status as the StatefulSet controller

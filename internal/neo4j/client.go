@@ -69,8 +69,29 @@ func (d Dialer) Dial(hostport string, creds Credentials, calver bool) (*Conn, er
 	return &Conn{d: drv, timeout: timeout, CalVer: calver}, nil
 }
 
-// Close releases the connection.
-func (c *Conn) Close(ctx context.Context) error { return c.d.Close(ctx) }
+// closeTimeout bounds saying goodbye to a server that stopped answering.
+const closeTimeout = 2 * time.Second
+
+// Close releases the connection, within closeTimeout.
+func (c *Conn) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+	defer cancel()
+	return c.d.Close(ctx)
+}
+
+// Summary is a stable, secret-free description of a failed call, for
+// conditions: the kind and Neo4j's code, never the driver's text (which
+// carries timestamps and local ports that would change on every poll).
+func Summary(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Code != "" {
+			return fmt.Sprintf("%s (%s)", e.Kind, e.Code)
+		}
+		return string(e.Kind)
+	}
+	return string(Unknown)
+}
 
 // row is one record, by column name.
 type row map[string]any
@@ -89,7 +110,11 @@ func (c *Conn) run(ctx context.Context, kind, cypher string, params map[string]a
 
 func (c *Conn) query(ctx context.Context, cypher string, params map[string]any) ([]row, error) {
 	s := c.d.NewSession(ctx, driver.SessionConfig{DatabaseName: "system", AccessMode: driver.AccessModeWrite})
-	defer func() { _ = s.Close(context.WithoutCancel(ctx)) }()
+	defer func() {
+		closing, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+		_ = s.Close(closing)
+	}()
 	res, err := s.Run(ctx, cypher, params)
 	if err != nil {
 		return nil, err
@@ -161,7 +186,10 @@ func classify(query string, ctx context.Context, err error) error {
 	case errors.As(err, &n4j):
 		out.Code = n4j.Code
 		switch {
-		case n4j.Code == "Neo.ClientError.Security.Unauthorized" || strings.HasPrefix(n4j.Code, "Neo.ClientError.Security.Authentication"):
+		case n4j.Code == "Neo.ClientError.Security.Unauthorized" || strings.HasPrefix(n4j.Code, "Neo.ClientError.Security.Authentication") ||
+			n4j.Code == "Neo.ClientError.Security.CredentialsExpired":
+			// CredentialsExpired: the password was set with /true and must
+			// be changed first; the operator cannot use it either.
 			out.Kind = AuthFailed
 		case n4j.Code == "Neo.ClientError.Cluster.NotALeader" || n4j.Code == "Neo.ClientError.Cluster.Routing":
 			out.Kind = NotALeader

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,14 +46,23 @@ type Target struct {
 	Busy bool
 }
 
+// SecretUnusable is the failure of a poll that could not use the auth
+// Secret (missing, or not user/password): the user must fix the Secret.
+const SecretUnusable neo4j.Kind = "SecretUnusable"
+
 // Observation is what one poll saw.
 type Observation struct {
 	At        time.Time
 	Servers   []neo4j.Server
 	Databases []neo4j.Database
-	// Failure of the poll: its kind and message ("" when it answered).
+	// Failure of the poll: its kind and a stable message ("" when it
+	// answered): the same failure gives the same text, poll after poll.
 	Failure neo4j.Kind
 	Message string
+	// secretVersion is the auth Secret's resourceVersion the poll used.
+	secretVersion string
+	// address is the server that answered.
+	address string
 }
 
 // Healthy is true when every enabled server is Available and every
@@ -115,10 +126,19 @@ type entry struct {
 	last    *Observation
 	next    time.Time
 	polling bool
+	// failed counts consecutive failed polls: one failure after a good
+	// poll is not reported (a leader election, a restart of one server).
+	failed int
+	// good is the address that answered last; it is tried first.
+	good string
 }
 
-// New makes Observers with the given intervals; Events is buffered.
+// New makes Observers with the given intervals (positive; busy at most
+// calm); Events is buffered.
 func New(reader client.Reader, d neo4j.Dialer, calm, busy time.Duration) *Observers {
+	if busy <= 0 || calm < busy {
+		panic(fmt.Sprintf("observer: want 0 < busy (%v) <= calm (%v)", busy, calm))
+	}
 	return &Observers{Reader: reader, Dialer: d, Calm: calm, Busy: busy, Workers: 8,
 		Events: make(chan event.GenericEvent, 1024), clusters: map[types.NamespacedName]*entry{}}
 }
@@ -159,7 +179,7 @@ func (o *Observers) Last(key types.NamespacedName) (Observation, bool) {
 
 // Start runs the schedule until ctx ends (a manager Runnable).
 func (o *Observers) Start(ctx context.Context) error {
-	tick := time.NewTicker(min(o.Busy, o.Calm) / 10)
+	tick := time.NewTicker(max(o.Busy/10, 50*time.Millisecond))
 	defer tick.Stop()
 	sem := make(chan struct{}, max(1, o.Workers))
 	var wg sync.WaitGroup
@@ -169,53 +189,90 @@ func (o *Observers) Start(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case now := <-tick.C:
-			for _, t := range o.due(now) {
-				sem <- struct{}{}
+			for _, e := range o.due(now) {
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return nil
+				}
 				wg.Add(1)
 				go func() {
 					defer func() { <-sem; wg.Done() }()
-					o.record(ctx, t, o.Poll(ctx, t))
+					o.record(ctx, e, o.poll(ctx, e))
 				}()
 			}
 		}
 	}
 }
 
-func (o *Observers) due(now time.Time) []Target {
+// due marks and returns the entries whose poll is due.
+func (o *Observers) due(now time.Time) []*entry {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []Target
+	var out []*entry
 	for _, e := range o.clusters {
 		if !e.polling && !now.Before(e.next) {
 			e.polling = true
-			out = append(out, e.target)
+			out = append(out, e)
 		}
 	}
 	return out
 }
 
-// record keeps an observation, schedules the next poll, and wakes the
-// cluster's reconcile if what the status reports changed.
-func (o *Observers) record(ctx context.Context, t Target, obs Observation) {
+// poll runs one poll of an entry, from a snapshot of it.
+func (o *Observers) poll(ctx context.Context, e *entry) Observation {
 	o.mu.Lock()
-	e, ok := o.clusters[t.Cluster]
-	if !ok {
+	t, last, good := e.target, e.last, e.good
+	o.mu.Unlock()
+	if good != "" { // the last server that answered first
+		t.Addresses = append([]string{good}, slicesWithout(t.Addresses, good)...)
+	}
+	return o.Poll(ctx, t, last)
+}
+
+func slicesWithout(l []string, v string) []string {
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		if x != v {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// record keeps an observation, schedules the next poll from now, and wakes
+// the cluster's reconcile if what the status reports changed. An entry
+// forgotten (or replaced) during the poll is left alone.
+func (o *Observers) record(ctx context.Context, e *entry, obs Observation) {
+	o.mu.Lock()
+	if o.clusters[e.target.Cluster] != e {
 		o.mu.Unlock()
 		return
 	}
-	changed := e.last == nil || e.last.Digest() != obs.Digest()
-	e.last, e.polling = &obs, false
+	e.polling = false
 	interval := o.Calm
 	if e.target.Busy || !obs.Healthy() {
 		interval = o.Busy
 	}
-	e.next = obs.At.Add(interval)
+	if obs.Failure == neo4j.AuthFailed || obs.Failure == SecretUnusable {
+		interval = o.Calm // retrying sooner could lock the user out (auth_max_failed_attempts)
+	}
+	e.next = time.Now().Add(interval)
+	if obs.Failure == "" {
+		e.failed, e.good = 0, obs.address
+	} else if e.failed++; e.failed == 1 && e.last != nil && e.last.Failure == "" {
+		o.mu.Unlock()
+		return // one failure after a good poll: look again before saying so
+	}
+	changed := e.last == nil || e.last.Digest() != obs.Digest()
+	e.last = &obs
+	key := e.target.Cluster
 	o.mu.Unlock()
 	if !changed {
 		return
 	}
-	log.FromContext(ctx).V(1).Info("Neo4j observation changed", "cluster", t.Cluster, "failure", obs.Failure)
-	c := &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: t.Cluster.Namespace, Name: t.Cluster.Name}}
+	log.FromContext(ctx).V(1).Info("Neo4j observation changed", "cluster", key, "failure", obs.Failure)
+	c := &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
 	select {
 	case o.Events <- event.GenericEvent{Object: c}:
 	case <-ctx.Done():
@@ -223,24 +280,45 @@ func (o *Observers) record(ctx context.Context, t Target, obs Observation) {
 }
 
 // Poll asks the first server that answers for SHOW SERVERS and SHOW
-// DATABASES. Credentials are read now, used, and dropped.
-func (o *Observers) Poll(ctx context.Context, t Target) Observation {
+// DATABASES, within the busy interval in all. Credentials are read now,
+// used, and dropped. With the previous observation (nil for none): a
+// Secret that Neo4j refused is not tried again until it changes, and a
+// Secret the API server could not return keeps the previous observation.
+func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) Observation {
+	ctx, cancel := context.WithTimeout(ctx, o.Busy)
+	defer cancel()
 	obs := Observation{At: time.Now()}
-	creds, err := o.credentials(ctx, t)
-	if err != nil {
-		obs.Failure, obs.Message = neo4j.AuthFailed, err.Error()
+	creds, version, err := o.credentials(ctx, t)
+	switch {
+	case apierrors.IsNotFound(err) || errors.Is(err, errMalformed):
+		obs.Failure, obs.Message = SecretUnusable, err.Error()
 		return obs
+	case err != nil:
+		log.FromContext(ctx).V(1).Info("reading the auth Secret failed; keeping the last observation", "cluster", t.Cluster, "error", err.Error())
+		if previous != nil {
+			return *previous
+		}
+		obs.Failure, obs.Message = neo4j.Unavailable, "the auth Secret could not be read"
+		return obs
+	case previous != nil && previous.Failure == neo4j.AuthFailed && previous.secretVersion == version:
+		return *previous // the same credentials would be refused again
 	}
+	obs.secretVersion = version
 	for _, addr := range t.Addresses {
 		obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer)
 		if err == nil {
-			obs.Failure, obs.Message = "", ""
+			obs.Failure, obs.Message, obs.address = "", "", addr
 			return obs
 		}
-		obs.Failure, obs.Message = neo4j.KindOf(err), err.Error()
-		if obs.Failure == neo4j.AuthFailed {
-			break // every server has the same credentials
+		log.FromContext(ctx).V(1).Info("Neo4j poll failed", "cluster", t.Cluster, "address", addr, "error", err.Error())
+		obs.Failure = neo4j.KindOf(err)
+		obs.Message = fmt.Sprintf("%s: %s", addr, neo4j.Summary(err))
+		if obs.Failure == neo4j.AuthFailed || ctx.Err() != nil {
+			break // every server has the same credentials; or out of time
 		}
+	}
+	if len(t.Addresses) > 1 && obs.Failure != neo4j.AuthFailed {
+		obs.Message = fmt.Sprintf("none of the %d servers answered; last: %s", len(t.Addresses), obs.Message)
 	}
 	obs.Servers, obs.Databases = nil, nil
 	return obs
@@ -260,15 +338,22 @@ func (o *Observers) ask(ctx context.Context, addr string, creds neo4j.Credential
 	return servers, dbs, err
 }
 
-func (o *Observers) credentials(ctx context.Context, t Target) (neo4j.Credentials, error) {
+var errMalformed = errors.New("does not hold user/password")
+
+// credentials reads the Secret by name and returns the credentials and the
+// Secret's resourceVersion. Errors never carry the value.
+func (o *Observers) credentials(ctx context.Context, t Target) (neo4j.Credentials, string, error) {
 	s := &corev1.Secret{}
 	if err := o.Reader.Get(ctx, t.Secret, s); err != nil {
-		return neo4j.Credentials{}, fmt.Errorf("reading auth Secret %s: %w", t.Secret, err)
+		if apierrors.IsNotFound(err) {
+			return neo4j.Credentials{}, "", apierrors.NewNotFound(corev1.Resource("secrets"), fmt.Sprintf("auth Secret %s", t.Secret))
+		}
+		return neo4j.Credentials{}, "", err
 	}
 	user, password, ok := strings.Cut(strings.TrimRight(string(s.Data[t.Key]), "\n"), "/")
 	if !ok {
-		return neo4j.Credentials{}, fmt.Errorf("auth Secret %s key %s does not hold user/password", t.Secret, t.Key)
+		return neo4j.Credentials{}, "", fmt.Errorf("auth Secret %s key %s %w", t.Secret, t.Key, errMalformed)
 	}
 	password, _, _ = strings.Cut(password, "/") // a trailing /true asks for a password change
-	return neo4j.Credentials{User: user, Password: password}, nil
+	return neo4j.Credentials{User: user, Password: password}, s.ResourceVersion, nil
 }

@@ -130,3 +130,15 @@ func BoltAddresses(c *v1alpha1.Neo4jEnterpriseCluster) []string {
 	}
 	return out
 }
+
+// PodNames are every server pod's name, primaries first.
+func PodNames(c *v1alpha1.Neo4jEnterpriseCluster) []string {
+	c = c.WithDefaults()
+	var out []string
+	for _, r := range Roles(c) {
+		for i := int32(0); i < Replicas(c, r); i++ {
+			out = append(out, PodName(c, r, i))
+		}
+	}
+	return out
+}

@@ -6,11 +6,13 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
 
 // Verdict is a condition's status, reason and message.
@@ -26,6 +28,21 @@ type Neo4jVerdict struct {
 	Servers         []v1alpha1.ServerStatus
 	Databases       []v1alpha1.DatabaseStatus
 	offline         []string
+	// failure is the failed poll's kind ("" when Neo4j answered).
+	failure neo4j.Kind
+}
+
+// Issue is a Neo4j problem the user must fix (Degraded), or nil.
+func (n Neo4jVerdict) Issue() *Issue {
+	if n.failure == neo4j.AuthFailed || n.failure == observer.SecretUnusable {
+		return &Issue{Reason: n.Healthy.Reason, Message: n.Healthy.Message}
+	}
+	return nil
+}
+
+// catchingUp is true while Neo4j answers but is not ready yet.
+func (n Neo4jVerdict) catchingUp() bool {
+	return n.failure == "" && !n.Ready()
 }
 
 // Ready is true when the cluster formed, every enabled server is
@@ -65,39 +82,66 @@ func (n Neo4jVerdict) condition(t string, v Verdict, gen int64) metav1.Condition
 	return metav1.Condition{Type: t, Status: v.Status, Reason: v.Reason, Message: v.Message, ObservedGeneration: gen}
 }
 
-// Neo4j judges an observation (nil: none yet).
+// failureReasons name a failed poll's kind in the conditions.
+var failureReasons = map[neo4j.Kind]string{
+	neo4j.AuthFailed:        "AuthFailed",
+	observer.SecretUnusable: "SecretUnusable",
+	neo4j.Unavailable:       "Unreachable",
+	neo4j.Timeout:           "Timeout",
+	neo4j.Refused:           "Refused",
+	neo4j.NotALeader:        "Refused",
+	neo4j.Unknown:           "Unreachable",
+}
+
+// Neo4j judges an observation. Without one (nil: an operator that just
+// started), the previous status stands: a restart must not flip Ready.
 func Neo4j(c *v1alpha1.Neo4jEnterpriseCluster, o *observer.Observation) Neo4jVerdict {
 	unknown := func(reason, msg string) Verdict { return Verdict{metav1.ConditionUnknown, reason, msg} }
-	switch {
-	case o == nil:
-		v := unknown("NotObservedYet", "the operator has not heard from Neo4j yet")
-		return Neo4jVerdict{Formed: v, Healthy: v}
-	case o.Failure == neo4j.AuthFailed:
-		return Neo4jVerdict{Formed: unknown("AuthFailed", o.Message),
-			Healthy: Verdict{metav1.ConditionFalse, "AuthFailed", "Neo4j refused the credentials of the auth Secret " + c.AuthSecretName() + ": " + o.Message}}
-	case o.Failure != "":
-		return Neo4jVerdict{Formed: unknown("Unreachable", o.Message),
-			Healthy: Verdict{metav1.ConditionFalse, "Unreachable", "no server answered: " + o.Message}}
+	if o == nil {
+		return previous(c)
+	}
+	if o.Failure != "" {
+		reason := failureReasons[o.Failure]
+		msg := o.Message
+		switch o.Failure {
+		case neo4j.AuthFailed:
+			msg = "Neo4j refused the credentials of the auth Secret " + c.AuthSecretName() + ": " + o.Message
+		case observer.SecretUnusable:
+			msg = "the auth Secret cannot be used: " + o.Message
+		}
+		return Neo4jVerdict{Formed: unknown(reason, msg), Healthy: Verdict{metav1.ConditionFalse, reason, msg}, failure: o.Failure}
 	}
 	n := Neo4jVerdict{Servers: servers(o), Databases: databases(o)}
-	if leader := neo4j.SystemLeader(o.Databases); leader != "" {
-		n.Formed = Verdict{metav1.ConditionTrue, "Formed", "the system database has a leader: " + leader}
+	if neo4j.SystemLeader(o.Databases) != "" {
+		n.Formed = Verdict{metav1.ConditionTrue, "Formed", "the system database has a leader"}
 	} else {
 		n.Formed = Verdict{metav1.ConditionFalse, "NotFormed", "no server leads the system database"}
 	}
-	var down []string
+	byPod := map[string]v1alpha1.ServerStatus{}
+	for _, s := range n.Servers {
+		byPod[s.Pod] = s
+	}
+	var down, missing []string
 	for _, s := range n.Servers {
 		if s.State == neo4j.StateEnabled && s.Health != neo4j.HealthAvailable {
 			down = append(down, s.Name)
 		}
 	}
-	if len(down) == 0 {
-		n.Healthy = Verdict{metav1.ConditionTrue, "AllAvailable", fmt.Sprintf("%d servers, every enabled one Available", len(n.Servers))}
-	} else {
+	for _, pod := range render.PodNames(c) {
+		if s, ok := byPod[pod]; !ok || s.State != neo4j.StateEnabled {
+			missing = append(missing, pod)
+		}
+	}
+	switch {
+	case len(down) > 0:
 		n.Healthy = Verdict{metav1.ConditionFalse, "ServersUnavailable", "Unavailable: " + strings.Join(down, ", ")}
+	case len(missing) > 0:
+		n.Healthy = Verdict{metav1.ConditionFalse, "ServersNotEnabled", "no Enabled server for pods: " + strings.Join(missing, ", ")}
+	default:
+		n.Healthy = Verdict{metav1.ConditionTrue, "AllAvailable", fmt.Sprintf("%d servers, every enabled one Available", len(n.Servers))}
 	}
 	seen := map[string]bool{}
-	for _, d := range o.Databases {
+	for _, d := range sortedDatabases(o.Databases) {
 		if d.CurrentStatus != d.RequestedStatus && !seen[d.Name] {
 			seen[d.Name] = true
 			n.offline = append(n.offline, d.Name+" ("+d.CurrentStatus+")")
@@ -105,6 +149,38 @@ func Neo4j(c *v1alpha1.Neo4jEnterpriseCluster, o *observer.Observation) Neo4jVer
 	}
 	sort.Strings(n.offline)
 	return n
+}
+
+// previous rebuilds the verdict the status holds, for a reconcile that has
+// no observation yet.
+func previous(c *v1alpha1.Neo4jEnterpriseCluster) Neo4jVerdict {
+	n := Neo4jVerdict{Servers: c.Status.Servers, Databases: c.Status.Databases}
+	for t, v := range map[string]*Verdict{v1alpha1.ConditionClusterFormed: &n.Formed, v1alpha1.ConditionServersHealthy: &n.Healthy} {
+		if cond := meta.FindStatusCondition(c.Status.Conditions, t); cond != nil {
+			*v = Verdict{cond.Status, cond.Reason, cond.Message}
+		} else {
+			*v = Verdict{metav1.ConditionUnknown, "NotObservedYet", "the operator has not heard from Neo4j yet"}
+		}
+	}
+	for _, d := range n.Databases {
+		if d.Status != "online" && d.Status != "offline" {
+			n.offline = append(n.offline, d.Name+" ("+d.Status+")")
+		}
+	}
+	return n
+}
+
+// sortedDatabases orders rows by database and address, so the first row
+// of a kind is always the same one.
+func sortedDatabases(rows []neo4j.Database) []neo4j.Database {
+	out := slices.Clone(rows)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Address < out[j].Address
+	})
+	return out
 }
 
 func servers(o *observer.Observation) []v1alpha1.ServerStatus {
@@ -133,7 +209,7 @@ func podOf(address string) string {
 func databases(o *observer.Observation) []v1alpha1.DatabaseStatus {
 	byName := map[string]*v1alpha1.DatabaseStatus{}
 	var names []string
-	for _, d := range o.Databases {
+	for _, d := range sortedDatabases(o.Databases) {
 		st, ok := byName[d.Name]
 		if !ok {
 			st = &v1alpha1.DatabaseStatus{Name: d.Name, Status: d.RequestedStatus,

@@ -74,6 +74,9 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	var neo Neo4jVerdict
 	if o.Neo4jObserved {
 		neo = Neo4j(c, o.Neo4j)
+		if is := neo.Issue(); is != nil {
+			o.Issues = append(o.Issues, *is)
+		}
 		s.Servers, s.Databases = neo.Servers, neo.Databases
 		meta.SetStatusCondition(&s.Conditions, neo.condition(v1alpha1.ConditionClusterFormed, neo.Formed, gen))
 		meta.SetStatusCondition(&s.Conditions, neo.condition(v1alpha1.ConditionServersHealthy, neo.Healthy, gen))
@@ -91,6 +94,8 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	switch {
 	case o.Paused:
 		set(v1alpha1.ConditionProgressing, false, "Paused", "reconciliation is paused by the "+v1alpha1.AnnotationPaused+" annotation")
+	case podsReady && o.Neo4jObserved && neo.catchingUp():
+		set(v1alpha1.ConditionProgressing, true, "Neo4jCatchingUp", neo.why())
 	case podsReady:
 		set(v1alpha1.ConditionProgressing, false, "Stable", "every server runs the desired revision")
 	default:

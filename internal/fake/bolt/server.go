@@ -90,6 +90,7 @@ type Server struct {
 	DropAfterRecords int
 
 	ln       net.Listener
+	closed   bool
 	mu       sync.Mutex
 	received []Query
 	conns    map[net.Conn]bool
@@ -120,8 +121,9 @@ func (s *Server) Received() []Query {
 
 // Close stops listening and closes every connection.
 func (s *Server) Close() {
-	_ = s.ln.Close()
 	s.mu.Lock()
+	s.closed = true
+	_ = s.ln.Close()
 	for c := range s.conns {
 		_ = c.Close()
 	}
@@ -137,6 +139,11 @@ func (s *Server) accept() {
 			return
 		}
 		s.mu.Lock()
+		if s.closed { // accepted as Close ran: never served
+			s.mu.Unlock()
+			_ = c.Close()
+			return
+		}
 		s.conns[c] = true
 		s.mu.Unlock()
 		s.wg.Add(1)

@@ -288,6 +288,12 @@ func (h *handler) Run(q bolt.Query) (bolt.Result, *bolt.Failure) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.allocate()
+	if q.DB != "system" {
+		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeSyntax, Message: "administration commands run on the system database"}
+	}
+	if c.leader == "" {
+		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeUnavailable, Message: "the system database is not available: the cluster has not formed"}
+	}
 	switch q.Text {
 	case "SHOW SERVERS YIELD *":
 		return c.showServers(), nil

@@ -20,6 +20,7 @@ import (
 func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, resolveFile string) {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
+	written := ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -43,6 +44,13 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 			}
 		}
 		sort.Strings(lines)
-		_ = os.WriteFile(resolveFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+		content := strings.Join(lines, "\n") + "\n"
+		if content == written {
+			continue
+		}
+		// Replaced whole (rename), so a reader never sees half a file.
+		if os.WriteFile(resolveFile+".tmp", []byte(content), 0o600) == nil && os.Rename(resolveFile+".tmp", resolveFile) == nil {
+			written = content
+		}
 	}
 }

@@ -26,9 +26,10 @@ import (
 var _ = Describe("Observing a fake Neo4j cluster, out of process", Ordered, func() {
 	const ns, password = "observed", "e2e-observed-password"
 	var (
-		fake    *fakecluster.Cluster
-		c       *v1alpha1.Neo4jEnterpriseCluster
-		watcher context.CancelFunc
+		fake      *fakecluster.Cluster
+		observing *operatorproc.Operator
+		c         *v1alpha1.Neo4jEnterpriseCluster
+		watcher   context.CancelFunc
 	)
 	condition := func(t string) metav1.Condition {
 		if got := meta.FindStatusCondition(getCluster(c).Status.Conditions, t); got != nil {
@@ -50,7 +51,7 @@ var _ = Describe("Observing a fake Neo4j cluster, out of process", Ordered, func
 		DeferCleanup(func() { watcher() })
 		go fake.FollowPods(wctx, admin, ns, "cluster.local", resolve)
 
-		observing := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
+		observing = &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
 			LogPath: filepath.Join(cluster0Dir(), "logs", "operator-observing.log"),
 			Args: []string{"--zap-log-level=info", "--watch-namespaces=" + ns, "--leader-election-id=neo4j-operator-observing",
 				"--neo4j-fake-resolve=" + resolve, "--neo4j-poll-interval=5s", "--neo4j-busy-poll-interval=1s", "--neo4j-timeout=2s"}}
@@ -86,7 +87,7 @@ var _ = Describe("Observing a fake Neo4j cluster, out of process", Ordered, func
 	It("reports a server cut off within one poll, and its return", func() {
 		fake.SetReachable("graph-primary-1", false)
 		start := time.Now()
-		Eventually(func() string { return condition(v1alpha1.ConditionServersHealthy).Message }, 5*time.Second+3*time.Second, poll).
+		Eventually(func() string { return condition(v1alpha1.ConditionServersHealthy).Message }, 5*time.Second+5*time.Second, poll).
 			Should(Equal("Unavailable: graph-primary-1"))
 		GinkgoWriter.Printf("ServersHealthy turned False %v after the cut\n", time.Since(start).Round(100*time.Millisecond))
 		fake.SetReachable("graph-primary-1", true)

@@ -1,0 +1,132 @@
+package observer
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+)
+
+func obs(health string, txn int64) Observation {
+	return Observation{At: time.Unix(txn, 0), Servers: []neo4j.Server{{Name: "a", State: "Enabled", Health: health, Hosting: []string{"system", "neo4j"}}},
+		Databases: []neo4j.Database{{Name: "neo4j", CurrentStatus: "online", RequestedStatus: "online", LastCommittedTxn: &txn, ReplicationLag: &txn}}}
+}
+
+func TestDigestCoversOnlyWhatTheStatusReports(t *testing.T) {
+	a, b := obs("Available", 1), obs("Available", 99)
+	b.Servers[0].Hosting = []string{"neo4j", "system"}
+	if a.Digest() != b.Digest() {
+		t.Error("transaction ids, lag, time and hosting order changed the digest")
+	}
+	if a.Digest() == obs("Unavailable", 1).Digest() {
+		t.Error("a change of health kept the digest")
+	}
+}
+
+func newObservers() *Observers {
+	return New(fake.NewClientBuilder().Build(), neo4j.Dialer{}, time.Minute, time.Second)
+}
+
+func TestOneFailureAfterAGoodPollIsNotReported(t *testing.T) {
+	o := newObservers()
+	key := types.NamespacedName{Namespace: "ns", Name: "g"}
+	o.Ensure(Target{Cluster: key})
+	e := o.clusters[key]
+	ctx := context.Background()
+	o.record(ctx, e, obs("Available", 1))
+	if len(o.Events) != 1 {
+		t.Fatalf("the first observation wakes the reconcile")
+	}
+	<-o.Events
+	failed := Observation{Failure: neo4j.Timeout, Message: "a:7687: Timeout"}
+	o.record(ctx, e, failed)
+	if last, _ := o.Last(key); last.Failure != "" || len(o.Events) != 0 {
+		t.Errorf("one failure after a good poll was reported: %+v", last)
+	}
+	o.record(ctx, e, failed)
+	if last, _ := o.Last(key); last.Failure != neo4j.Timeout || len(o.Events) != 1 {
+		t.Errorf("the second failure in a row must be reported: %+v", last)
+	}
+	<-o.Events
+	o.record(ctx, e, failed)
+	if len(o.Events) != 0 {
+		t.Error("the same failure again is no change")
+	}
+}
+
+func TestAForgottenClusterIsLeftAlone(t *testing.T) {
+	o := newObservers()
+	key := types.NamespacedName{Namespace: "ns", Name: "g"}
+	o.Ensure(Target{Cluster: key})
+	e := o.due(time.Now())[0]
+	o.Forget(key)
+	o.Ensure(Target{Cluster: key}) // re-created while the old poll ran
+	o.record(context.Background(), e, obs("Available", 1))
+	if _, ok := o.Last(key); ok || len(o.Events) != 0 {
+		t.Error("the old poll's result reached the new cluster")
+	}
+	if due := o.due(time.Now()); len(due) != 1 || due[0] == e {
+		t.Error("the new entry is polled on its own")
+	}
+}
+
+type refuse struct{ tried int }
+
+func (r *refuse) Authenticate(string, string) bool { r.tried++; return false }
+func (r *refuse) Run(bolt.Query) (bolt.Result, *bolt.Failure) {
+	return bolt.Result{}, nil
+}
+
+// A refused Secret is not tried again until it changes: Neo4j locks a user
+// out after a few failed attempts.
+func TestARefusedSecretIsNotRetriedUntilItChanges(t *testing.T) {
+	h := &refuse{}
+	srv, err := bolt.Start(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "auth"}, Data: map[string][]byte{"NEO4J_AUTH": []byte("neo4j/wrong-password")}}
+	k := fake.NewClientBuilder().WithObjects(secret).Build()
+	o := New(k, neo4j.Dialer{Timeout: time.Second}, time.Minute, time.Second)
+	tg := Target{Cluster: types.NamespacedName{Namespace: "ns", Name: "g"}, Addresses: []string{srv.Addr()},
+		Secret: types.NamespacedName{Namespace: "ns", Name: "auth"}, Key: "NEO4J_AUTH"}
+	ctx := context.Background()
+	first := o.Poll(ctx, tg, nil)
+	if first.Failure != neo4j.AuthFailed || h.tried != 1 {
+		t.Fatalf("%+v after %d tries", first, h.tried)
+	}
+	if again := o.Poll(ctx, tg, &first); again.Failure != neo4j.AuthFailed || h.tried != 1 {
+		t.Errorf("the same Secret was tried again (%d tries)", h.tried)
+	}
+	secret.Data["NEO4J_AUTH"] = []byte("neo4j/still-wrong")
+	if err := k.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if o.Poll(ctx, tg, &first); h.tried != 2 {
+		t.Errorf("a changed Secret must be tried (%d tries)", h.tried)
+	}
+	if first.Message != srv.Addr()+": AuthFailed (Neo.ClientError.Security.Unauthorized)" {
+		t.Errorf("message %q is not the stable summary", first.Message)
+	}
+	k.Delete(ctx, secret)
+	if gone := o.Poll(ctx, tg, &first); gone.Failure != SecretUnusable {
+		t.Errorf("a missing Secret: %+v", gone)
+	}
+}
+
+func TestIntervalsAreChecked(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("a zero busy interval must be refused")
+		}
+	}()
+	New(nil, neo4j.Dialer{}, time.Minute, 0)
+}
