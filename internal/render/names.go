@@ -121,12 +121,10 @@ func merge(maps ...map[string]string) map[string]string {
 // BoltAddresses are every server's advertised Bolt address, primaries
 // first: the operator's admin connections go there.
 func BoltAddresses(c *v1alpha1.Neo4jEnterpriseCluster) []string {
-	c = c.WithDefaults()
+	d := c.WithDefaults()
 	var out []string
-	for _, r := range Roles(c) {
-		for i := int32(0); i < Replicas(c, r); i++ {
-			out = append(out, fmt.Sprintf("%s.%s.svc.%s:%d", InternalsServiceName(c, r, i), c.Namespace, c.Spec.ClusterDomain, neo4jconf.PortBolt))
-		}
+	for _, pod := range PodNames(d) {
+		out = append(out, fmt.Sprintf("%s-internals.%s.svc.%s:%d", pod, d.Namespace, d.Spec.ClusterDomain, neo4jconf.PortBolt))
 	}
 	return out
 }
