@@ -29,8 +29,19 @@ type Operator struct {
 }
 
 // Start launches the manager with leader election on, as deployed, and
-// returns once its health endpoint answers.
+// returns once its health endpoint answers. Its metrics and probe ports
+// are picked free just before; another process can take one in between,
+// so a start that fails on a taken port is tried again with new ones.
 func (o *Operator) Start(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		err := o.start(ctx)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return err
+		}
+	}
+}
+
+func (o *Operator) start(ctx context.Context) error {
 	var err error
 	if o.metricsAddr, err = freeAddr(); err != nil {
 		return err
@@ -63,7 +74,9 @@ func (o *Operator) Start(ctx context.Context) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-o.exited:
-			return fmt.Errorf("the operator exited at start; see %s", o.LogPath)
+			// The log's tail is in the error: a failed CI run deletes the
+			// cluster's folder unless a spec failed.
+			return fmt.Errorf("the operator exited at start; see %s; its last lines:\n%s", o.LogPath, tail(o.LogPath, 15))
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
@@ -133,6 +146,16 @@ func (o *Operator) Metrics() (map[string]float64, error) {
 		}
 	}
 	return out, nil
+}
+
+// tail is the last n lines of a file.
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
 func freeAddr() (string, error) {

@@ -50,6 +50,7 @@ func binDir() string {
 }
 
 var _ = BeforeSuite(func() {
+	failed = true // until the suite is up: a failed start keeps the cluster's logs
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter)))
 	ctx, cancel = context.WithCancel(context.Background())
 	manager := filepath.Join(binDir(), "manager")
@@ -81,6 +82,7 @@ var _ = BeforeSuite(func() {
 		// (kwok): Ready means Kubernetes Ready.
 		Args: []string{"--zap-log-level=info", "--watch-namespaces=seed", "--neo4j-observe=false"}}
 	Expect(op.Start(ctx)).To(Succeed())
+	failed = false
 })
 
 var _ = AfterSuite(func() {
