@@ -303,13 +303,9 @@ func env(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.EnvVar {
 	for _, a := range neo4jconf.AdvertisedAddresses(v, "$(SERVER_FQDN)") {
 		out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName(a[0]), Value: a[1]})
 	}
-	out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName("server.directories.logs"), Value: LogsDir(c)})
+	out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName("server.directories.logs"), Value: neo4jconf.LogsVolumeDir})
 	return append(out, defaultedEnv(c.Spec.Env)...)
 }
-
-// LogsDir is where servers write logs: /logs, the logs volume or the
-// data volume's "logs" folder, so logs outlive a restart either way.
-func LogsDir(c *v1alpha1.Neo4jEnterpriseCluster) string { return neo4jconf.LogsVolumeDir }
 
 // defaultedEnv sets what the API server would default in user-supplied
 // variables, so the live template equals the rendered one and no reconcile
