@@ -48,6 +48,7 @@ type neo4jOptions struct {
 	calm, busy, call time.Duration
 	workers          int
 	fakeResolve      string
+	stuckAfter       time.Duration
 }
 
 func parseFlags() (options, zap.Options) {
@@ -66,6 +67,7 @@ func parseFlags() (options, zap.Options) {
 	flag.DurationVar(&o.neo4j.busy, "neo4j-busy-poll-interval", 10*time.Second, "Interval between polls while pods are not all ready or Neo4j reports a problem.")
 	flag.DurationVar(&o.neo4j.call, "neo4j-timeout", 10*time.Second, "Bound of every Bolt call, connection included.")
 	flag.IntVar(&o.neo4j.workers, "neo4j-poll-workers", 8, "Polls running at once, over all clusters.")
+	flag.DurationVar(&o.neo4j.stuckAfter, "neo4j-deallocation-stuck-after", 30*time.Minute, "How long a server removed by a scale-in may take to move its databases away before the DeallocationStuck condition reports it; the scale-in keeps waiting either way.")
 	flag.StringVar(&o.neo4j.fakeResolve, "neo4j-fake-resolve", "", "TEST HOOK, off when empty, never for production: a file of \"host:port dial-address\" lines, reread at every dial, that points servers' advertised addresses (and the admin password) at fake Neo4j servers.")
 	zo := zap.Options{Development: false}
 	zo.BindFlags(flag.CommandLine)

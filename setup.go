@@ -8,6 +8,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/graphops-dev/neo4j-operator/controllers"
+	"github.com/graphops-dev/neo4j-operator/internal/expectations"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 )
@@ -15,7 +16,9 @@ import (
 // setupControllers registers the operator's controllers with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	return (&controllers.Neo4jEnterpriseClusterReconciler{
-		Observers: observers(mgr, o.neo4j),
+		Observers:    observers(mgr, o.neo4j),
+		Expectations: expectations.New(),
+		StuckAfter:   o.neo4j.stuckAfter,
 		// Confined to namespaces, the operator may list Secrets there
 		// (a namespaced Role); cluster-wide it may only get them by name.
 		WatchSecrets:            len(watchNamespaces(o.namespaces)) > 0,

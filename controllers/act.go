@@ -35,6 +35,16 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 	if p.WaitingForSecret && !r.WatchSecrets {
 		res = res.Merge(step.After(recheck, "auth Secret not watched"))
 	}
+	proceed, transitioned := true, false
+	if res.Err == nil && p.Scale != nil && len(p.Apply) > 0 {
+		var scaled step.Result
+		scaled, proceed = r.scaleStep(ctx, c, p)
+		transitioned = proceed && p.Scale.Transition
+		res = res.Merge(scaled)
+	}
+	if !proceed {
+		return res
+	}
 	if res.Err == nil && len(p.Apply) > 0 {
 		applied := r.applyAll(ctx, c, p.Apply, &obs)
 		if applied.Err == nil {
@@ -48,6 +58,9 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 	}
 	obs.StatefulSets = sts
 	r.observeNeo4j(c, &obs, p)
+	if transitioned {
+		return res // the status just moved; the next reconcile reports from it
+	}
 	return res.Merge(r.writeStatus(ctx, c, obs))
 }
 
@@ -58,20 +71,25 @@ func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpr
 	if r.Observers == nil {
 		return
 	}
-	obs.Neo4jObserved, obs.Neo4j = true, p.Neo4j
-	key := client.ObjectKeyFromObject(c)
+	obs.Neo4jObserved, obs.Neo4j, obs.Scale = true, p.Neo4j, p.Scale
 	if p.Paused || len(p.Apply) == 0 { // nothing rendered: nothing to poll yet
 		return
 	}
-	busy := false
-	for _, role := range render.Roles(c.WithDefaults()) {
+	busy := c.Status.Scaling != nil || (p.Scale != nil && p.Scale.Waiting != "")
+	for _, role := range render.Roles(p.Rendered.WithDefaults()) {
 		s := obs.StatefulSets[role]
-		busy = busy || s == nil || s.Status.ReadyReplicas != render.Replicas(c, role)
+		busy = busy || s == nil || s.Status.ReadyReplicas != render.Replicas(p.Rendered, role)
 	}
+	r.Observers.Ensure(r.target(p.Rendered, busy))
+}
+
+// target is what the observers poll for a cluster, as rendered: a server
+// being removed is polled until its pod is gone.
+func (r *Neo4jEnterpriseClusterReconciler) target(c *v1alpha1.Neo4jEnterpriseCluster, busy bool) observer.Target {
 	v, _ := neo4jconf.ParseTag(c.WithDefaults().Spec.Image.Tag)
-	r.Observers.Ensure(observer.Target{Cluster: key, Addresses: render.BoltAddresses(c),
+	return observer.Target{Cluster: client.ObjectKeyFromObject(c), Addresses: render.BoltAddresses(c),
 		Secret: client.ObjectKey{Namespace: c.Namespace, Name: c.AuthSecretName()},
-		Key:    c.WithDefaults().Spec.Auth.SecretKey, CalVer: v.CalVer(), Busy: busy})
+		Key:    c.WithDefaults().Spec.Auth.SecretKey, CalVer: v.CalVer(), Busy: busy}
 }
 
 // applyAll applies every object. One the API refuses (a webhook, a quota)
@@ -101,6 +119,7 @@ func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1al
 				r.kindOf(obj), client.ObjectKeyFromObject(obj))})
 		case apply.Created, apply.Updated, apply.Replaced:
 			log.FromContext(ctx).Info("wrote object", "outcome", out.Outcome, "object", r.objectKey(obj), "conflicts", out.Conflicts)
+			r.Expectations.Expect(client.ObjectKeyFromObject(c), r.objectKey(obj), out.Generation)
 		}
 	}
 	return res

@@ -85,7 +85,7 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 		Expect(st.Servers[0]).To(Equal(v1alpha1.ServerStatus{Name: "observed-primary-0", Address: render.BoltAddresses(c)[0],
 			Pod: "observed-primary-0", State: "Enabled", Health: "Available", Hosting: []string{"neo4j", "system"}}))
 		Expect(st.Databases).To(Equal([]v1alpha1.DatabaseStatus{
-			{Name: "neo4j", Status: "online", RequestedPrimaries: 3, RequestedSecondaries: 1, CurrentPrimaries: 3, CurrentSecondaries: 1},
+			{Name: "neo4j", Status: "online", Declared: true, RequestedPrimaries: 3, RequestedSecondaries: 1, CurrentPrimaries: 3, CurrentSecondaries: 1},
 			{Name: "system", Status: "online", RequestedPrimaries: 3, RequestedSecondaries: 1, CurrentPrimaries: 3, CurrentSecondaries: 1},
 		}))
 	})

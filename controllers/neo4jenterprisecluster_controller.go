@@ -17,6 +17,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/expectations"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 )
@@ -36,6 +37,7 @@ import (
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -52,8 +54,15 @@ type Neo4jEnterpriseClusterReconciler struct {
 	// MaxConcurrentReconciles is how many clusters are reconciled at once.
 	MaxConcurrentReconciles int
 	// Observers poll Neo4j over Bolt; nil turns the Neo4j side off (then
-	// Ready means Kubernetes Ready only).
+	// Ready means Kubernetes Ready only, and a scale-in shrinks the
+	// StatefulSet without draining servers first).
 	Observers *observer.Observers
+	// Expectations are the StatefulSet writes the cache has not shown
+	// yet; destructive scaling steps wait for them.
+	Expectations *expectations.Generations
+	// StuckAfter is how long a server may take to deallocate before a
+	// condition reports it stuck.
+	StuckAfter time.Duration
 	// WatchSecrets watches Secrets' metadata, so a missing auth Secret is
 	// noticed the moment it appears. It needs list/watch on Secrets, which
 	// the operator has only in the namespaces it is confined to; without
@@ -86,6 +95,7 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 	if err := r.Get(ctx, req.NamespacedName, cluster); err != nil {
 		if apierrors.IsNotFound(err) && r.Observers != nil {
 			r.Observers.Forget(req.NamespacedName)
+			r.Expectations.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

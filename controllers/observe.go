@@ -3,12 +3,14 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
@@ -16,6 +18,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/scale"
 )
 
 // observe reads what the plan is decided from: the auth Secret, the
@@ -38,8 +41,44 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 		if last, ok := r.Observers.Last(client.ObjectKeyFromObject(c)); ok {
 			o.Neo4j = &last
 		}
+		if o.Scale, err = r.observeScale(ctx, c, o); err != nil {
+			return o, err
+		}
 	}
 	return o, nil
+}
+
+// observeScale gathers what scaling decides from: the StatefulSets'
+// replicas, whether the cache shows the operator's last StatefulSet
+// writes (expectations), whether the last Neo4j poll follows the last
+// command, and, while a scale-in waits for it, whether the removed pod is
+// gone (read from the API server: pods are not cached).
+func (r *Neo4jEnterpriseClusterReconciler) observeScale(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed) (*scale.Input, error) {
+	key := client.ObjectKeyFromObject(c)
+	in := &scale.Input{Cluster: c, Current: map[neo4jconf.Role]int32{}, Neo4j: o.Neo4j, Fresh: r.Observers.Fresh(key),
+		Refused: r.Observers.Refusal(key), Now: time.Now(), StuckAfter: r.StuckAfter}
+	byName := map[string]*appsv1.StatefulSet{}
+	for role, sts := range o.StatefulSets {
+		in.Current[role] = ptr.Deref(sts.Spec.Replicas, 1)
+		byName[plan.Key("StatefulSet", sts.Name)] = sts
+	}
+	in.CacheSynced = r.Expectations.Satisfied(key, func(object string) (int64, bool) {
+		sts, ok := byName[object]
+		if !ok {
+			return 0, false
+		}
+		return sts.Generation, true
+	})
+	if sc := c.Status.Scaling; sc != nil && sc.Step == v1alpha1.StepWaitPodGone {
+		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: sc.Servers[0]}, &corev1.Pod{})
+		switch {
+		case apierrors.IsNotFound(err):
+			in.PodGone = true
+		case err != nil:
+			return nil, fmt.Errorf("reading pod %s: %w", sc.Servers[0], err)
+		}
+	}
+	return in, nil
 }
 
 // observeAuth checks the auth Secret the servers read their password from,

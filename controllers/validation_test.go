@@ -163,15 +163,34 @@ var _ = Describe("Setting names the CRD accepts", func() {
 	})
 })
 
-var _ = Describe("Scaling primaries in", func() {
-	It("is refused by more than one at a time, with a message that says why", func() {
-		c := newCluster(directNS, "shrinking", 5, 0)
+var _ = Describe("Scaling and database topologies", func() {
+	It("admits any scale-in: the operator drains servers one at a time", func() {
+		c := newCluster(directNS, "shrinking", 7, 3)
 		Expect(env.Client.Create(ctx, c)).To(Succeed())
-		c.Spec.Topology.Primaries = 3
-		err := env.Client.Update(ctx, c)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
-		Expect(err.Error()).To(ContainSubstring("topology.primaries may decrease by one at a time"))
-		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) { f.Spec.Topology.Primaries = 4 })
-		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) { f.Spec.Topology.Primaries = 6 })
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+			f.Spec.Topology = v1alpha1.Topology{Primaries: 3, Secondaries: 0}
+		})
+	})
+
+	It("refuses a declared database that needs more servers than the cluster has, or system", func() {
+		three, four := int32(3), int32(4)
+		for _, tc := range []struct {
+			dbs []v1alpha1.DatabaseSpec
+			msg string
+		}{
+			{[]v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Primaries: &four}}},
+				"a database in spec.databases has more primaries than topology.primaries"},
+			{[]v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Primaries: &three, Secondaries: &three}}},
+				"a database in spec.databases has more copies (primaries + secondaries) than the cluster has servers"},
+			{[]v1alpha1.DatabaseSpec{{Name: "neo4j", Topology: v1alpha1.DatabaseTopology{Secondaries: &three}}},
+				"a database in spec.databases has more copies (primaries + secondaries) than the cluster has servers"},
+			{[]v1alpha1.DatabaseSpec{{Name: "system"}}, "the system database cannot be listed"},
+		} {
+			c := newCluster(directNS, "dbs", 3, 2)
+			c.Spec.Databases = tc.dbs
+			err := env.Client.Create(ctx, c)
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+			Expect(err.Error()).To(ContainSubstring(tc.msg))
+		}
 	})
 })

@@ -17,6 +17,8 @@ import (
 // Neo4jEnterpriseClusterSpec is the desired state of a Neo4j Enterprise
 // cluster. Its shape follows the official Neo4j Helm chart where that makes
 // sense, so a chart user finds familiar names.
+// +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.topology) || !has(d.topology.primaries) || d.topology.primaries <= self.topology.primaries)",message="a database in spec.databases has more primaries than topology.primaries: each primary copy needs its own primary server"
+// +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.topology) || ((has(d.topology.primaries) ? d.topology.primaries : (self.topology.primaries < 3 ? self.topology.primaries : 3)) + (has(d.topology.secondaries) ? d.topology.secondaries : 0) <= self.topology.primaries + (has(self.topology.secondaries) ? self.topology.secondaries : 0)))",message="a database in spec.databases has more copies (primaries + secondaries) than the cluster has servers: each copy needs its own server"
 // +kubebuilder:validation:XValidation:rule="!has(self.service) || !has(self.service.loadBalancerSourceRanges) || size(self.service.loadBalancerSourceRanges) == 0 || self.service.type == 'LoadBalancer'",message="service.loadBalancerSourceRanges is only allowed with service.type LoadBalancer"
 type Neo4jEnterpriseClusterSpec struct {
 	// Topology is the number of servers per role.
@@ -134,6 +136,25 @@ type Neo4jEnterpriseClusterSpec struct {
 	// +kubebuilder:validation:Minimum=30
 	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
 
+	// Databases are the databases whose topology the operator keeps: each
+	// is created if missing and altered (ALTER DATABASE ... SET TOPOLOGY)
+	// when its topology differs. The neo4j database is included by
+	// default. A database missing from the list is never dropped, nor
+	// altered: status.databases reports it as not declared.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=100
+	Databases []DatabaseSpec `json:"databases,omitempty"`
+
+	// ReallocateOnScaleOut runs REALLOCATE DATABASES once the servers a
+	// scale-out added are enabled and Available, so existing databases
+	// spread onto them. Off by default: on a large cluster it moves many
+	// allocations at once (Operations Manual, "Managing databases in a
+	// cluster").
+	// +optional
+	ReallocateOnScaleOut bool `json:"reallocateOnScaleOut,omitempty"`
+
 	// ClusterDomain is the Kubernetes cluster's DNS domain, used in the
 	// addresses servers advertise.
 	// +optional
@@ -143,8 +164,10 @@ type Neo4jEnterpriseClusterSpec struct {
 	ClusterDomain string `json:"clusterDomain,omitempty"`
 }
 
-// Topology is how many servers of each role the cluster has.
-// +kubebuilder:validation:XValidation:rule="self.primaries >= oldSelf.primaries - 1",message="topology.primaries may decrease by one at a time: remove a primary from Neo4j (DEALLOCATE DATABASES, DROP SERVER) before the next"
+// Topology is how many servers of each role the cluster has. Any change
+// is allowed: servers are added by raising the StatefulSet and enabling
+// them in Neo4j, and removed one at a time, each drained first (cordon,
+// deallocate, shrink, drop; see status.scaling).
 type Topology struct {
 	// Primaries host the system database and take part in Raft. Use 3 or
 	// more (an odd number) for fault tolerance.
@@ -278,6 +301,41 @@ type Neo4jConfig map[string]ConfigValue
 // ConfigValue is the value of one neo4j.conf setting.
 // +kubebuilder:validation:MaxLength=1024
 type ConfigValue string
+
+// DatabaseSpec is a database the operator creates and keeps at its
+// topology.
+type DatabaseSpec struct {
+	// Name of the database, as Neo4j names databases (lowercase letters,
+	// digits, dots and dashes; starting with a letter). system cannot be
+	// listed: its topology is the servers themselves.
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9.-]*[a-z0-9]$`
+	// +kubebuilder:validation:XValidation:rule="self != 'system'",message="the system database cannot be listed: every server hosts it, primaries as primaries"
+	Name string `json:"name"`
+
+	// Topology of the database. Unset counts follow the cluster:
+	// min(3, topology.primaries) primaries, and one secondary copy on
+	// every secondary server.
+	// +optional
+	Topology DatabaseTopology `json:"topology,omitempty"`
+}
+
+// DatabaseTopology is how many copies of a database each role hosts.
+type DatabaseTopology struct {
+	// Primaries host the database in Raft. Neo4j cannot move an existing
+	// database to one primary automatically.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=11
+	Primaries *int32 `json:"primaries,omitempty"`
+
+	// Secondaries host read-only copies.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	Secondaries *int32 `json:"secondaries,omitempty"`
+}
 
 // RoleSpec holds settings for one role (primaries or secondaries).
 type RoleSpec struct {
@@ -425,7 +483,63 @@ const (
 	// ConditionServersHealthy is true when Neo4j answers and reports every
 	// enabled server Available.
 	ConditionServersHealthy = "ServersHealthy"
+	// ConditionDatabasesPlaced is true when every declared database exists
+	// with its topology fully allocated.
+	ConditionDatabasesPlaced = "DatabasesPlaced"
 )
+
+// ScalingDirection says whether servers are being added or removed.
+// +kubebuilder:validation:Enum=Out;In
+type ScalingDirection string
+
+// Scaling directions.
+const (
+	ScaleOut ScalingDirection = "Out"
+	ScaleIn  ScalingDirection = "In"
+)
+
+// ScalingStep is where a scaling operation stands. A scale-out raises
+// the StatefulSet, waits for the new servers and enables them
+// (EnableServers), then reallocates if asked (Reallocate). A scale-in
+// removes one server at a time: Cordon, Deallocate (until it hosts
+// nothing but system), Shrink (the StatefulSet by one), WaitPodGone, Drop.
+// +kubebuilder:validation:Enum=EnableServers;Reallocate;Cordon;Deallocate;Shrink;WaitPodGone;Drop
+type ScalingStep string
+
+// Scaling steps, in order within each direction.
+const (
+	StepEnableServers ScalingStep = "EnableServers"
+	StepReallocate    ScalingStep = "Reallocate"
+	StepCordon        ScalingStep = "Cordon"
+	StepDeallocate    ScalingStep = "Deallocate"
+	StepShrink        ScalingStep = "Shrink"
+	StepWaitPodGone   ScalingStep = "WaitPodGone"
+	StepDrop          ScalingStep = "Drop"
+)
+
+// ScalingStatus is the scaling operation in progress. It is the
+// operation's only record: an operator restarted at any step resumes it
+// from here, and each step's effect is checked in Neo4j (or the
+// StatefulSet) before its command is sent, so no step runs twice.
+type ScalingStatus struct {
+	// Direction: Out or In.
+	Direction ScalingDirection `json:"direction"`
+	// Role whose servers are added or removed: primary or secondary.
+	// +kubebuilder:validation:Enum=primary;secondary
+	Role string `json:"role"`
+	// Servers being added (Out), or the one server being removed (In), by
+	// pod name.
+	// +listType=atomic
+	Servers []string `json:"servers"`
+	// Replicas the role's StatefulSet is heading to.
+	Replicas int32 `json:"replicas"`
+	// Step in progress.
+	Step ScalingStep `json:"step"`
+	// StartedAt is when the operation started.
+	StartedAt metav1.Time `json:"startedAt"`
+	// LastTransitionTime is when the step last changed.
+	LastTransitionTime metav1.Time `json:"lastTransitionTime"`
+}
 
 // ServerStatus is one Neo4j server as SHOW SERVERS reports it.
 type ServerStatus struct {
@@ -454,6 +568,11 @@ type DatabaseStatus struct {
 	// Status is the requested status ("online", "offline") when every
 	// copy has it, else the status of a copy that has not.
 	Status string `json:"status"`
+	// Declared is true when spec.databases lists the database (neo4j is
+	// listed by default): the operator keeps its topology. Others are
+	// left as they are, never dropped.
+	// +optional
+	Declared bool `json:"declared,omitempty"`
 	// RequestedPrimaries and RequestedSecondaries are its topology.
 	RequestedPrimaries   int32 `json:"requestedPrimaries"`
 	RequestedSecondaries int32 `json:"requestedSecondaries"`
@@ -536,6 +655,10 @@ type Neo4jEnterpriseClusterStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Databases []DatabaseStatus `json:"databases,omitempty"`
+
+	// Scaling is the scaling operation in progress, if any.
+	// +optional
+	Scaling *ScalingStatus `json:"scaling,omitempty"`
 }
 
 // Neo4jEnterpriseCluster is a Neo4j Enterprise cluster of primaries and
@@ -546,6 +669,7 @@ type Neo4jEnterpriseClusterStatus struct {
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.readyServers`
 // +kubebuilder:printcolumn:name="Neo4j",type=string,JSONPath=`.status.conditions[?(@.type=="ServersHealthy")].reason`
+// +kubebuilder:printcolumn:name="Scaling",type=string,JSONPath=`.status.scaling.step`
 // +kubebuilder:printcolumn:name="Primaries",type=integer,JSONPath=`.spec.topology.primaries`
 // +kubebuilder:printcolumn:name="Secondaries",type=integer,JSONPath=`.spec.topology.secondaries`
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.status.image`,priority=1

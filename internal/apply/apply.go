@@ -47,6 +47,9 @@ type Result struct {
 	Notes []string
 	// Conflicts is how many attempts were refused with 409.
 	Conflicts int
+	// Generation of the object written (Created, Updated, Replaced): the
+	// expectation the cache must meet before a step builds on the write.
+	Generation int64
 }
 
 // Backoff between conflicting attempts. Eight attempts cover a burst of
@@ -77,7 +80,7 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	reader := client.Reader(a.Client)
 	err = retry.RetryOnConflict(Backoff, func() error {
 		var err error
-		res.Outcome, res.Notes, err = a.attempt(ctx, reader, kind, owner, desired)
+		res.Outcome, res.Notes, res.Generation, err = a.attempt(ctx, reader, kind, owner, desired)
 		if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 			res.Conflicts++
 			WriteConflicts.WithLabelValues(kind).Inc()
@@ -95,72 +98,81 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 }
 
 // attempt is one get → mutate → compare → write cycle.
-func (a *Applier) attempt(ctx context.Context, reader client.Reader, kind string, owner, desired client.Object) (Outcome, []string, error) {
+func (a *Applier) attempt(ctx context.Context, reader client.Reader, kind string, owner, desired client.Object) (Outcome, []string, int64, error) {
+	out, notes, written, err := a.write(ctx, reader, kind, owner, desired)
+	if written == nil {
+		return out, notes, 0, err
+	}
+	return out, notes, written.GetGeneration(), err
+}
+
+// write reads, compares and writes; it returns the object written, if any.
+func (a *Applier) write(ctx context.Context, reader client.Reader, kind string, owner, desired client.Object) (Outcome, []string, client.Object, error) {
 	live := desired.DeepCopyObject().(client.Object)
 	err := reader.Get(ctx, client.ObjectKeyFromObject(desired), live)
 	if apierrors.IsNotFound(err) {
 		obj := desired.DeepCopyObject().(client.Object)
 		if err := controllerutil.SetControllerReference(owner, obj, a.Scheme); err != nil {
-			return "", nil, err
+			return "", nil, nil, err
 		}
 		if err := a.Client.Create(ctx, obj); err != nil {
-			return "", nil, err // AlreadyExists: retried from a fresh read
+			return "", nil, nil, err // AlreadyExists: retried from a fresh read
 		}
 		Writes.WithLabelValues(kind, "create").Inc()
-		return Created, nil, nil
+		return Created, nil, obj, nil
 	}
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if !metav1.IsControlledBy(live, owner) {
-		return NotOwned, nil, nil
+		return NotOwned, nil, nil, nil
 	}
 	if mustReplace(live, desired) {
 		if !live.GetDeletionTimestamp().IsZero() || (a.MaxReplacements > 0 && a.replacements >= a.MaxReplacements) {
-			return ReplacePending, nil, nil
+			return ReplacePending, nil, nil, nil
 		}
 		return a.replace(ctx, kind, owner, live, desired)
 	}
 	before := live.DeepCopyObject().(client.Object)
 	notes, err := mutateOwned(live, desired)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if equality.Semantic.DeepEqual(before, live) {
 		WritesSkipped.WithLabelValues(kind).Inc()
-		return Unchanged, notes, nil
+		return Unchanged, notes, nil, nil
 	}
 	log.FromContext(ctx).V(1).Info("owned fields differ", "kind", kind, "name", live.GetName(),
 		"diff", cmp.Diff(before, live))
 	if err := a.Client.Update(ctx, live); err != nil {
-		return "", notes, err
+		return "", notes, nil, err
 	}
 	Writes.WithLabelValues(kind, "update").Inc()
-	return Updated, notes, nil
+	return Updated, notes, live, nil
 }
 
 // replace deletes exactly the object that was read (UID precondition) and
 // creates the desired one. A conflict on either step is retried from a
 // fresh read by Apply.
-func (a *Applier) replace(ctx context.Context, kind string, owner, live, desired client.Object) (Outcome, []string, error) {
+func (a *Applier) replace(ctx context.Context, kind string, owner, live, desired client.Object) (Outcome, []string, client.Object, error) {
 	uid := live.GetUID()
 	if err := a.Client.Delete(ctx, live, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	Writes.WithLabelValues(kind, "delete").Inc()
 	obj := desired.DeepCopyObject().(client.Object)
 	obj.SetLabels(mergeStrings(live.GetLabels(), desired.GetLabels()))
 	obj.SetAnnotations(mergeStrings(live.GetAnnotations(), desired.GetAnnotations()))
 	if err := controllerutil.SetControllerReference(owner, obj, a.Scheme); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	if err := a.Client.Create(ctx, obj); err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	Writes.WithLabelValues(kind, "create").Inc()
 	a.replacements++
 	log.FromContext(ctx).Info("replaced object: an immutable field changed", "kind", kind, "name", obj.GetName())
-	return Replaced, nil, nil
+	return Replaced, nil, obj, nil
 }
 
 func (a *Applier) kind(obj client.Object) (string, error) {

@@ -145,6 +145,15 @@ func (c *Conn) SetTopology(ctx context.Context, database string, primaries, seco
 	return err
 }
 
+// CreateDatabase creates a database with a topology, unless it exists
+// (parameters are accepted from 5.26 on; the Cypher 5 TOPOLOGY clause,
+// which Cypher 25 still accepts).
+func (c *Conn) CreateDatabase(ctx context.Context, database string, primaries, secondaries int) error {
+	_, err := c.run(ctx, "create-database", "CREATE DATABASE $db IF NOT EXISTS TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES",
+		map[string]any{"db": database, "primaries": int64(primaries), "secondaries": int64(secondaries)})
+	return err
+}
+
 // quote writes a Cypher string literal: the server commands take names
 // as literals, which the manual does not document as parameters.
 func quote(s string) string {

@@ -93,6 +93,19 @@ func Summary(err error) string {
 	return string(Unknown)
 }
 
+// Refusal is Neo4j's code and message of a refused command, which name
+// what stood in the way (a database, a server state), or "" when err is
+// not a refusal. The message is Neo4j's own: stable from one attempt to
+// the next, and free of secrets (the commands carry none).
+func Refusal(err error) string {
+	var e *Error
+	var n4j *driver.Neo4jError
+	if !errors.As(err, &e) || e.Kind != Refused || !errors.As(err, &n4j) {
+		return ""
+	}
+	return n4j.Code + ": " + n4j.Msg
+}
+
 // row is one record, by column name.
 type row map[string]any
 

@@ -131,6 +131,10 @@ type entry struct {
 	failed int
 	// good is the address that answered last; it is tried first.
 	good string
+	// commandAt is when a command was last sent to this cluster.
+	commandAt time.Time
+	// refusal is Neo4j's answer to the last refused command.
+	refusal string
 }
 
 // New makes Observers with the given intervals (positive; busy at most
@@ -356,4 +360,55 @@ func (o *Observers) credentials(ctx context.Context, t Target) (neo4j.Credential
 	}
 	password, _, _ = strings.Cut(password, "/") // a trailing /true asks for a password change
 	return neo4j.Credentials{User: user, Password: password}, s.ResourceVersion, nil
+}
+
+// CommandSent records that a command was just sent to the cluster's
+// Neo4j: until a poll that starts later has been recorded, the last
+// observation is not Fresh, and the next poll runs at once.
+func (o *Observers) CommandSent(key types.NamespacedName) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if e, ok := o.clusters[key]; ok {
+		e.commandAt, e.next = time.Now(), time.Time{}
+	}
+}
+
+// Fresh is true when the last observation of a cluster started after the
+// last command sent to it: what it shows includes that command's effect.
+func (o *Observers) Fresh(key types.NamespacedName) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, ok := o.clusters[key]
+	return ok && e.last != nil && e.last.At.After(e.commandAt)
+}
+
+// Refusal is Neo4j's answer to the last command it refused for a cluster,
+// kept until SetRefusal clears it, so the condition that reports it stays
+// between two attempts.
+func (o *Observers) Refusal(key types.NamespacedName) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if e, ok := o.clusters[key]; ok {
+		return e.refusal
+	}
+	return ""
+}
+
+// SetRefusal records (or, with "", clears) a cluster's refusal.
+func (o *Observers) SetRefusal(key types.NamespacedName, msg string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if e, ok := o.clusters[key]; ok {
+		e.refusal = msg
+	}
+}
+
+// Admin opens an admin connection to the server at addr with the
+// cluster's credentials, read now from the auth Secret.
+func (o *Observers) Admin(ctx context.Context, t Target, addr string) (*neo4j.Conn, error) {
+	creds, _, err := o.credentials(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return o.Dialer.Dial(addr, creds, t.CalVer)
 }

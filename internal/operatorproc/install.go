@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,7 +51,42 @@ func Install(ctx context.Context, c client.Client, kustomize, configDir string) 
 			return fmt.Errorf("creating %s %s: %w", o.GetKind(), o.GetName(), err)
 		}
 	}
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" {
+			if err := waitEstablished(ctx, c, o.GetName()); err != nil {
+				return err
+			}
+		}
+	}
 	return nil
+}
+
+// waitEstablished waits until the API server serves a CRD: an operator
+// started before that fails at once ("no matches for kind"), which once
+// made an e2e suite fail at start.
+func waitEstablished(ctx context.Context, c client.Client, name string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		crd := &unstructured.Unstructured{}
+		crd.SetAPIVersion("apiextensions.k8s.io/v1")
+		crd.SetKind("CustomResourceDefinition")
+		if err := c.Get(ctx, client.ObjectKey{Name: name}, crd); err == nil {
+			conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
+			for _, cond := range conds {
+				if m, ok := cond.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
+					return nil
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("CRD %s not Established within 30s", name)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // ApplyFile creates every object of a YAML file (a sample, say) in ns.

@@ -107,6 +107,17 @@ func (o *Operator) Stop() {
 	o.cmd = nil
 }
 
+// Kill sends SIGKILL, as a node failure or the OOM killer would: no
+// cleanup runs, the Lease is not released. It waits for the exit.
+func (o *Operator) Kill() {
+	if o.cmd == nil || o.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-o.cmd.Process.Pid, syscall.SIGKILL)
+	<-o.exited
+	o.cmd = nil
+}
+
 // Restart stops and starts the operator.
 func (o *Operator) Restart(ctx context.Context) error {
 	o.Stop()

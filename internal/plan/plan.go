@@ -16,6 +16,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/scale"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
 )
 
@@ -31,6 +32,9 @@ type Observed struct {
 	// Neo4j is the observers' last poll of the cluster's Neo4j servers
 	// (nil: none yet, or the operator does not observe Neo4j).
 	Neo4j *observer.Observation
+	// Scale is what scaling decides from, when the operator observes
+	// Neo4j (nil: it does not, and the StatefulSets follow the spec).
+	Scale *scale.Input
 }
 
 // Auth is what was found of the auth Secret; never its value.
@@ -58,6 +62,12 @@ type Plan struct {
 	Issues []status.Issue
 	// Neo4j is what the status reports of Neo4j, as observed.
 	Neo4j *observer.Observation
+	// Scale is the scaling and placement decision (nil when Neo4j is not
+	// observed).
+	Scale *scale.Decision
+	// Rendered is the cluster as rendered: its topology is the replicas
+	// the scaling decision allows now.
+	Rendered *v1alpha1.Neo4jEnterpriseCluster
 }
 
 // Key names an object within its cluster: kind and name.
@@ -84,7 +94,17 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 		p.Issues = append(p.Issues, status.Issue{Reason: "AuthSecretInvalid", Message: o.Auth.Problem})
 		return p
 	}
-	objs, err := render.Render(c)
+	p.Rendered = c
+	if o.Scale != nil {
+		d := scale.Decide(*o.Scale)
+		p.Scale = &d
+		for _, is := range d.Issues {
+			p.Issues = append(p.Issues, status.Issue{Reason: is.Reason, Message: is.Message})
+		}
+		p.Rendered = c.DeepCopy()
+		p.Rendered.Spec.Topology = v1alpha1.Topology{Primaries: d.Replicas[neo4jconf.Primary], Secondaries: d.Replicas[neo4jconf.Secondary]}
+	}
+	objs, err := render.Render(p.Rendered)
 	if err != nil {
 		p.Issues = append(p.Issues, status.Issue{Reason: "InvalidSpec", Message: err.Error()})
 		return p

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
@@ -139,4 +140,15 @@ func PodNames(c *v1alpha1.Neo4jEnterpriseCluster) []string {
 		}
 	}
 	return out
+}
+
+// PodOfAddress reads the pod from a server's advertised address,
+// <pod>-internals.<namespace>.svc.<domain>:<port> ("" for another form).
+func PodOfAddress(address string) string {
+	host, _, _ := strings.Cut(address, ".")
+	pod, ok := strings.CutSuffix(host, "-internals")
+	if !ok {
+		return ""
+	}
+	return pod
 }

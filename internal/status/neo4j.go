@@ -188,22 +188,11 @@ func servers(o *observer.Observation) []v1alpha1.ServerStatus {
 	for _, s := range o.Servers {
 		h := slices.Clone(s.Hosting)
 		sort.Strings(h)
-		out = append(out, v1alpha1.ServerStatus{Name: s.Name, Address: s.Address, Pod: podOf(s.Address),
+		out = append(out, v1alpha1.ServerStatus{Name: s.Name, Address: s.Address, Pod: render.PodOfAddress(s.Address),
 			State: s.State, Health: s.Health, Hosting: h})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
-}
-
-// podOf reads the pod from an advertised address:
-// <pod>-internals.<namespace>.svc.<domain>:<port>.
-func podOf(address string) string {
-	host, _, _ := strings.Cut(address, ".")
-	pod, ok := strings.CutSuffix(host, "-internals")
-	if !ok {
-		return ""
-	}
-	return pod
 }
 
 func databases(o *observer.Observation) []v1alpha1.DatabaseStatus {

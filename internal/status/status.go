@@ -15,6 +15,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/scale"
 )
 
 // Issue is something that keeps the operator from matching the spec.
@@ -33,6 +34,18 @@ type Observed struct {
 	// first).
 	Neo4jObserved bool
 	Neo4j         *observer.Observation
+	// Scale is the scaling and placement decision (nil: none made); its
+	// replicas, when there is one, are the servers wanted now.
+	Scale *scale.Decision
+}
+
+// replicas are the servers of a role wanted now: the scaling decision's
+// (a scale-in holds servers until they are drained), else the spec's.
+func (o Observed) replicas(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) int32 {
+	if o.Scale != nil {
+		return o.Scale.Replicas[r]
+	}
+	return render.Replicas(c, r)
 }
 
 // Compute returns the status the cluster should have. Conditions are set on
@@ -50,10 +63,13 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	s := v1alpha1.Neo4jEnterpriseClusterStatus{
 		ObservedGeneration: gen,
 		Conditions:         append([]metav1.Condition(nil), c.Status.Conditions...),
-		Primaries:          role(c, neo4jconf.Primary, o.StatefulSets[neo4jconf.Primary]),
-		Secondaries:        role(c, neo4jconf.Secondary, o.StatefulSets[neo4jconf.Secondary]),
+		Primaries:          role(o.replicas(c, neo4jconf.Primary), o.StatefulSets[neo4jconf.Primary]),
+		Secondaries:        role(o.replicas(c, neo4jconf.Secondary), o.StatefulSets[neo4jconf.Secondary]),
 		Image:              render.Image(c),
 		Endpoints:          endpoints(c),
+		// status.scaling is written only by its own transitions, under an
+		// optimistic lock (controllers/scale.go): kept as it is here.
+		Scaling: c.Status.Scaling.DeepCopy(),
 	}
 	ready := s.Primaries.ReadyReplicas + s.Secondaries.ReadyReplicas
 	desired := s.Primaries.Replicas + s.Secondaries.Replicas
@@ -80,6 +96,7 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		s.Servers, s.Databases = neo.Servers, neo.Databases
 		meta.SetStatusCondition(&s.Conditions, neo.condition(v1alpha1.ConditionClusterFormed, neo.Formed, gen))
 		meta.SetStatusCondition(&s.Conditions, neo.condition(v1alpha1.ConditionServersHealthy, neo.Healthy, gen))
+		placed(&s, o.Scale, gen)
 		allReady = podsReady && neo.Ready()
 	}
 
@@ -94,6 +111,8 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	switch {
 	case o.Paused:
 		set(v1alpha1.ConditionProgressing, false, "Paused", "reconciliation is paused by the "+v1alpha1.AnnotationPaused+" annotation")
+	case s.Scaling != nil:
+		set(v1alpha1.ConditionProgressing, true, "Scaling"+string(s.Scaling.Direction), scalingMessage(s.Scaling, o.Scale))
 	case podsReady && o.Neo4jObserved && neo.catchingUp():
 		set(v1alpha1.ConditionProgressing, true, "Neo4jCatchingUp", neo.why())
 	case podsReady:
@@ -120,7 +139,7 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		s.Phase = v1alpha1.PhasePaused
 	case len(o.Issues) > 0:
 		s.Phase = v1alpha1.PhaseDegraded
-	case allReady:
+	case allReady && s.Scaling == nil:
 		s.Phase = v1alpha1.PhaseReady
 	case len(o.StatefulSets) == 0:
 		s.Phase = v1alpha1.PhasePending
@@ -130,8 +149,35 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	return s
 }
 
-func role(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, sts *appsv1.StatefulSet) v1alpha1.RoleStatus {
-	rs := v1alpha1.RoleStatus{Replicas: render.Replicas(c, r)}
+// scalingMessage says where a scaling operation stands.
+func scalingMessage(sc *v1alpha1.ScalingStatus, d *scale.Decision) string {
+	verb := map[v1alpha1.ScalingDirection]string{v1alpha1.ScaleIn: "removing", v1alpha1.ScaleOut: "adding"}[sc.Direction]
+	msg := fmt.Sprintf("%s %s: %s; the %s StatefulSet heads to %d", verb, strings.Join(sc.Servers, ", "), sc.Step, sc.Role, sc.Replicas)
+	if d != nil && d.Waiting != "" {
+		msg += "; " + d.Waiting
+	}
+	return msg
+}
+
+// placed sets DatabasesPlaced and marks the declared databases, from the
+// decision (none: the previous verdict stands).
+func placed(s *v1alpha1.Neo4jEnterpriseClusterStatus, d *scale.Decision, gen int64) {
+	if d == nil || (d.Placement.Reason == "NotObserved" && meta.FindStatusCondition(s.Conditions, v1alpha1.ConditionDatabasesPlaced) != nil) {
+		return // no word from Neo4j: the previous verdict stands
+	}
+	st := metav1.ConditionFalse
+	if d.Placement.Placed {
+		st = metav1.ConditionTrue
+	}
+	meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1alpha1.ConditionDatabasesPlaced, Status: st,
+		Reason: d.Placement.Reason, Message: d.Placement.Message, ObservedGeneration: gen})
+	for i := range s.Databases {
+		s.Databases[i].Declared = d.Placement.Declared[s.Databases[i].Name]
+	}
+}
+
+func role(replicas int32, sts *appsv1.StatefulSet) v1alpha1.RoleStatus {
+	rs := v1alpha1.RoleStatus{Replicas: replicas}
 	if sts != nil {
 		rs.ReadyReplicas = sts.Status.ReadyReplicas
 		rs.UpdatedReplicas = sts.Status.UpdatedReplicas
@@ -144,7 +190,7 @@ func role(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, sts *appsv1.Stat
 // settledRole is true when the StatefulSet controller has seen the latest
 // spec and every pod runs the update revision.
 func settledRole(c *v1alpha1.Neo4jEnterpriseCluster, o Observed, r neo4jconf.Role) bool {
-	want := render.Replicas(c, r)
+	want := o.replicas(c, r)
 	sts := o.StatefulSets[r]
 	if sts == nil {
 		return want == 0

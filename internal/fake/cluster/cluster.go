@@ -1,32 +1,67 @@
 // Package cluster is a FAKE Neo4j cluster for tests: one fake Bolt server
 // (internal/fake/bolt) per Neo4j server on loopback, all answering from one
-// shared state that follows what the Operations Manual describes
-// (clustering/servers.adoc, clustering/databases.adoc, branches 5.x and
-// dev):
+// shared state that follows what the Operations Manual describes. Pages
+// are under modules/ROOT/pages/ of the 5.x branch: clustering/servers.adoc
+// (servers), clustering/databases.adoc (databases),
+// clustering/server-syntax.adoc, clustering/monitoring/
+// show-servers-monitoring.adoc, database-administration/
+// standard-databases/{create,listing}-databases.adoc.
 //
 //   - a server appears in SHOW SERVERS, Free, once its pod is Ready, and is
-//     enabled at once when automatic enabling is on
-//     (initial.dbms.automatically_enable_free_servers);
+//     enabled at once when automatic enabling is on (servers:102,
+//     initial.dbms.automatically_enable_free_servers);
 //   - it turns Available a configurable catch-up delay after that, and can
-//     be made Unavailable (a network problem) and back;
+//     be made Unavailable (a network problem) and back; its copies of
+//     databases then report currentStatus "unknown"
+//     (listing-databases:303-304);
+//   - a pod that goes away (RemovePod, or FollowPods no longer listing it)
+//     leaves its server Unavailable; a Dropped server whose pod is gone
+//     disappears from SHOW SERVERS and from system (servers:173-174: "When
+//     the Neo4j process is stopped, the server finally disappears"); a pod
+//     that comes back under the same name is the same server (same ID,
+//     same state: the data volume is kept);
 //   - enabled servers receive allocations until each database has its
-//     topology; the system database's primaries are the primary servers;
-//   - DEALLOCATE takes a configurable time (Deallocating, then Deallocated
-//     with only system left) and is refused when the topologies could not
-//     be kept; DROP SERVER is refused until then; ALTER DATABASE SET
-//     TOPOLOGY is refused when there are too few servers;
-//   - every command but the SHOWs is refused with NotALeader on a server
-//     that does not lead the system database.
+//     topology (databases:73,121); a new copy reports "store copying"
+//     (listing-databases:245-246) until the catch-up delay has passed
+//     since its allocation, then "online"; the copies made when the
+//     cluster forms come online with their server; the system database's
+//     primaries are the primary servers;
+//   - CREATE DATABASE … IF NOT EXISTS TOPOLOGY and ALTER DATABASE … SET
+//     TOPOLOGY are refused when the enabled servers cannot hold the
+//     topology, one copy a server, each role on servers whose mode
+//     constraint allows it (databases:65-68); CREATE does nothing when the
+//     database exists (create-databases:194); a smaller topology removes
+//     the copies on cordoned servers first (databases:139);
+//   - DEALLOCATE is refused when a database the server hosts would have no
+//     other home (servers:418: "fails with an error and no changes are
+//     made") or has one primary, hosted there (servers:436-439); otherwise
+//     the server is Deallocating and keeps serving its copies until their
+//     replacements are online and a configurable time has passed
+//     (servers:463: "foo must be successfully copied and started on a new
+//     server before it is stopped"; show-servers-monitoring:35-36), then
+//     Deallocated with only system left (servers:160); DROP SERVER is
+//     refused until then (server-syntax:159, servers:449);
+//   - the system leader is the first primary server to appear; when its
+//     server is dropped or its pod removed, leadership moves to the first
+//     Available primary server (in order of appearance) still in the
+//     cluster, if any; every command but the SHOWs is refused with
+//     NotALeader on any other server;
+//   - every command a server receives (every query but the SHOWs) is
+//     logged, refused ones too (Commands, Options.OnCommand);
+//   - test knobs hold deallocations for ever (SetDeallocationBlocked) or
+//     refuse DROP SERVER (SetDropRefused).
 //
-// It models no Raft, no stores, no transactions and no failover of
-// leadership: the system leader is the first primary to appear.
+// It models no Raft (no elections, terms or quorums: leadership moves only
+// as above, and not when the leader is merely cut off), no stores or
+// transactions, no offline databases, no server options but the mode
+// constraint, no DRYRUN, no rebalancing (REALLOCATE is accepted and
+// changes nothing), and no rejoin rule: a Dropped server whose pod comes
+// back is listed again, Dropped, without system (servers:175: "Once
+// dropped, a server cannot rejoin a cluster").
 package cluster
 
 import (
 	"fmt"
-	"maps"
-	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -39,9 +74,9 @@ import (
 type Options struct {
 	Password string
 	// CatchUp is how long a server takes to become Available once its pod
-	// is Ready.
+	// is Ready, and a new copy of a database to come online once allocated.
 	CatchUp time.Duration
-	// Deallocation is how long DEALLOCATE DATABASES takes.
+	// Deallocation is the least time DEALLOCATE DATABASES takes.
 	Deallocation time.Duration
 	// AutoEnable enables free servers as they appear.
 	AutoEnable bool
@@ -52,6 +87,9 @@ type Options struct {
 	// (dbms.cluster.minimum_initial_system_primaries_count); they are
 	// enabled at formation, later servers start Free. Default 1.
 	InitialPrimaries int
+	// OnCommand, when set, is called after each command is accepted or
+	// refused, outside the cluster's lock.
+	OnCommand func(Command)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -63,8 +101,13 @@ type Cluster struct {
 	servers   map[string]*server // by name
 	order     []string           // names, in order of appearance
 	databases map[string]*database
-	leader    string
+	formed    bool
+	leader    string // the system leader; "" while no server can lead
 	txn       int64
+	commands  []Command
+	// Test knobs.
+	deallocBlocked bool
+	dropRefused    *bolt.Failure
 }
 
 type server struct {
@@ -73,14 +116,24 @@ type server struct {
 	state, mode       string
 	readySince        time.Time
 	ready, cut        bool
-	deallocatedAt     time.Time
+	gone              bool      // its pod was removed and has not come back
+	deallocDue        time.Time // a deallocation finishes no earlier
 	bolt              *bolt.Server
 }
 
 type database struct {
 	name                   string
 	primaries, secondaries int
-	hosts                  map[string]string // server name → role
+	hosts                  map[string]*allocation // by server name
+}
+
+// allocation is a database's copy on a server.
+type allocation struct {
+	role  string    // primary or secondary
+	since time.Time // allocated at: its store copy starts then
+	// replacement: allocated while a deallocating server still held a
+	// copy; it does not catch up while deallocations are blocked.
+	replacement bool
 }
 
 // New starts an empty cluster.
@@ -99,7 +152,8 @@ func New(o Options) *Cluster {
 
 // SetPod tells the cluster about a server's pod: its name, the Bolt address
 // it advertises, whether it is a secondary, and whether it is Ready. A
-// server is discovered the first time its pod is Ready.
+// server is discovered the first time its pod is Ready; a pod that comes
+// back after RemovePod is the same server.
 func (c *Cluster) SetPod(name, address string, secondary, ready bool) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -127,10 +181,50 @@ func (c *Cluster) SetPod(name, address string, secondary, ready bool) error {
 	if ready && !s.ready {
 		s.readySince = c.opts.Now()
 	}
-	s.ready = ready
-	c.form()
-	c.allocate()
+	s.ready, s.gone = ready, false
+	c.settle()
 	return nil
+}
+
+// RemovePod tells the cluster a server's pod is gone: the server is
+// Unavailable until its pod is back, and a Dropped one disappears.
+func (c *Cluster) RemovePod(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.servers[name]; s != nil {
+		s.ready, s.gone = false, true
+		c.settle()
+	}
+}
+
+// ForgetVolume deletes a gone server's data volume, as a StatefulSet's
+// whenScaled: Delete retention policy does: a pod of the same name that
+// comes back is a new server, with a new ID (Operations Manual,
+// servers.adoc: a dropped server cannot rejoin; a fresh installation can).
+// The old server is kept under another key, out of every view.
+func (c *Cluster) ForgetVolume(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.servers[name]
+	if s == nil || !s.gone {
+		return
+	}
+	tomb := name + "#" + s.id
+	delete(c.servers, name)
+	c.servers[tomb] = s
+	s.address = ""
+	for i, n := range c.order {
+		if n == name {
+			c.order[i] = tomb
+		}
+	}
+	for _, db := range c.databases {
+		if role, ok := db.hosts[name]; ok {
+			delete(db.hosts, name)
+			db.hosts[tomb] = role
+		}
+	}
+	c.settle()
 }
 
 // SetReachable cuts a server off the cluster (Unavailable) or restores it.
@@ -139,6 +233,26 @@ func (c *Cluster) SetReachable(name string, ok bool) {
 	defer c.mu.Unlock()
 	if s := c.servers[name]; s != nil {
 		s.cut = !ok
+	}
+}
+
+// SetDeallocationBlocked holds every deallocation: Deallocating servers
+// stay so, and the copies that would replace theirs never catch up.
+func (c *Cluster) SetDeallocationBlocked(blocked bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.deallocBlocked = blocked
+	c.settle()
+}
+
+// SetDropRefused makes DROP SERVER fail with that code and message; an
+// empty code accepts it again.
+func (c *Cluster) SetDropRefused(code, message string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dropRefused = nil
+	if code != "" {
+		c.dropRefused = &bolt.Failure{Code: code, Message: message}
 	}
 }
 
@@ -168,9 +282,13 @@ func (c *Cluster) Resolve(hostport string) string {
 // Close stops every listener.
 func (c *Cluster) Close() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	var listeners []*bolt.Server
 	for _, s := range c.servers {
-		s.bolt.Close()
+		listeners = append(listeners, s.bolt)
+	}
+	c.mu.Unlock()
+	for _, l := range listeners { // unlocked: a query in flight may wait for the lock
+		l.Close()
 	}
 }
 
@@ -178,12 +296,44 @@ func (s *server) available(now time.Time, catchUp time.Duration) bool {
 	return s.ready && !s.cut && !now.Before(s.readySince.Add(catchUp))
 }
 
+// hidden: a dropped server whose process stopped is no longer seen.
+func (s *server) hidden() bool { return s.gone && s.state == "Dropped" }
+
+func (s *server) allows(role string) bool {
+	return s.mode == "NONE" || strings.EqualFold(s.mode, role)
+}
+
+// settle brings the state up to the clock: the cluster forms, due
+// deallocations finish, system is on every server, the system leader is
+// chosen and the user databases are topped up to their topologies.
+func (c *Cluster) settle() {
+	forming := c.form()
+	if !c.formed {
+		return
+	}
+	now := c.opts.Now()
+	c.finishDeallocations(now)
+	sys := c.databases["system"]
+	for _, n := range c.order {
+		if s := c.servers[n]; sys.hosts[n] == nil && s.state != "Dropped" {
+			sys.hosts[n] = &allocation{role: map[bool]string{false: "primary", true: "secondary"}[s.secondary]}
+		}
+	}
+	c.elect(now)
+	c.allocate(now)
+	if forming { // the copies made at formation start with their server
+		for n, a := range c.databases["neo4j"].hosts {
+			a.since = c.servers[n].readySince
+		}
+	}
+}
+
 // form creates the system database once InitialPrimaries primary servers
 // are there, enabling them, and the neo4j database with the default
-// topology; the first of them leads system.
-func (c *Cluster) form() {
-	if c.leader != "" {
-		return
+// topology; the first of them leads system. It says whether it did.
+func (c *Cluster) form() bool {
+	if c.formed {
+		return false
 	}
 	var founders []*server
 	for _, n := range c.order {
@@ -192,66 +342,131 @@ func (c *Cluster) form() {
 		}
 	}
 	if len(founders) < c.opts.InitialPrimaries {
-		return
+		return false
 	}
 	for _, s := range founders {
 		s.state = "Enabled"
 	}
-	c.leader = founders[0].name
-	c.databases["system"] = &database{name: "system", hosts: map[string]string{}}
+	c.formed, c.leader = true, founders[0].name
+	c.databases["system"] = &database{name: "system", hosts: map[string]*allocation{}}
 	c.databases["neo4j"] = &database{name: "neo4j", primaries: c.opts.DefaultPrimaries,
-		secondaries: c.opts.DefaultSecondaries, hosts: map[string]string{}}
+		secondaries: c.opts.DefaultSecondaries, hosts: map[string]*allocation{}}
+	return true
 }
 
-// allocate hosts system on every server (primaries on primary servers)
-// and tops each user database up to its topology on enabled servers that
-// allow the role, finishing deallocations that are due.
-func (c *Cluster) allocate() {
-	now := c.opts.Now()
+// elect keeps the system leader while its server is in the cluster (not
+// dropped, pod not gone); otherwise the first Available primary server
+// still in the cluster leads, or none.
+func (c *Cluster) elect(now time.Time) {
+	if l := c.servers[c.leader]; l != nil && !l.gone && l.state != "Dropped" {
+		return
+	}
+	c.leader = ""
+	for _, n := range c.order {
+		if s := c.servers[n]; !s.secondary && s.state != "Dropped" && s.available(now, c.opts.CatchUp) {
+			c.leader = n
+			return
+		}
+	}
+}
+
+// finishDeallocations turns Deallocating servers Deallocated once the
+// Deallocation time has passed and every database they host has its
+// topology's copies online on other servers (servers:463); their
+// user databases' copies go then (servers:160).
+func (c *Cluster) finishDeallocations(now time.Time) {
 	for _, n := range c.order {
 		s := c.servers[n]
-		if s.state == "Deallocating" && !now.Before(s.deallocatedAt) {
-			s.state = "Deallocated"
-			for _, db := range c.databases {
-				if db.name != "system" {
-					delete(db.hosts, n)
+		if s.state != "Deallocating" || c.deallocBlocked || now.Before(s.deallocDue) {
+			continue
+		}
+		moved := true
+		for _, db := range c.databases {
+			if a := db.hosts[n]; a != nil && db.name != "system" && c.onlineElsewhere(db, a.role, now) < db.want(a.role) {
+				moved = false
+			}
+		}
+		if !moved {
+			continue
+		}
+		s.state = "Deallocated"
+		for _, db := range c.databases {
+			if db.name != "system" && db.hosts[n] != nil {
+				delete(db.hosts, n)
+				for _, a := range db.hosts {
+					a.replacement = false
 				}
 			}
 		}
-		if sys := c.databases["system"]; sys != nil && s.state != "Dropped" {
-			sys.hosts[n] = map[bool]string{false: "primary", true: "secondary"}[s.secondary]
+	}
+}
+
+// onlineElsewhere counts a role's online copies on servers that are not
+// deallocating.
+func (c *Cluster) onlineElsewhere(db *database, role string, now time.Time) int {
+	k := 0
+	for n, a := range db.hosts {
+		if a.role == role && c.servers[n].state != "Deallocating" && c.status(db, n, now) == "online" {
+			k++
 		}
 	}
+	return k
+}
+
+// allocate tops each user database up to its topology on enabled servers
+// that allow the role, in order of appearance.
+func (c *Cluster) allocate(now time.Time) {
 	for _, name := range c.dbNames() {
 		db := c.databases[name]
 		if name == "system" {
 			continue
 		}
+		replacing := false
+		for n := range db.hosts {
+			replacing = replacing || c.servers[n].state == "Deallocating"
+		}
 		for _, role := range []string{"primary", "secondary"} {
-			want := map[string]int{"primary": db.primaries, "secondary": db.secondaries}[role]
 			for _, n := range c.order {
-				if db.count(role, c.servers) >= want {
+				if db.count(role, c.servers) >= db.want(role) {
 					break
 				}
 				s := c.servers[n]
-				if _, hosted := db.hosts[n]; hosted || s.state != "Enabled" || !s.allows(role) {
+				if db.hosts[n] != nil || s.state != "Enabled" || !s.allows(role) {
 					continue
 				}
-				db.hosts[n] = role
+				db.hosts[n] = &allocation{role: role, since: now, replacement: replacing}
 			}
 		}
 	}
 }
 
-func (s *server) allows(role string) bool {
-	return s.mode == "NONE" || strings.EqualFold(s.mode, role)
+// status is a copy's currentStatus: "unknown" while its server is not
+// Available (listing-databases:303-304), "store copying" until
+// CatchUp has passed since its allocation (or while a blocked deallocation
+// holds the copy it replaces), then "online".
+func (c *Cluster) status(db *database, n string, now time.Time) string {
+	a := db.hosts[n]
+	switch {
+	case !c.servers[n].available(now, c.opts.CatchUp):
+		return "unknown"
+	case now.Before(a.since.Add(c.opts.CatchUp)), a.replacement && c.deallocBlocked:
+		return "store copying"
+	}
+	return "online"
+}
+
+func (d *database) want(role string) int {
+	if role == "primary" {
+		return d.primaries
+	}
+	return d.secondaries
 }
 
 // count is the allocations of a role, deallocating servers' excluded.
 func (d *database) count(role string, servers map[string]*server) int {
 	n := 0
-	for name, r := range d.hosts {
-		if r == role && servers[name].state != "Deallocating" {
+	for name, a := range d.hosts {
+		if a.role == role && servers[name].state != "Deallocating" {
 			n++
 		}
 	}
@@ -265,241 +480,4 @@ func (c *Cluster) dbNames() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// handler answers for one server.
-type handler struct {
-	c    *Cluster
-	name string
-}
-
-func (h *handler) Authenticate(user, password string) bool {
-	return user == "neo4j" && password == h.c.opts.Password
-}
-
-var (
-	reEnable     = regexp.MustCompile(`^ENABLE SERVER '((?:[^'\\]|\\.)*)'(?: OPTIONS \{modeConstraint: \$mode\})?$`)
-	reDeallocate = regexp.MustCompile(`^DEALLOCATE DATABASES FROM SERVER '((?:[^'\\]|\\.)*)'$`)
-	reDrop       = regexp.MustCompile(`^DROP SERVER '((?:[^'\\]|\\.)*)'$`)
-)
-
-func (h *handler) Run(q bolt.Query) (bolt.Result, *bolt.Failure) {
-	c := h.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.allocate()
-	if q.DB != "system" {
-		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeSyntax, Message: "administration commands run on the system database"}
-	}
-	if c.leader == "" {
-		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeUnavailable, Message: "the system database is not available: the cluster has not formed"}
-	}
-	switch q.Text {
-	case "SHOW SERVERS YIELD *":
-		return c.showServers(), nil
-	case "SHOW DATABASES YIELD *":
-		return c.showDatabases(), nil
-	}
-	if h.name != c.leader {
-		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeNotALeader, Message: "No write operations are allowed on this database. This is a read only Neo4j instance."}
-	}
-	var fail *bolt.Failure
-	switch {
-	case reEnable.MatchString(q.Text):
-		fail = c.enable(unquote(reEnable.FindStringSubmatch(q.Text)[1]), q.Params["mode"])
-	case q.Text == "CALL dbms.cluster.cordonServer($server)":
-		fail = c.transition(fmt.Sprint(q.Params["server"]), "Enabled", "Cordoned")
-	case reDeallocate.MatchString(q.Text):
-		fail = c.deallocate(unquote(reDeallocate.FindStringSubmatch(q.Text)[1]))
-	case reDrop.MatchString(q.Text):
-		fail = c.drop(unquote(reDrop.FindStringSubmatch(q.Text)[1]))
-	case q.Text == "REALLOCATE DATABASES":
-	case q.Text == "ALTER DATABASE $db SET TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES":
-		fail = c.setTopology(q.Params)
-	default:
-		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeSyntax, Message: "the fake cluster does not know this query"}
-	}
-	if fail == nil {
-		c.txn++
-		c.allocate()
-	}
-	return bolt.Result{}, fail
-}
-
-func unquote(s string) string {
-	return strings.NewReplacer(`\'`, `'`, `\\`, `\`).Replace(s)
-}
-
-// find is a server by name or ID.
-func (c *Cluster) find(key string) *server {
-	for _, s := range c.servers {
-		if s.name == key || s.id == key {
-			return s
-		}
-	}
-	return nil
-}
-
-func (c *Cluster) enable(id string, mode any) *bolt.Failure {
-	s := c.find(id)
-	if s == nil {
-		return &bolt.Failure{Code: "Neo.ClientError.Cluster.ServerNotFound", Message: "server " + id + " not found"}
-	}
-	if s.state != "Free" && s.state != "Enabled" && s.state != "Cordoned" {
-		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "cannot enable a server that is " + s.state}
-	}
-	s.state = "Enabled"
-	if m, ok := mode.(string); ok {
-		s.mode = m
-	}
-	c.form()
-	return nil
-}
-
-func (c *Cluster) transition(key, from, to string) *bolt.Failure {
-	s := c.find(key)
-	if s == nil || s.state != from {
-		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: fmt.Sprintf("server %s is not %s", key, from)}
-	}
-	s.state = to
-	return nil
-}
-
-// deallocate refuses to leave a database with fewer hosts of a role than
-// its topology (Operations Manual: "fails with an error and no changes
-// are made").
-func (c *Cluster) deallocate(key string) *bolt.Failure {
-	s := c.find(key)
-	if s == nil || (s.state != "Enabled" && s.state != "Cordoned") {
-		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "server " + key + " cannot be deallocated"}
-	}
-	for _, name := range c.dbNames() {
-		db := c.databases[name]
-		role, hosted := db.hosts[s.name]
-		if name == "system" || !hosted {
-			continue
-		}
-		spare := 0
-		for _, n := range c.order {
-			o := c.servers[n]
-			if _, h := db.hosts[n]; !h && n != s.name && o.state == "Enabled" && o.allows(role) {
-				spare++
-			}
-		}
-		if spare == 0 {
-			return &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
-				Message: fmt.Sprintf("deallocating %s would leave %s with too few %s servers", s.name, name, role)}
-		}
-	}
-	s.state = "Deallocating"
-	s.deallocatedAt = c.opts.Now().Add(c.opts.Deallocation)
-	return nil
-}
-
-func (c *Cluster) drop(key string) *bolt.Failure {
-	s := c.find(key)
-	if s == nil {
-		return &bolt.Failure{Code: "Neo.ClientError.Cluster.ServerNotFound", Message: "server " + key + " not found"}
-	}
-	for _, name := range c.dbNames() {
-		if _, hosted := c.databases[name].hosts[s.name]; hosted && name != "system" {
-			return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState",
-				Message: fmt.Sprintf("server %s still hosts %s; deallocate it first", s.name, name)}
-		}
-	}
-	if s.state != "Deallocated" && s.state != "Free" {
-		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "server " + key + " is " + s.state + ", not Deallocated"}
-	}
-	s.state = "Dropped"
-	delete(c.databases["system"].hosts, s.name)
-	return nil
-}
-
-func (c *Cluster) setTopology(p map[string]any) *bolt.Failure {
-	name, _ := p["db"].(string)
-	primaries, _ := p["primaries"].(int64)
-	secondaries, _ := p["secondaries"].(int64)
-	db := c.databases[name]
-	if db == nil {
-		return &bolt.Failure{Code: "Neo.ClientError.Database.DatabaseNotFound", Message: "database " + name + " does not exist"}
-	}
-	enabled := 0
-	for _, s := range c.servers {
-		if s.state == "Enabled" {
-			enabled++
-		}
-	}
-	if int(primaries+secondaries) > enabled {
-		return &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
-			Message: fmt.Sprintf("%d primaries and %d secondaries need more than the %d enabled servers", primaries, secondaries, enabled)}
-	}
-	db.primaries, db.secondaries = int(primaries), int(secondaries)
-	for n, role := range db.hosts { // shrink: drop the last allocations of a role
-		if db.count(role, c.servers) > map[string]int{"primary": db.primaries, "secondary": db.secondaries}[role] {
-			delete(db.hosts, n)
-		}
-	}
-	return nil
-}
-
-func (c *Cluster) showServers() bolt.Result {
-	keys := []string{"serverId", "name", "address", "httpAddress", "httpsAddress", "state", "health", "hosting",
-		"requestedHosting", "tags", "allowedDatabases", "deniedDatabases", "modeConstraint", "version"}
-	now := c.opts.Now()
-	var rows [][]any
-	for _, n := range c.order {
-		s := c.servers[n]
-		health := "Unavailable"
-		if s.available(now, c.opts.CatchUp) {
-			health = "Available"
-		}
-		var hosting []any
-		for _, name := range c.dbNames() {
-			if _, ok := c.databases[name].hosts[n]; ok {
-				hosting = append(hosting, name)
-			}
-		}
-		if len(hosting) == 0 && s.state != "Dropped" {
-			hosting = []any{"system"}
-		}
-		rows = append(rows, []any{s.id, s.name, s.address, nil, nil, s.state, health, hosting, hosting,
-			[]any{}, []any{}, []any{}, s.mode, "fake"})
-	}
-	return bolt.Result{Keys: keys, Rows: rows}
-}
-
-func (c *Cluster) showDatabases() bolt.Result {
-	keys := []string{"name", "serverID", "address", "role", "writer", "requestedStatus", "currentStatus", "statusMessage",
-		"currentPrimariesCount", "currentSecondariesCount", "requestedPrimariesCount", "requestedSecondariesCount",
-		"lastCommittedTxn", "replicationLag"}
-	now := c.opts.Now()
-	var rows [][]any
-	for _, name := range c.dbNames() {
-		db := c.databases[name]
-		hosts := slices.Sorted(maps.Keys(db.hosts))
-		writer := ""
-		for _, n := range c.order { // the first primary host leads
-			if db.hosts[n] == "primary" {
-				writer = n
-				break
-			}
-		}
-		if name == "system" {
-			writer = c.leader
-		}
-		for _, n := range hosts {
-			s := c.servers[n]
-			status, lag, txn := "online", any(int64(0)), any(c.txn)
-			if !s.available(now, c.opts.CatchUp) {
-				status, lag, txn = "unknown", nil, nil
-			}
-			p, sec := int64(db.count("primary", c.servers)), int64(db.count("secondary", c.servers))
-			rp, rs := int64(db.primaries), int64(db.secondaries)
-			if name == "system" { // system's topology is every server, by its mode
-				rp, rs = p, sec
-			}
-			rows = append(rows, []any{name, s.id, s.address, db.hosts[n], n == writer, "online", status, "", p, sec, rp, rs, txn, lag})
-		}
-	}
-	return bolt.Result{Keys: keys, Rows: rows}
 }

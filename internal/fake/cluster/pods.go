@@ -3,7 +3,9 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,13 +16,15 @@ import (
 
 // FollowPods makes the fake follow a namespace's pods until ctx ends: every
 // 200 ms it tells the fake which pods are Ready (a "-secondary-" pod is a
-// secondary) and rewrites resolveFile, the operator's --neo4j-fake-resolve
-// file: one "<pod>-internals.<ns>.svc.<domain>:7687 <fake listener>" line
-// per server.
+// secondary) and which pods of the previous list are gone (RemovePod), and
+// rewrites resolveFile, the operator's --neo4j-fake-resolve file: one
+// "<pod>-internals.<ns>.svc.<domain>:7687 <fake listener>" line per pod
+// listed.
 func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, resolveFile string) {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	written := ""
+	seen := map[string]bool{} // the pods of the last list
 	for {
 		select {
 		case <-ctx.Done():
@@ -32,7 +36,9 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 			continue
 		}
 		var lines []string
+		listed := map[string]bool{}
 		for _, p := range pods.Items {
+			listed[p.Name] = true
 			ready := false
 			for _, cond := range p.Status.Conditions {
 				ready = ready || (cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue)
@@ -43,6 +49,12 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 				lines = append(lines, addr+" "+a)
 			}
 		}
+		for _, name := range slices.Sorted(maps.Keys(seen)) {
+			if !listed[name] {
+				c.RemovePod(name)
+			}
+		}
+		seen = listed
 		sort.Strings(lines)
 		content := strings.Join(lines, "\n") + "\n"
 		if content == written {

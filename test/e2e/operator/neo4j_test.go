@@ -80,7 +80,7 @@ var _ = Describe("Observing a fake Neo4j cluster, out of process", Ordered, func
 		Expect(names).To(Equal([]string{
 			"graph-primary-0 graph-primary-0 Enabled Available", "graph-primary-1 graph-primary-1 Enabled Available",
 			"graph-primary-2 graph-primary-2 Enabled Available", "graph-secondary-0 graph-secondary-0 Enabled Available"}))
-		Expect(st.Databases).To(ContainElement(v1alpha1.DatabaseStatus{Name: "neo4j", Status: "online",
+		Expect(st.Databases).To(ContainElement(v1alpha1.DatabaseStatus{Name: "neo4j", Status: "online", Declared: true,
 			RequestedPrimaries: 3, RequestedSecondaries: 1, CurrentPrimaries: 3, CurrentSecondaries: 1}))
 	})
 

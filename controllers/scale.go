@@ -1,0 +1,179 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/plan"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/scale"
+	"github.com/graphops-dev/neo4j-operator/internal/step"
+)
+
+// scalePoll is how soon a cluster with a scaling operation or a waiting
+// placement is looked at again, on top of the observers' events.
+const scalePoll = 2 * time.Second
+
+// scaleStep carries out the scaling decision: its Neo4j commands first,
+// then its transition of status.scaling (an optimistic-lock write). It
+// says whether the reconcile may apply objects: not when a transition the
+// rendered replicas assume could not be written.
+func (r *Neo4jEnterpriseClusterReconciler) scaleStep(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan) (step.Result, bool) {
+	d := p.Scale
+	res := step.Result{}
+	if d.Scaling != nil || d.Waiting != "" {
+		res = step.After(scalePoll, "scaling: "+d.Waiting)
+	}
+	if len(d.Commands) > 0 {
+		if err := r.send(ctx, c, p, d.Commands); err != nil {
+			log.FromContext(ctx).Info("a Neo4j command failed; trying again after the next poll", "error", err.Error())
+			return res.Merge(step.After(scalePoll, "a Neo4j command failed")), !d.Transition
+		}
+	}
+	if !d.Transition {
+		return res, true
+	}
+	if err := r.transition(ctx, c, d.Scaling); err != nil {
+		if apierrors.IsConflict(err) {
+			return step.After(100*time.Millisecond, "status.scaling changed meanwhile"), false
+		}
+		return step.Failed(err), false
+	}
+	return res.Merge(step.After(200*time.Millisecond, "scaling moved to its next step")), true
+}
+
+// transition writes status.scaling with the cached cluster's
+// resourceVersion as a lock: a reconcile working from a stale copy gets a
+// conflict and looks again, so a step is never recorded from an outdated
+// view. Each step gets an Event and a count.
+func (r *Neo4jEnterpriseClusterReconciler) transition(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, to *v1alpha1.ScalingStatus) error {
+	next := c.DeepCopy()
+	from := next.Status.Scaling
+	next.Status.Scaling = to
+	if err := r.Status().Update(ctx, next); err != nil {
+		if apierrors.IsConflict(err) {
+			apply.WriteConflicts.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
+		}
+		return fmt.Errorf("writing status.scaling: %w", err)
+	}
+	apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
+	c.Status.Scaling, c.ResourceVersion = to, next.ResourceVersion
+	direction, stepName, note := describe(from, to)
+	ScaleSteps.WithLabelValues(direction, stepName).Inc()
+	log.FromContext(ctx).Info("scaling", "direction", direction, "step", stepName, "note", note)
+	r.event(next, corev1.EventTypeNormal, "Scale"+direction, string(stepName), "%s", note)
+	return nil
+}
+
+// describe names a transition for the Event and the metric.
+func describe(from, to *v1alpha1.ScalingStatus) (direction, stepName, note string) {
+	if to == nil {
+		how := "finished"
+		if from.Step == v1alpha1.StepCordon || from.Step == v1alpha1.StepEnableServers {
+			how = "ended: the spec changed"
+		}
+		return string(from.Direction), "Done", fmt.Sprintf("scale-%s of the %s servers %s; the StatefulSet has %d",
+			map[v1alpha1.ScalingDirection]string{v1alpha1.ScaleIn: "in", v1alpha1.ScaleOut: "out"}[from.Direction], from.Role, how, from.Replicas)
+	}
+	return string(to.Direction), string(to.Step), fmt.Sprintf("%s: %s (the %s StatefulSet heads to %d)",
+		joinPods(to.Servers), to.Step, to.Role, to.Replicas)
+}
+
+func joinPods(pods []string) string {
+	out := ""
+	for i, p := range pods {
+		if i > 0 {
+			out += ", "
+		}
+		out += p
+	}
+	return out
+}
+
+// send runs the commands on the system database's leader, in order,
+// stopping at the first failure. Each is recorded as sent (the next
+// decision waits for a poll that follows it); a refusal is kept for the
+// condition that reports it.
+func (r *Neo4jEnterpriseClusterReconciler) send(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan, cmds []scale.Command) error {
+	key := client.ObjectKeyFromObject(c)
+	leader := neo4j.SystemLeader(p.Neo4j.Databases)
+	if leader == "" {
+		return errors.New("no server leads the system database")
+	}
+	conn, err := r.Observers.Admin(ctx, r.target(p.Rendered, false), leader)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	for _, cmd := range cmds {
+		err := run(ctx, conn, cmd)
+		r.Observers.CommandSent(key)
+		if err != nil {
+			if msg := neo4j.Refusal(err); msg != "" {
+				r.Observers.SetRefusal(key, msg)
+				r.event(c, corev1.EventTypeWarning, "Neo4jRefused", string(cmd.Kind), "%s: %s", commandNote(p, cmd), msg)
+			}
+			return err
+		}
+		r.Observers.SetRefusal(key, "")
+		log.FromContext(ctx).Info("Neo4j command", "command", cmd.Kind, "note", commandNote(p, cmd))
+		r.event(c, corev1.EventTypeNormal, "Neo4jCommand", string(cmd.Kind), "%s", commandNote(p, cmd))
+	}
+	return nil
+}
+
+func run(ctx context.Context, conn *neo4j.Conn, cmd scale.Command) error {
+	switch cmd.Kind {
+	case scale.Enable:
+		return conn.EnableServer(ctx, cmd.Server, cmd.Mode)
+	case scale.Cordon:
+		return conn.CordonServer(ctx, cmd.Server)
+	case scale.Deallocate:
+		return conn.DeallocateServer(ctx, cmd.Server)
+	case scale.Drop:
+		return conn.DropServer(ctx, cmd.Server)
+	case scale.Reallocate:
+		return conn.ReallocateDatabases(ctx)
+	case scale.Create:
+		return conn.CreateDatabase(ctx, cmd.Database, cmd.Primaries, cmd.Secondaries)
+	case scale.Alter:
+		return conn.SetTopology(ctx, cmd.Database, cmd.Primaries, cmd.Secondaries)
+	}
+	return fmt.Errorf("unknown command %q", cmd.Kind)
+}
+
+// commandNote says what a command does, naming the server's pod.
+func commandNote(p plan.Plan, cmd scale.Command) string {
+	pod := cmd.Server
+	for _, s := range p.Neo4j.Servers {
+		if s.ID == cmd.Server {
+			pod = render.PodOfAddress(s.Address)
+		}
+	}
+	switch cmd.Kind {
+	case scale.Enable:
+		return fmt.Sprintf("enabled the server of %s (mode constraint %s)", pod, cmd.Mode)
+	case scale.Cordon:
+		return "cordoned the server of " + pod
+	case scale.Deallocate:
+		return "deallocating the databases of " + pod
+	case scale.Drop:
+		return "dropped the server of " + pod
+	case scale.Reallocate:
+		return "reallocated the databases over the enabled servers"
+	case scale.Create:
+		return fmt.Sprintf("created database %s with %d primaries and %d secondaries", cmd.Database, cmd.Primaries, cmd.Secondaries)
+	default:
+		return fmt.Sprintf("set the topology of %s to %d primaries and %d secondaries", cmd.Database, cmd.Primaries, cmd.Secondaries)
+	}
+}

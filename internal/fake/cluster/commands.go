@@ -1,0 +1,291 @@
+package cluster
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
+)
+
+// Command is a query other than a SHOW that a server received.
+type Command struct {
+	Server string // name of the server it was sent to
+	Text   string
+	Params map[string]any
+	Code   string // the failure's code; "" when accepted
+}
+
+// Commands are the commands received so far, in order.
+func (c *Cluster) Commands() []Command {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.commands)
+}
+
+// CountCommands counts the accepted commands whose text starts with
+// prefix.
+func (c *Cluster) CountCommands(prefix string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, x := range c.commands {
+		if x.Code == "" && strings.HasPrefix(x.Text, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// handler answers for one server.
+type handler struct {
+	c    *Cluster
+	name string
+}
+
+func (h *handler) Authenticate(user, password string) bool {
+	return user == "neo4j" && password == h.c.opts.Password
+}
+
+var (
+	reEnable     = regexp.MustCompile(`^ENABLE SERVER '((?:[^'\\]|\\.)*)'(?: OPTIONS \{modeConstraint: \$mode\})?$`)
+	reDeallocate = regexp.MustCompile(`^DEALLOCATE DATABASES FROM SERVER '((?:[^'\\]|\\.)*)'$`)
+	reDrop       = regexp.MustCompile(`^DROP SERVER '((?:[^'\\]|\\.)*)'$`)
+)
+
+// Run answers, logs the command, and calls OnCommand unlocked.
+func (h *handler) Run(q bolt.Query) (bolt.Result, *bolt.Failure) {
+	c := h.c
+	c.mu.Lock()
+	res, fail := c.answer(h.name, q)
+	logged := !strings.HasPrefix(q.Text, "SHOW ")
+	cmd := Command{Server: h.name, Text: q.Text, Params: maps.Clone(q.Params)}
+	if fail != nil {
+		cmd.Code = fail.Code
+	}
+	if logged {
+		c.commands = append(c.commands, cmd)
+	}
+	c.mu.Unlock()
+	if logged && c.opts.OnCommand != nil {
+		cmd.Params = maps.Clone(cmd.Params)
+		c.opts.OnCommand(cmd)
+	}
+	return res, fail
+}
+
+func (c *Cluster) answer(server string, q bolt.Query) (bolt.Result, *bolt.Failure) {
+	c.settle()
+	if q.DB != "system" {
+		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeSyntax, Message: "administration commands run on the system database"}
+	}
+	if !c.formed {
+		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeUnavailable, Message: "the system database is not available: the cluster has not formed"}
+	}
+	switch q.Text {
+	case "SHOW SERVERS YIELD *":
+		return c.showServers(), nil
+	case "SHOW DATABASES YIELD *":
+		return c.showDatabases(), nil
+	}
+	if server != c.leader {
+		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeNotALeader, Message: "No write operations are allowed on this database. This is a read only Neo4j instance."}
+	}
+	var fail *bolt.Failure
+	switch {
+	case reEnable.MatchString(q.Text):
+		fail = c.enable(unquote(reEnable.FindStringSubmatch(q.Text)[1]), q.Params["mode"])
+	case q.Text == "CALL dbms.cluster.cordonServer($server)":
+		fail = c.transition(fmt.Sprint(q.Params["server"]), "Enabled", "Cordoned")
+	case reDeallocate.MatchString(q.Text):
+		fail = c.deallocate(unquote(reDeallocate.FindStringSubmatch(q.Text)[1]))
+	case reDrop.MatchString(q.Text):
+		fail = c.drop(unquote(reDrop.FindStringSubmatch(q.Text)[1]))
+	case q.Text == "REALLOCATE DATABASES":
+	case q.Text == "ALTER DATABASE $db SET TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES":
+		fail = c.setTopology(q.Params)
+	case q.Text == "CREATE DATABASE $db IF NOT EXISTS TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES":
+		fail = c.createDatabase(q.Params)
+	default:
+		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeSyntax, Message: "the fake cluster does not know this query"}
+	}
+	if fail == nil {
+		c.txn++
+		c.settle()
+	}
+	return bolt.Result{}, fail
+}
+
+func unquote(s string) string {
+	return strings.NewReplacer(`\'`, `'`, `\\`, `\`).Replace(s)
+}
+
+// find is a server by name or ID.
+func (c *Cluster) find(key string) *server {
+	for _, s := range c.servers {
+		if (s.name == key || s.id == key) && !s.hidden() {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) enable(id string, mode any) *bolt.Failure {
+	s := c.find(id)
+	if s == nil {
+		return &bolt.Failure{Code: "Neo.ClientError.Cluster.ServerNotFound", Message: "server " + id + " not found"}
+	}
+	if s.state != "Free" && s.state != "Enabled" && s.state != "Cordoned" {
+		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "cannot enable a server that is " + s.state}
+	}
+	s.state = "Enabled"
+	if m, ok := mode.(string); ok {
+		s.mode = m
+	}
+	return nil
+}
+
+func (c *Cluster) transition(key, from, to string) *bolt.Failure {
+	s := c.find(key)
+	if s == nil || s.state != from {
+		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: fmt.Sprintf("server %s is not %s", key, from)}
+	}
+	s.state = to
+	return nil
+}
+
+// deallocate refuses to leave a database without another home for a copy
+// (servers:418: "fails with an error and no changes are made") and
+// to move a database's only primary (servers:436-439: "Deallocation
+// is currently prevented ... If the server is hosting a database with an
+// allocation of one primary").
+func (c *Cluster) deallocate(key string) *bolt.Failure {
+	s := c.find(key)
+	if s == nil || (s.state != "Enabled" && s.state != "Cordoned") {
+		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "server " + key + " cannot be deallocated"}
+	}
+	for _, name := range c.dbNames() {
+		db := c.databases[name]
+		a := db.hosts[s.name]
+		if name == "system" || a == nil {
+			continue
+		}
+		if a.role == "primary" && db.primaries == 1 {
+			return &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
+				Message: fmt.Sprintf("cannot deallocate %s: it hosts the only primary of %s", s.name, name)}
+		}
+		spare := 0
+		for _, n := range c.order {
+			o := c.servers[n]
+			if db.hosts[n] == nil && n != s.name && o.state == "Enabled" && o.allows(a.role) {
+				spare++
+			}
+		}
+		if spare == 0 {
+			return &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
+				Message: fmt.Sprintf("deallocating %s would leave %s with too few %s servers", s.name, name, a.role)}
+		}
+	}
+	s.state = "Deallocating"
+	s.deallocDue = c.opts.Now().Add(c.opts.Deallocation)
+	return nil
+}
+
+// drop removes a deallocated (or free) server that hosts only system
+// (server-syntax:159).
+func (c *Cluster) drop(key string) *bolt.Failure {
+	if c.dropRefused != nil {
+		f := *c.dropRefused
+		return &f
+	}
+	s := c.find(key)
+	if s == nil {
+		return &bolt.Failure{Code: "Neo.ClientError.Cluster.ServerNotFound", Message: "server " + key + " not found"}
+	}
+	for _, name := range c.dbNames() {
+		if c.databases[name].hosts[s.name] != nil && name != "system" {
+			return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState",
+				Message: fmt.Sprintf("server %s still hosts %s; deallocate it first", s.name, name)}
+		}
+	}
+	if s.state != "Deallocated" && s.state != "Free" {
+		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "server " + key + " is " + s.state + ", not Deallocated"}
+	}
+	s.state = "Dropped"
+	delete(c.databases["system"].hosts, s.name)
+	return nil
+}
+
+func topology(p map[string]any) (name string, primaries, secondaries int) {
+	name, _ = p["db"].(string)
+	pr, _ := p["primaries"].(int64)
+	se, _ := p["secondaries"].(int64)
+	return name, int(pr), int(se)
+}
+
+// fits refuses a topology the enabled servers cannot hold, one copy a
+// server, each role on servers that allow it (databases:65-68).
+func (c *Cluster) fits(primaries, secondaries int) *bolt.Failure {
+	enabled, p, s := 0, 0, 0
+	for _, n := range c.order {
+		if sv := c.servers[n]; sv.state == "Enabled" {
+			enabled++
+			if sv.allows("primary") {
+				p++
+			}
+			if sv.allows("secondary") {
+				s++
+			}
+		}
+	}
+	if primaries > p || secondaries > s || primaries+secondaries > enabled {
+		return &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
+			Message: fmt.Sprintf("%d primaries and %d secondaries do not fit on the %d enabled servers (%d allow primaries, %d secondaries)",
+				primaries, secondaries, enabled, p, s)}
+	}
+	return nil
+}
+
+// createDatabase creates a database unless it exists
+// (create-databases:194: "nothing happens if the database already
+// exists"); allocate then hosts it.
+func (c *Cluster) createDatabase(p map[string]any) *bolt.Failure {
+	name, primaries, secondaries := topology(p)
+	if name == "" || primaries < 1 || secondaries < 0 {
+		return &bolt.Failure{Code: "Neo.ClientError.Statement.ArgumentError", Message: "$db, $primaries and $secondaries are required"}
+	}
+	if c.databases[name] != nil {
+		return nil
+	}
+	if f := c.fits(primaries, secondaries); f != nil {
+		return f
+	}
+	c.databases[name] = &database{name: name, primaries: primaries, secondaries: secondaries, hosts: map[string]*allocation{}}
+	return nil
+}
+
+// setTopology changes a database's topology; a smaller one removes the
+// copies on cordoned servers first (databases:139), then the last
+// servers' ones.
+func (c *Cluster) setTopology(p map[string]any) *bolt.Failure {
+	name, primaries, secondaries := topology(p)
+	db := c.databases[name]
+	if db == nil {
+		return &bolt.Failure{Code: "Neo.ClientError.Database.DatabaseNotFound", Message: "database " + name + " does not exist"}
+	}
+	if f := c.fits(primaries, secondaries); f != nil {
+		return f
+	}
+	db.primaries, db.secondaries = primaries, secondaries
+	for _, cordoned := range []bool{true, false} {
+		for _, n := range slices.Backward(c.order) {
+			s, a := c.servers[n], db.hosts[n]
+			if a != nil && (s.state == "Cordoned") == cordoned && s.state != "Deallocating" && db.count(a.role, c.servers) > db.want(a.role) {
+				delete(db.hosts, n)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package cluster
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
+)
+
+// ServerView is a server as SHOW SERVERS reports it.
+type ServerView struct {
+	Name, ID, State, Health string
+	Hosting                 []string
+}
+
+// DatabaseView is a database's requested topology and its copies online.
+type DatabaseView struct {
+	Name string
+	// Primaries and Secondaries are requested (system: its servers).
+	Primaries, Secondaries int
+	Online                 map[string]string // server name → role
+}
+
+// Servers are the servers SHOW SERVERS lists, in order of appearance.
+func (c *Cluster) Servers() []ServerView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settle()
+	now := c.opts.Now()
+	out := []ServerView{}
+	for _, n := range c.order {
+		if s := c.servers[n]; !s.hidden() {
+			out = append(out, ServerView{Name: n, ID: s.id, State: s.state, Health: c.health(s, now), Hosting: c.hosting(n)})
+		}
+	}
+	return out
+}
+
+// Databases are the databases, by name.
+func (c *Cluster) Databases() []DatabaseView {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settle()
+	now := c.opts.Now()
+	out := []DatabaseView{}
+	for _, name := range c.dbNames() {
+		db := c.databases[name]
+		p, s := c.requested(db)
+		v := DatabaseView{Name: name, Primaries: p, Secondaries: s, Online: map[string]string{}}
+		for n, a := range db.hosts {
+			if c.status(db, n, now) == "online" {
+				v.Online[n] = a.role
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// OnlinePrimaries counts a database's primary copies online now.
+func (c *Cluster) OnlinePrimaries(db string) int {
+	k := 0
+	for _, d := range c.Databases() {
+		if d.Name != db {
+			continue
+		}
+		for _, role := range d.Online {
+			if role == "primary" {
+				k++
+			}
+		}
+	}
+	return k
+}
+
+func (c *Cluster) health(s *server, now time.Time) string {
+	if s.available(now, c.opts.CatchUp) {
+		return "Available"
+	}
+	return "Unavailable"
+}
+
+// hosting are the databases allocated to a server; a server that is not
+// dropped hosts at least system.
+func (c *Cluster) hosting(n string) []string {
+	var out []string
+	for _, name := range c.dbNames() {
+		if c.databases[name].hosts[n] != nil {
+			out = append(out, name)
+		}
+	}
+	if len(out) == 0 && c.servers[n].state != "Dropped" {
+		out = []string{"system"}
+	}
+	return out
+}
+
+// requested is a database's topology; system's is every server, by mode.
+func (c *Cluster) requested(db *database) (int, int) {
+	if db.name == "system" {
+		return db.count("primary", c.servers), db.count("secondary", c.servers)
+	}
+	return db.primaries, db.secondaries
+}
+
+func (c *Cluster) showServers() bolt.Result {
+	keys := []string{"serverId", "name", "address", "httpAddress", "httpsAddress", "state", "health", "hosting",
+		"requestedHosting", "tags", "allowedDatabases", "deniedDatabases", "modeConstraint", "version"}
+	now := c.opts.Now()
+	var rows [][]any
+	for _, n := range c.order {
+		s := c.servers[n]
+		if s.hidden() {
+			continue
+		}
+		var hosting []any
+		for _, h := range c.hosting(n) {
+			hosting = append(hosting, h)
+		}
+		rows = append(rows, []any{s.id, s.name, s.address, nil, nil, s.state, c.health(s, now), hosting, hosting,
+			[]any{}, []any{}, []any{}, s.mode, "fake"})
+	}
+	return bolt.Result{Keys: keys, Rows: rows}
+}
+
+func (c *Cluster) showDatabases() bolt.Result {
+	keys := []string{"name", "serverID", "address", "role", "writer", "requestedStatus", "currentStatus", "statusMessage",
+		"currentPrimariesCount", "currentSecondariesCount", "requestedPrimariesCount", "requestedSecondariesCount",
+		"lastCommittedTxn", "replicationLag"}
+	now := c.opts.Now()
+	var rows [][]any
+	for _, name := range c.dbNames() {
+		db := c.databases[name]
+		writer := c.leader
+		if name != "system" {
+			writer = ""
+			for _, n := range c.order { // the first primary host leads
+				if a := db.hosts[n]; a != nil && a.role == "primary" {
+					writer = n
+					break
+				}
+			}
+		}
+		p, sec := int64(db.count("primary", c.servers)), int64(db.count("secondary", c.servers))
+		rp, rs := c.requested(db)
+		for _, n := range slices.Sorted(maps.Keys(db.hosts)) {
+			s := c.servers[n]
+			status := c.status(db, n, now)
+			lag, txn := any(nil), any(nil)
+			if status == "online" {
+				lag, txn = int64(0), c.txn
+			}
+			rows = append(rows, []any{name, s.id, s.address, db.hosts[n].role, n == writer, "online", status, "",
+				p, sec, int64(rp), int64(rs), txn, lag})
+		}
+	}
+	return bolt.Result{Keys: keys, Rows: rows}
+}

@@ -1,0 +1,178 @@
+package scale
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+)
+
+// Database is a declared database with its topology resolved.
+type Database struct {
+	Name                   string
+	Primaries, Secondaries int
+}
+
+// DefaultDatabase is the database every cluster declares unless the spec
+// lists it itself.
+const DefaultDatabase = "neo4j"
+
+// Declared are the databases the operator keeps, neo4j first when not
+// listed, then in spec order. Unset counts follow the cluster:
+// min(3, primaries) primaries (as initial.dbms.default_primaries_count is
+// rendered) and a secondary copy on every secondary server, so servers a
+// scale-out adds host something.
+func Declared(c *v1alpha1.Neo4jEnterpriseCluster) []Database {
+	t := c.Spec.Topology
+	resolve := func(s v1alpha1.DatabaseSpec) Database {
+		d := Database{Name: s.Name, Primaries: int(min(t.Primaries, 3)), Secondaries: int(t.Secondaries)}
+		if p := s.Topology.Primaries; p != nil {
+			d.Primaries = int(*p)
+		}
+		if n := s.Topology.Secondaries; n != nil {
+			d.Secondaries = int(*n)
+		}
+		return d
+	}
+	var out []Database
+	listed := false
+	for _, s := range c.Spec.Databases {
+		listed = listed || s.Name == DefaultDatabase
+	}
+	if !listed {
+		out = append(out, resolve(v1alpha1.DatabaseSpec{Name: DefaultDatabase}))
+	}
+	for _, s := range c.Spec.Databases {
+		out = append(out, resolve(s))
+	}
+	return out
+}
+
+func declaredNames(c *v1alpha1.Neo4jEnterpriseCluster) map[string]bool {
+	out := map[string]bool{}
+	for _, d := range Declared(c) {
+		out[d.Name] = true
+	}
+	return out
+}
+
+// dbState is one database as Neo4j reports it.
+type dbState struct {
+	requested, current topology
+	notOnline          []string // "server (status)"
+}
+
+func databases(v view) map[string]*dbState {
+	out := map[string]*dbState{}
+	for _, d := range v.obs.Databases {
+		st := out[d.Name]
+		if st == nil {
+			st = &dbState{requested: topology{int(d.RequestedPrimaries), int(d.RequestedSecondaries)},
+				current: topology{int(d.CurrentPrimaries), int(d.CurrentSecondaries)}}
+			out[d.Name] = st
+		}
+		if d.CurrentStatus != d.RequestedStatus {
+			st.notOnline = append(st.notOnline, render.PodOfAddress(d.Address)+" ("+d.CurrentStatus+")")
+		}
+	}
+	return out
+}
+
+// capacity is what the enabled servers can host: primaries on servers
+// whose mode allows them, any copy on any enabled server.
+func capacity(v view) (primaries, all int) {
+	for _, s := range v.obs.Servers {
+		if s.State != neo4j.StateEnabled {
+			continue
+		}
+		all++
+		if s.ModeConstraint != "SECONDARY" {
+			primaries++
+		}
+	}
+	return primaries, all
+}
+
+// place sends CREATE DATABASE for declared databases that are missing and
+// ALTER DATABASE ... SET TOPOLOGY for those whose topology differs, when
+// the enabled servers can take it (else it waits: a scale-out may be
+// bringing them); and judges the placement.
+func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, issues *[]Issue) ([]Command, Placement) {
+	dbs := databases(v)
+	capP, capAll := capacity(v)
+	var out []Command
+	for _, d := range Declared(c) {
+		want := topology{d.Primaries, d.Secondaries}
+		st := dbs[d.Name]
+		fits := want.primaries <= capP && want.primaries+want.secondaries <= capAll
+		switch {
+		case st == nil && fits:
+			out = append(out, Command{Kind: Create, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
+		case st == nil || st.requested == want || !fits:
+		case unreachable(st.requested, want):
+			*issues = append(*issues, Issue{"TopologyUnreachable", fmt.Sprintf(
+				"database %s cannot go from %d primaries to 1: Neo4j does not move a database to a single primary automatically (Operations Manual, clustering/databases.adoc); it keeps %d",
+				d.Name, st.requested.primaries, st.requested.primaries)})
+		default:
+			out = append(out, Command{Kind: Alter, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
+		}
+	}
+	return out, placement(c, v, dbs)
+}
+
+// placement judges whether every declared database exists with its
+// topology requested, allocated and online.
+func placement(c *v1alpha1.Neo4jEnterpriseCluster, v view, dbs map[string]*dbState) Placement {
+	if dbs == nil {
+		dbs = databases(v)
+	}
+	p := Placement{Placed: true, Reason: "AsDeclared", Declared: declaredNames(c)}
+	var problems []string
+	fail := func(reason, msg string) {
+		if p.Placed {
+			p.Placed, p.Reason = false, reason
+		}
+		problems = append(problems, msg)
+	}
+	for _, d := range Declared(c) {
+		want := topology{d.Primaries, d.Secondaries}
+		st := dbs[d.Name]
+		switch {
+		case st == nil:
+			fail("Creating", d.Name+" does not exist yet")
+		case st.requested != want && !unreachable(st.requested, want):
+			fail("Altering", fmt.Sprintf("%s has %d primaries and %d secondaries, declared %d and %d",
+				d.Name, st.requested.primaries, st.requested.secondaries, want.primaries, want.secondaries))
+		case st.current.primaries != st.requested.primaries || st.current.secondaries != st.requested.secondaries:
+			fail("Allocating", fmt.Sprintf("%s has %d of %d primaries and %d of %d secondaries allocated", d.Name,
+				st.current.primaries, st.requested.primaries, st.current.secondaries, st.requested.secondaries))
+		case len(st.notOnline) > 0:
+			fail("Allocating", d.Name+" is not online on "+strings.Join(st.notOnline, ", "))
+		}
+	}
+	var kept []string
+	for _, name := range sortedKeys(dbs) {
+		if name != "system" && !p.Declared[name] {
+			kept = append(kept, name)
+		}
+	}
+	if p.Placed {
+		problems = append(problems, fmt.Sprintf("%d declared databases placed", len(p.Declared)))
+	}
+	if len(kept) > 0 {
+		problems = append(problems, "not in spec.databases, kept as they are: "+strings.Join(kept, ", "))
+	}
+	p.Message = strings.Join(problems, "; ")
+	return p
+}
+
+// roleOf is a pod's role, by its StatefulSet's name.
+func roleOf(c *v1alpha1.Neo4jEnterpriseCluster, pod string) neo4jconf.Role {
+	if strings.HasPrefix(pod, render.StatefulSetName(c, neo4jconf.Secondary)+"-") {
+		return neo4jconf.Secondary
+	}
+	return neo4jconf.Primary
+}

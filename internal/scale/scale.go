@@ -1,0 +1,551 @@
+// Package scale decides how servers are added to and removed from a
+// cluster, and how declared databases are placed: a pure function of what
+// the operator observed (the cluster and its status.scaling, the
+// StatefulSets, the last Neo4j poll), table-tested. The controller acts on
+// the Decision.
+//
+// A scale-out raises the StatefulSet, enables the new servers if Neo4j did
+// not, and reallocates if asked. A scale-in removes one server at a time,
+// highest ordinal first, each in five steps (Operations Manual,
+// clustering/servers.adoc and clustering/databases.adoc):
+//
+//	Cordon → Deallocate → Shrink → WaitPodGone → Drop → (next server)
+//
+// The step is kept in status.scaling, written before the step acts. A
+// step's command is sent only while Neo4j shows the server in the state
+// before it, in an observation taken after the operator's last command
+// (Input.Fresh), and a step advances only once Neo4j (or the StatefulSet,
+// or the pod) shows its effect: an operator killed at any point resumes
+// without sending a command twice or skipping one.
+package scale
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+)
+
+// Input is what a decision is made from.
+type Input struct {
+	Cluster *v1alpha1.Neo4jEnterpriseCluster
+	// Current are the StatefulSets' spec.replicas, as cached (0: none).
+	Current map[neo4jconf.Role]int32
+	// Neo4j is the last poll (nil: none yet).
+	Neo4j *observer.Observation
+	// Fresh: the poll started after the last command sent to this
+	// cluster. Commands are sent only on a fresh poll.
+	Fresh bool
+	// CacheSynced: the cache shows every StatefulSet write the operator
+	// made (expectations). Destructive steps wait for it.
+	CacheSynced bool
+	// PodGone: the pod being removed no longer exists (read from the API
+	// server at WaitPodGone only).
+	PodGone bool
+	// Refused is Neo4j's answer to the last command it refused for this
+	// cluster ("" none).
+	Refused string
+	Now     time.Time
+	// StuckAfter is how long a deallocation may take before it is
+	// reported as stuck.
+	StuckAfter time.Duration
+}
+
+// Kind of a Neo4j command.
+type Kind string
+
+// Commands the plan can ask for.
+const (
+	Enable     Kind = "enable"
+	Cordon     Kind = "cordon"
+	Deallocate Kind = "deallocate"
+	Drop       Kind = "drop"
+	Reallocate Kind = "reallocate"
+	Create     Kind = "create-database"
+	Alter      Kind = "set-topology"
+)
+
+// Command is one Neo4j administration command.
+type Command struct {
+	Kind Kind
+	// Server is the server's ID (Enable, Cordon, Deallocate, Drop).
+	Server string
+	// Mode is the mode constraint to enable with.
+	Mode string
+	// Database, Primaries and Secondaries (Create, Alter).
+	Database               string
+	Primaries, Secondaries int
+}
+
+// Issue is a problem the user must fix: the Degraded condition.
+type Issue struct{ Reason, Message string }
+
+// Placement is the DatabasesPlaced condition's verdict.
+type Placement struct {
+	Placed          bool
+	Reason, Message string
+	// Declared are the databases the operator keeps.
+	Declared map[string]bool
+}
+
+// Decision is what to do now.
+type Decision struct {
+	// Replicas to render per role.
+	Replicas map[neo4jconf.Role]int32
+	// Scaling is the scaling status the cluster should have; Transition is
+	// true when it differs from the status, which is then written, with
+	// an optimistic lock, after Commands and before anything is applied.
+	Scaling    *v1alpha1.ScalingStatus
+	Transition bool
+	Commands   []Command
+	// Waiting says what an operation waits for ("" none): the cluster is
+	// looked at again soon.
+	Waiting   string
+	Issues    []Issue
+	Placement Placement
+}
+
+// Decide decides.
+func Decide(in Input) (d Decision) {
+	c := in.Cluster.WithDefaults()
+	sc := in.Cluster.Status.Scaling
+	d.Scaling = sc
+	defer func() { d.Replicas = replicas(c, in.Current, d.Scaling) }()
+	if in.Neo4j == nil || in.Neo4j.Failure != "" {
+		d.Placement = Placement{Reason: "NotObserved", Message: "waiting for Neo4j to answer", Declared: declaredNames(c)}
+		if sc != nil || wantsScaleIn(c, in.Current) {
+			d.Waiting = "waiting for Neo4j to answer before scaling"
+		}
+		return d
+	}
+	v := newView(c, in)
+	d.Issues = append(d.Issues, droppedPods(c, v)...)
+	switch {
+	case sc != nil && sc.Direction == v1alpha1.ScaleIn:
+		d.scaleIn(c, in, v, sc)
+	case sc != nil:
+		d.scaleOut(c, v, sc)
+	default:
+		d.start(c, in, v)
+	}
+	if d.Scaling == nil || d.Scaling.Direction == v1alpha1.ScaleOut {
+		d.Commands = append(d.Commands, enables(c, v)...)
+		var cmds []Command
+		cmds, d.Placement = place(c, v, &d.Issues)
+		d.Commands = append(d.Commands, cmds...)
+	} else {
+		d.Placement = placement(c, v, nil)
+	}
+	if len(d.Commands) > 0 && !in.Fresh {
+		d.Commands, d.Transition = nil, false
+		d.Scaling = sc
+		d.wait("waiting for a Neo4j poll newer than the last command")
+	}
+	if d.Transition {
+		d.Scaling = stamp(sc, d.Scaling, in.Now)
+	}
+	return d
+}
+
+func (d *Decision) wait(msg string) {
+	if d.Waiting == "" {
+		d.Waiting = msg
+	}
+}
+
+func (d *Decision) move(to *v1alpha1.ScalingStatus) {
+	d.Scaling, d.Transition = to, true
+}
+
+// next is sc at another step.
+func next(sc *v1alpha1.ScalingStatus, step v1alpha1.ScalingStep) *v1alpha1.ScalingStatus {
+	out := sc.DeepCopy()
+	out.Step = step
+	return out
+}
+
+// stamp sets the times of a new scaling status: started when the
+// operation began, and the transition now.
+func stamp(old, s *v1alpha1.ScalingStatus, now time.Time) *v1alpha1.ScalingStatus {
+	if s == nil {
+		return nil
+	}
+	t := metav1.NewTime(now.Truncate(time.Second))
+	s.LastTransitionTime = t
+	if old == nil || old.Direction != s.Direction || old.Role != s.Role {
+		s.StartedAt = t
+	}
+	return s
+}
+
+// replicas are the replicas to render: the spec's, except that a role
+// never shrinks but through a scale-in's Shrink step, one server at a
+// time.
+func replicas(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Role]int32, sc *v1alpha1.ScalingStatus) map[neo4jconf.Role]int32 {
+	out := map[neo4jconf.Role]int32{}
+	for _, r := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
+		out[r] = max(render.Replicas(c, r), current[r])
+		if sc != nil && sc.Direction == v1alpha1.ScaleIn && string(r) == sc.Role && pastDeallocate(sc.Step) {
+			out[r] = ordinal(sc.Servers[0])
+		}
+	}
+	return out
+}
+
+func pastDeallocate(s v1alpha1.ScalingStep) bool {
+	return s == v1alpha1.StepShrink || s == v1alpha1.StepWaitPodGone || s == v1alpha1.StepDrop
+}
+
+// ordinal is a pod's StatefulSet ordinal.
+func ordinal(pod string) int32 {
+	i := strings.LastIndexByte(pod, '-')
+	var n int32
+	_, _ = fmt.Sscanf(pod[i+1:], "%d", &n)
+	return n
+}
+
+func wantsScaleIn(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Role]int32) bool {
+	for _, r := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
+		if render.Replicas(c, r) < current[r] {
+			return true
+		}
+	}
+	return false
+}
+
+// start begins an operation: a scale-out first (primaries, then
+// secondaries), else a scale-in (secondaries first: read replicas are
+// the cheaper to lose), else nothing.
+func (d *Decision) start(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view) {
+	for _, r := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
+		if want, cur := render.Replicas(c, r), in.Current[r]; want > cur {
+			var pods []string
+			for i := cur; i < want; i++ {
+				pods = append(pods, render.PodName(c, r, i))
+			}
+			d.move(&v1alpha1.ScalingStatus{Direction: v1alpha1.ScaleOut, Role: string(r), Servers: pods,
+				Replicas: want, Step: v1alpha1.StepEnableServers})
+			return
+		}
+	}
+	for _, r := range []neo4jconf.Role{neo4jconf.Secondary, neo4jconf.Primary} {
+		want, cur := render.Replicas(c, r), in.Current[r]
+		if want >= cur {
+			continue
+		}
+		if is := refuseScaleIn(c, in.Current, v); is != nil {
+			d.Issues = append(d.Issues, *is)
+			return
+		}
+		if why := notSettled(c, v); why != "" {
+			d.wait("scale-in waits until " + why)
+			return
+		}
+		d.move(&v1alpha1.ScalingStatus{Direction: v1alpha1.ScaleIn, Role: string(r),
+			Servers: []string{render.PodName(c, r, cur-1)}, Replicas: want, Step: v1alpha1.StepCordon})
+		return
+	}
+}
+
+// scaleOut follows a scale-out: the new servers enabled and Available,
+// then one REALLOCATE if asked.
+func (d *Decision) scaleOut(c *v1alpha1.Neo4jEnterpriseCluster, v view, sc *v1alpha1.ScalingStatus) {
+	if render.Replicas(c, neo4jconf.Role(sc.Role)) != sc.Replicas {
+		d.move(nil) // the spec changed: start over from what is there
+		return
+	}
+	switch sc.Step {
+	case v1alpha1.StepEnableServers:
+		var missing []string
+		for _, pod := range sc.Servers {
+			if s := v.byPod[pod]; s == nil || s.State != neo4j.StateEnabled || s.Health != neo4j.HealthAvailable {
+				missing = append(missing, pod)
+			}
+		}
+		switch {
+		case len(missing) > 0:
+			d.wait("waiting for servers to be enabled and Available: " + strings.Join(missing, ", "))
+		case c.Spec.ReallocateOnScaleOut:
+			d.move(next(sc, v1alpha1.StepReallocate))
+		default:
+			d.move(nil)
+		}
+	case v1alpha1.StepReallocate:
+		// Sent, then the operation ends: a restart in between sends it
+		// again, which moves nothing more (the databases are balanced).
+		d.Commands = append(d.Commands, Command{Kind: Reallocate})
+		d.move(nil)
+	default:
+		d.move(nil)
+	}
+}
+
+// scaleIn takes the server being removed one step further.
+func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view, sc *v1alpha1.ScalingStatus) {
+	pod, role := sc.Servers[0], neo4jconf.Role(sc.Role)
+	k := ordinal(pod)
+	s := v.byPod[pod]
+	state := ""
+	if s != nil {
+		state = s.State
+	}
+	switch sc.Step {
+	case v1alpha1.StepCordon:
+		switch {
+		case render.Replicas(c, role) > k:
+			d.move(nil) // the user kept this server after all: it is enabled again
+		case s == nil || state == neo4j.StateFree:
+			d.move(next(sc, v1alpha1.StepShrink)) // it hosts nothing
+		case state == neo4j.StateEnabled:
+			if is := quorum(v, role, s); is != nil {
+				d.Issues = append(d.Issues, *is)
+				return
+			}
+			d.Commands = append(d.Commands, Command{Kind: Cordon, Server: s.ID})
+		default: // Cordoned or further on
+			d.move(next(sc, v1alpha1.StepDeallocate))
+		}
+	case v1alpha1.StepDeallocate:
+		switch {
+		case s == nil || state == neo4j.StateFree || state == neo4j.StateDropped || (state == neo4j.StateDeallocated && onlySystem(s.Hosting)):
+			d.move(next(sc, v1alpha1.StepShrink))
+		case state == neo4j.StateEnabled || state == neo4j.StateCordoned:
+			if in.Refused != "" {
+				d.Issues = append(d.Issues, Issue{"DeallocationRefused", fmt.Sprintf("Neo4j refused to deallocate %s: %s; the StatefulSet is not shrunk", pod, in.Refused)})
+			}
+			d.Commands = append(d.Commands, Command{Kind: Deallocate, Server: s.ID})
+		default: // Deallocating
+			hosts := userDatabases(s.Hosting)
+			msg := fmt.Sprintf("deallocating %s: it still hosts %s", pod, strings.Join(hosts, ", "))
+			d.wait(msg)
+			if in.StuckAfter > 0 && in.Now.Sub(sc.LastTransitionTime.Time) > in.StuckAfter {
+				d.Issues = append(d.Issues, Issue{"DeallocationStuck", fmt.Sprintf(
+					"%s has been deallocating for more than %s and still hosts %s: the copies elsewhere are not online yet (see SHOW DATABASES); the StatefulSet is not shrunk until it hosts nothing but system",
+					pod, in.StuckAfter, strings.Join(hosts, ", "))})
+			}
+		}
+	case v1alpha1.StepShrink:
+		switch {
+		case !in.CacheSynced:
+			d.wait("waiting for the cache to show the last StatefulSet write")
+		case in.Current[role] <= k:
+			d.move(next(sc, v1alpha1.StepWaitPodGone))
+		default:
+			d.wait(fmt.Sprintf("shrinking the %s StatefulSet to %d", role, k))
+		}
+	case v1alpha1.StepWaitPodGone:
+		if in.PodGone {
+			d.move(next(sc, v1alpha1.StepDrop))
+		} else {
+			d.wait("waiting for pod " + pod + " to be gone")
+		}
+	case v1alpha1.StepDrop:
+		switch {
+		case s == nil || state == neo4j.StateDropped || state == neo4j.StateFree:
+			d.afterDrop(c, sc, role, k)
+		case !in.CacheSynced:
+			d.wait("waiting for the cache to show the last StatefulSet write")
+		default:
+			if in.Refused != "" {
+				d.Issues = append(d.Issues, Issue{"DropRefused", fmt.Sprintf("Neo4j refused to drop server %s (%s): %s; no further server is removed", pod, state, in.Refused)})
+			}
+			d.Commands = append(d.Commands, Command{Kind: Drop, Server: s.ID})
+		}
+	}
+}
+
+// afterDrop moves to the next server to remove, or ends the scale-in.
+func (d *Decision) afterDrop(c *v1alpha1.Neo4jEnterpriseCluster, sc *v1alpha1.ScalingStatus, role neo4jconf.Role, k int32) {
+	if render.Replicas(c, role) < k {
+		n := next(sc, v1alpha1.StepCordon)
+		n.Servers = []string{render.PodName(c, role, k-1)}
+		n.Replicas = render.Replicas(c, role)
+		d.move(n)
+		return
+	}
+	d.move(nil)
+}
+
+func onlySystem(hosting []string) bool { return len(userDatabases(hosting)) == 0 }
+
+func userDatabases(hosting []string) []string {
+	var out []string
+	for _, h := range hosting {
+		if h != "system" {
+			out = append(out, h)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// enables enables the servers of the cluster's pods that Neo4j left Free
+// (secondaries with their mode constraint), and un-cordons a cordoned
+// server that is no longer being removed.
+func enables(c *v1alpha1.Neo4jEnterpriseCluster, v view) []Command {
+	var out []Command
+	for _, pod := range v.pods {
+		s := v.byPod[pod]
+		if s == nil || (s.State != neo4j.StateFree && s.State != neo4j.StateCordoned) {
+			continue
+		}
+		mode := "NONE" // a primary's mode, as initial.server.mode_constraint leaves it
+		if roleOf(c, pod) == neo4jconf.Secondary {
+			mode = "SECONDARY"
+		}
+		out = append(out, Command{Kind: Enable, Server: s.ID, Mode: mode})
+	}
+	return out
+}
+
+// droppedPods reports pods whose server Neo4j has dropped: a server's ID
+// lives on its data volume, and a dropped server cannot rejoin (Operations
+// Manual, servers.adoc, "Dropped state"). This happens when a removed
+// server's pod comes back on its retained volume.
+func droppedPods(c *v1alpha1.Neo4jEnterpriseCluster, v view) []Issue {
+	var out []Issue
+	for _, pod := range v.pods {
+		if s := v.byPod[pod]; s != nil && s.State == neo4j.StateDropped && s.Health == neo4j.HealthAvailable {
+			out = append(out, Issue{"ServerDropped", fmt.Sprintf(
+				"pod %s runs server %s, which Neo4j dropped when it was removed: its data volume was retained. Delete the pod's data PersistentVolumeClaim (data-%s) and the pod, so it starts as a new server",
+				pod, s.ID, pod)})
+		}
+	}
+	return out
+}
+
+// view is the observation, by pod.
+type view struct {
+	pods  []string                 // the pods the cluster has now, by the StatefulSets
+	byPod map[string]*neo4j.Server // servers by pod (not Dropped ones when another exists)
+	obs   *observer.Observation
+}
+
+func newView(c *v1alpha1.Neo4jEnterpriseCluster, in Input) view {
+	v := view{byPod: map[string]*neo4j.Server{}, obs: in.Neo4j}
+	for _, r := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
+		for i := int32(0); i < max(in.Current[r], render.Replicas(c, r)); i++ {
+			v.pods = append(v.pods, render.PodName(c, r, i))
+		}
+	}
+	for i := range in.Neo4j.Servers {
+		s := &in.Neo4j.Servers[i]
+		pod := render.PodOfAddress(s.Address)
+		if old := v.byPod[pod]; old == nil || old.State == neo4j.StateDropped {
+			v.byPod[pod] = s
+		}
+	}
+	return v
+}
+
+// notSettled says what keeps a scale-in from starting: every enabled
+// server Available and every database at its requested status and
+// topology.
+func notSettled(c *v1alpha1.Neo4jEnterpriseCluster, v view) string {
+	if !v.obs.Healthy() {
+		return "every enabled server is Available and every database online"
+	}
+	if p := placement(c, v, nil); !p.Placed {
+		return "the databases are placed: " + p.Message
+	}
+	return ""
+}
+
+// quorum refuses to remove a primary when the system database's other
+// primaries that are Available are not a majority of its current
+// primaries: the membership change could not commit.
+func quorum(v view, role neo4jconf.Role, leaving *neo4j.Server) *Issue {
+	if role != neo4jconf.Primary {
+		return nil
+	}
+	members, others := 0, 0
+	for _, d := range v.obs.Databases {
+		if d.Name != "system" || d.Role != "primary" {
+			continue
+		}
+		members++
+		if d.Address != leaving.Address && d.CurrentStatus == "online" {
+			others++
+		}
+	}
+	if others < members/2+1 {
+		return &Issue{"SystemQuorum", fmt.Sprintf(
+			"removing %s would lose the system database's quorum: %d of its %d primaries would be online, a majority is %d; bring the others back first",
+			render.PodOfAddress(leaving.Address), others, members, members/2+1)}
+	}
+	return nil
+}
+
+// refuseScaleIn checks the cluster the spec asks for against every
+// database's topology: the declared ones as declared, the others as Neo4j
+// has them.
+func refuseScaleIn(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Role]int32, v view) *Issue {
+	p := min(render.Replicas(c, neo4jconf.Primary), current[neo4jconf.Primary])
+	s := min(render.Replicas(c, neo4jconf.Secondary), current[neo4jconf.Secondary])
+	want := wanted(c, v)
+	for _, name := range sortedKeys(want) {
+		t := want[name]
+		if t.primaries > int(p) || t.primaries+t.secondaries > int(p+s) {
+			how := "lower it in spec.databases first"
+			if !t.declared {
+				how = "it is not in spec.databases: lower it with ALTER DATABASE, or declare it"
+			}
+			return &Issue{"ScaleInRefused", fmt.Sprintf(
+				"scale-in to %d primaries and %d secondaries refused: database %s needs %d primaries and %d secondaries (%d servers, %d of them primaries); %s. Nothing was changed",
+				p, s, name, t.primaries, t.secondaries, t.primaries+t.secondaries, t.primaries, how)}
+		}
+	}
+	return nil
+}
+
+type topology struct{ primaries, secondaries int }
+
+// kept is a database's topology to keep through a scale-in.
+type kept struct {
+	topology
+	declared bool
+}
+
+// wanted is every database's topology to keep: declared ones as declared
+// (as Neo4j has them when declared one is out of reach), the others as
+// Neo4j has them. system is left out: its topology is the servers.
+func wanted(c *v1alpha1.Neo4jEnterpriseCluster, v view) map[string]kept {
+	out := map[string]kept{}
+	for _, d := range v.obs.Databases {
+		if d.Name != "system" {
+			out[d.Name] = kept{topology{int(d.RequestedPrimaries), int(d.RequestedSecondaries)}, false}
+		}
+	}
+	for _, d := range Declared(c) {
+		t := topology{d.Primaries, d.Secondaries}
+		if have, ok := out[d.Name]; ok && unreachable(have.topology, t) {
+			t = have.topology
+		}
+		out[d.Name] = kept{t, true}
+	}
+	return out
+}
+
+// unreachable: Neo4j cannot move a database to one primary automatically
+// (Operations Manual, clustering/databases.adoc).
+func unreachable(have, want topology) bool {
+	return want.primaries == 1 && have.primaries > 1
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
