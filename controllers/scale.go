@@ -79,8 +79,8 @@ func (r *Neo4jEnterpriseClusterReconciler) transition(ctx context.Context, c *v1
 func describe(from, to *v1alpha1.ScalingStatus) (direction, stepName, note string) {
 	if to == nil {
 		how := "finished"
-		if from.Step == v1alpha1.StepCordon || from.Step == v1alpha1.StepEnableServers {
-			how = "ended: the spec changed"
+		if from.Direction == v1alpha1.ScaleIn && from.Step == v1alpha1.StepCordon {
+			how = "ended: the spec keeps " + joinPods(from.Servers)
 		}
 		return string(from.Direction), "Done", fmt.Sprintf("scale-%s of the %s servers %s; the StatefulSet has %d",
 			map[v1alpha1.ScalingDirection]string{v1alpha1.ScaleIn: "in", v1alpha1.ScaleOut: "out"}[from.Direction], from.Role, how, from.Replicas)

@@ -246,6 +246,12 @@ func (d *Decision) start(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view) {
 			d.Issues = append(d.Issues, *is)
 			return
 		}
+		if s := v.byPod[render.PodName(c, r, cur-1)]; s != nil {
+			if is := quorum(v, r, s); is != nil {
+				d.Issues = append(d.Issues, *is)
+				return
+			}
+		}
 		if why := notSettled(c, v); why != "" {
 			d.wait("scale-in waits until " + why)
 			return
@@ -324,13 +330,16 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 			}
 			d.Commands = append(d.Commands, Command{Kind: Deallocate, Server: s.ID})
 		default: // Deallocating
-			hosts := userDatabases(s.Hosting)
-			msg := fmt.Sprintf("deallocating %s: it still hosts %s", pod, strings.Join(hosts, ", "))
+			hosts := "nothing but system, yet Neo4j has not finished deallocating it"
+			if l := userDatabases(s.Hosting); len(l) > 0 {
+				hosts = strings.Join(l, ", ")
+			}
+			msg := fmt.Sprintf("deallocating %s: it still hosts %s", pod, hosts)
 			d.wait(msg)
 			if in.StuckAfter > 0 && in.Now.Sub(sc.LastTransitionTime.Time) > in.StuckAfter {
 				d.Issues = append(d.Issues, Issue{"DeallocationStuck", fmt.Sprintf(
 					"%s has been deallocating for more than %s and still hosts %s: the copies elsewhere are not online yet (see SHOW DATABASES); the StatefulSet is not shrunk until it hosts nothing but system",
-					pod, in.StuckAfter, strings.Join(hosts, ", "))})
+					pod, in.StuckAfter, hosts)})
 			}
 		}
 	case v1alpha1.StepShrink:

@@ -201,6 +201,16 @@ func TestDecide(t *testing.T) {
 			})),
 			want{replicas: [2]int32{3, 0}, step: v1alpha1.StepCordon, pods: []string{"g-primary-2"}, reason: "SystemQuorum",
 				issue: "removing g-primary-2 would lose the system database's quorum: 1 of its 3 primaries would be online, a majority is 2"}},
+		{"refused at the start: the system quorum would not survive the first removal",
+			input(cluster(2, 0), 3, 0, with(healthy(3, 0), func(o *observer.Observation) {
+				for i := range o.Databases {
+					if o.Databases[i].Name == "system" && strings.HasPrefix(o.Databases[i].Address, "g-primary-1") {
+						o.Databases[i].CurrentStatus = "unknown"
+					}
+				}
+			})),
+			want{replicas: [2]int32{3, 0}, reason: "SystemQuorum", issue: "removing g-primary-2 would lose the system database's quorum",
+				commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 2, Secondaries: 0}}}},
 		{"Cordon cancelled: the spec keeps the server", input(cluster(5, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned)))),
 			want{replicas: [2]int32{5, 1}, transition: true, commands: []Command{{Kind: Enable, Server: "id-" + p4, Mode: "NONE"}}}},
 		{"a cordoned server no longer being removed is enabled again", input(cluster(5, 1), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned)))),

@@ -244,16 +244,19 @@ var _ = Describe("Scaling servers safely, out of process, killed at every step",
 	})
 
 	It("halts at a deallocation that never finishes, naming the database, and at a refused DROP; then finishes", func() {
-		// sales on every server of a 4+2 cluster; removing a secondary then
-		// has to move its copy of sales to the fourth primary. The servers
-		// removed before come back on fresh volumes (as with whenScaled:
-		// Delete): on their old ones they would be dropped servers.
+		// The servers removed before come back on fresh volumes (as with
+		// whenScaled: Delete): on their old ones they would be dropped
+		// servers. sales gets a second secondary copy, which can only go to
+		// the new graph-secondary-1; then a fourth primary, which hosts
+		// nothing: removing graph-secondary-1 has to move its copy there.
 		fake.ForgetVolume("graph-primary-3")
 		fake.ForgetVolume("graph-secondary-1")
 		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) {
-			c.Spec.Topology = v1alpha1.Topology{Primaries: 4, Secondaries: 2}
+			c.Spec.Topology = v1alpha1.Topology{Primaries: 3, Secondaries: 2}
 			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Primaries: ptr.To[int32](3), Secondaries: ptr.To[int32](2)}}}
 		})
+		settled(3, 2)
+		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Topology.Primaries = 4 })
 		settled(4, 2)
 		fake.SetDeallocationBlocked(true)
 		fake.SetDropRefused("Neo.ClientError.Cluster.InvalidServerState", "the fake refuses to drop servers")
