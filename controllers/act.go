@@ -48,7 +48,7 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 	if res.Err == nil && len(p.Apply) > 0 {
 		applied := r.applyAll(ctx, c, p.Apply, &obs)
 		if applied.Err == nil {
-			applied = applied.Merge(r.prune(ctx, p.Prune))
+			applied = applied.Merge(r.prune(ctx, c, p.Prune))
 		}
 		res = res.Merge(applied)
 	}
@@ -128,9 +128,20 @@ func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1al
 // prune deletes owned objects no longer desired (the internals Service of
 // a removed server, the secondary StatefulSet at zero secondaries). It
 // never deletes a PersistentVolumeClaim.
-func (r *Neo4jEnterpriseClusterReconciler) prune(ctx context.Context, objs []client.Object) step.Result {
+func (r *Neo4jEnterpriseClusterReconciler) prune(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, objs []client.Object) step.Result {
 	var errs error
+	res := step.Result{}
+	mounted, err := r.mountedConfigMaps(ctx, c, objs)
+	if err != nil {
+		return step.Failed(err)
+	}
 	for _, obj := range objs {
+		if _, isCM := obj.(*corev1.ConfigMap); isCM && mounted[obj.GetName()] {
+			// A pod of an older revision still reads it: a restart of
+			// that pod must find its own configuration.
+			res = res.Merge(step.After(recheck, "a ConfigMap of an older revision is still mounted"))
+			continue
+		}
 		// A UID precondition deletes exactly the object that was looked
 		// at; not its resourceVersion, which a StatefulSet's status moves
 		// all the time.
@@ -143,7 +154,34 @@ func (r *Neo4jEnterpriseClusterReconciler) prune(ctx context.Context, objs []cli
 		apply.Writes.WithLabelValues(r.kindOf(obj), "delete").Inc()
 		log.FromContext(ctx).Info("deleted object no longer desired", "object", r.objectKey(obj))
 	}
-	return step.Result{Err: errs}
+	return res.Merge(step.Result{Err: errs})
+}
+
+// mountedConfigMaps are the ConfigMaps the cluster's pods mount, read
+// from the API server (pods are not cached), and only when a ConfigMap is
+// up for pruning: a calm cluster reads no pods.
+func (r *Neo4jEnterpriseClusterReconciler) mountedConfigMaps(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, objs []client.Object) (map[string]bool, error) {
+	needed := false
+	for _, obj := range objs {
+		_, isCM := obj.(*corev1.ConfigMap)
+		needed = needed || isCM
+	}
+	if !needed {
+		return nil, nil
+	}
+	pods := &corev1.PodList{}
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(c.Namespace), client.MatchingLabels{render.LabelCluster: c.Name}); err != nil {
+		return nil, fmt.Errorf("listing pods for the ConfigMaps they mount: %w", err)
+	}
+	out := map[string]bool{}
+	for _, p := range pods.Items {
+		for _, v := range p.Spec.Volumes {
+			if v.ConfigMap != nil {
+				out[v.ConfigMap.Name] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // generateAuthSecret creates "<cluster>-auth" once, with a random password.

@@ -50,15 +50,15 @@ var _ = Describe("Problems the user must fix", func() {
 	})
 
 	It("an object of the same name that the cluster does not control: left alone and named", func() {
-		foreign := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: managedNS, Name: "squatted-config"},
-			Data: map[string]string{"mine": "yes"}}
+		foreign := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: managedNS, Name: "squatted-server",
+			Labels: map[string]string{"mine": "yes"}}}
 		Expect(env.Client.Create(ctx, foreign)).To(Succeed())
 		c := newCluster(managedNS, "squatted", 1, 0)
 		Expect(env.Client.Create(ctx, c)).To(Succeed())
-		expectDegraded(c, "ObjectNotOwned", "calm/squatted-config")
-		got := &corev1.ConfigMap{}
+		expectDegraded(c, "ObjectNotOwned", "calm/squatted-server")
+		got := &corev1.ServiceAccount{}
 		Expect(env.Client.Get(ctx, key(foreign), got)).To(Succeed())
-		Expect(got.Data).To(Equal(map[string]string{"mine": "yes"}))
+		Expect(got.Labels).To(Equal(map[string]string{"mine": "yes"}))
 		Expect(got.OwnerReferences).To(BeEmpty())
 		Expect(owned(c)).To(HaveKey("StatefulSet/squatted-primary")) // the rest is applied
 	})

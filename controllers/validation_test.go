@@ -1,6 +1,8 @@
 package controllers_test
 
 import (
+	"fmt"
+
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -191,6 +193,41 @@ var _ = Describe("Scaling and database topologies", func() {
 			err := env.Client.Create(ctx, c)
 			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
 			Expect(err.Error()).To(ContainSubstring(tc.msg))
+		}
+	})
+})
+
+var _ = Describe("Neo4j version changes", func() {
+	It("admits upgrades and refuses downgrades, unless the user says no server ran the newer version", func() {
+		for i, tc := range []struct {
+			from, to string
+			ok       bool
+		}{
+			{"5.26.12-enterprise", "5.26.13-enterprise", true},
+			{"5.26.12-enterprise", "2025.01.0-enterprise", true},
+			{"5.26.12-enterprise", "2026.08.0-enterprise", true},
+			{"2025.09.0-enterprise", "2025.10.1-enterprise", true},
+			{"2025.10.1-enterprise", "2026.01.0-enterprise", true},
+			{"5.26.12-enterprise", "5.26.10-enterprise", false},
+			{"2025.10.1-enterprise", "2025.10.0-enterprise", false},
+			{"2025.10.1-enterprise", "2025.09.3-enterprise", false},
+			{"2025.01.0-enterprise", "5.26.12-enterprise", false},
+		} {
+			c := newCluster(directNS, fmt.Sprintf("version-%d", i), 1, 0)
+			c.Spec.Image.Tag = tc.from
+			Expect(env.Client.Create(ctx, c)).To(Succeed())
+			c.Spec.Image.Tag = tc.to
+			err := env.Client.Update(ctx, c)
+			if tc.ok {
+				Expect(err).NotTo(HaveOccurred(), "%s → %s", tc.from, tc.to)
+				continue
+			}
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%s → %s: %v", tc.from, tc.to, err)
+			Expect(err.Error()).To(ContainSubstring(fmt.Sprintf("image.tag may not go from %s back to %s: Neo4j does not support downgrades", tc.from, tc.to)))
+			updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+				f.Spec.Image.AllowDowngrade = true
+				f.Spec.Image.Tag = tc.to
+			})
 		}
 	})
 })

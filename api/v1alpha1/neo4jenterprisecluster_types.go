@@ -184,6 +184,7 @@ type Topology struct {
 }
 
 // ImageSpec is the Neo4j Enterprise image.
+// +kubebuilder:validation:XValidation:rule="!has(oldSelf.tag) || !has(self.tag) || self.tag == oldSelf.tag || (has(self.allowDowngrade) && self.allowDowngrade) || !self.tag.matches('^[0-9]+(\\\\.[0-9]+)*-') || !oldSelf.tag.matches('^[0-9]+(\\\\.[0-9]+)*-') || ((size(self.tag.split('-')[0].split('.')) > 0 ? int(self.tag.split('-')[0].split('.')[0]) : 0) > (size(oldSelf.tag.split('-')[0].split('.')) > 0 ? int(oldSelf.tag.split('-')[0].split('.')[0]) : 0) || ((size(self.tag.split('-')[0].split('.')) > 0 ? int(self.tag.split('-')[0].split('.')[0]) : 0) == (size(oldSelf.tag.split('-')[0].split('.')) > 0 ? int(oldSelf.tag.split('-')[0].split('.')[0]) : 0) && ((size(self.tag.split('-')[0].split('.')) > 1 ? int(self.tag.split('-')[0].split('.')[1]) : 0) > (size(oldSelf.tag.split('-')[0].split('.')) > 1 ? int(oldSelf.tag.split('-')[0].split('.')[1]) : 0) || ((size(self.tag.split('-')[0].split('.')) > 1 ? int(self.tag.split('-')[0].split('.')[1]) : 0) == (size(oldSelf.tag.split('-')[0].split('.')) > 1 ? int(oldSelf.tag.split('-')[0].split('.')[1]) : 0) && (size(self.tag.split('-')[0].split('.')) > 2 ? int(self.tag.split('-')[0].split('.')[2]) : 0) >= (size(oldSelf.tag.split('-')[0].split('.')) > 2 ? int(oldSelf.tag.split('-')[0].split('.')[2]) : 0)))))",messageExpression="'image.tag may not go from ' + oldSelf.tag + ' back to ' + self.tag + ': Neo4j does not support downgrades (it upgrades its stores on startup; Upgrade and Migration Guide). Restore a backup taken before the upgrade into a new cluster, or, if no server ever started on the newer version, set image.allowDowngrade'"
 // +kubebuilder:validation:XValidation:rule="self.tag.matches('^[0-9.]+-enterprise(-[a-z0-9]+)*$')",message="image.tag must be an Enterprise tag such as 2025.10.1-enterprise or 5.26.12-enterprise: on the official neo4j repository, tags without -enterprise are Community Edition images"
 // +kubebuilder:validation:XValidation:rule="self.tag.matches('^(5\\\\.(2[6-9]|[3-9][0-9])|20[2-9][0-9]\\\\.[0-9]+)')",message="image.tag must name Neo4j 5.26 or later, or a CalVer 2025.x or later release, for example 2025.10.1-enterprise"
 type ImageSpec struct {
@@ -216,6 +217,13 @@ type ImageSpec struct {
 	// PullSecrets for a private registry.
 	// +optional
 	PullSecrets []corev1.LocalObjectReference `json:"pullSecrets,omitempty"`
+
+	// AllowDowngrade lets tag name an older Neo4j than before. Neo4j does
+	// not support downgrades (it upgrades its stores on startup): this is
+	// only for backing out of an upgrade whose servers never started on
+	// the newer version. Set it with the change, then remove it.
+	// +optional
+	AllowDowngrade bool `json:"allowDowngrade,omitempty"`
 }
 
 // AuthSpec points at the credentials of the initial neo4j user.

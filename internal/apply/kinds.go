@@ -56,7 +56,10 @@ var Kinds = []Kind{
 		},
 		mutate: mutateRoleBinding},
 	{Name: "ConfigMap", New: func() client.Object { return &corev1.ConfigMap{} },
-		List: func() client.ObjectList { return &corev1.ConfigMapList{} },
+		// Prunable: a ConfigMap is named by its config hash, and a new
+		// one replaces it on a change that needs a restart. The old one is
+		// deleted once no pod mounts it (controllers, prune).
+		List: func() client.ObjectList { return &corev1.ConfigMapList{} }, Prunable: true,
 		Content: func(o client.Object) any {
 			m := o.(*corev1.ConfigMap)
 			return []any{m.Data, m.BinaryData}

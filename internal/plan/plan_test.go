@@ -57,11 +57,20 @@ func owned(primaries, secondaries int32) map[string]client.Object {
 	out := map[string]client.Object{}
 	for _, o := range objs.All() {
 		switch o.(type) {
-		case *corev1.Service, *appsv1.StatefulSet, *policyv1.PodDisruptionBudget:
+		case *corev1.Service, *appsv1.StatefulSet, *policyv1.PodDisruptionBudget, *corev1.ConfigMap:
 			out[plan.Key(kindOf(o), o.GetName())] = o
 		}
 	}
 	return out
+}
+
+// configMapName is the i-th ConfigMap a cluster renders.
+func configMapName(c *v1alpha1.Neo4jEnterpriseCluster, i int) string {
+	objs, err := render.Render(c)
+	if err != nil {
+		panic(err)
+	}
+	return objs.ConfigMaps[i].Name
 }
 
 func names(objs []client.Object) []string {
@@ -102,13 +111,20 @@ func TestCompute(t *testing.T) {
 			}), Auth: found, Owned: owned(3, 0)},
 			issue: `InvalidSpec: did you mean "db.transaction.timeout"?`},
 		{name: "steady state: everything desired exists, nothing to prune",
-			observed: plan.Observed{Cluster: cluster(3, 2), Auth: found, Owned: owned(3, 2)}, apply: 16},
+			observed: plan.Observed{Cluster: cluster(3, 2), Auth: found, Owned: owned(3, 2)}, apply: 17},
 		{name: "secondaries scaled to zero: their StatefulSet and Services go, sorted",
 			observed: plan.Observed{Cluster: cluster(3, 0), Auth: found, Owned: owned(3, 2)}, apply: 11,
-			prune: []string{"PodDisruptionBudget/graph-secondary", "Service/graph-secondary-0-internals", "Service/graph-secondary-1-internals", "Service/graph-secondary-headless", "StatefulSet/graph-secondary"}},
+			prune: []string{"ConfigMap/" + configMapName(cluster(3, 2), 1), "PodDisruptionBudget/graph-secondary", "Service/graph-secondary-0-internals", "Service/graph-secondary-1-internals", "Service/graph-secondary-headless", "StatefulSet/graph-secondary"}},
 		{name: "a primary removed: its internals Service goes",
 			observed: plan.Observed{Cluster: cluster(3, 0), Auth: found, Owned: owned(4, 0)}, apply: 11,
 			prune: []string{"Service/graph-primary-3-internals"}},
+		{name: "a setting that needs a restart: a new ConfigMap, the old one pruned (once no pod mounts it)",
+			observed: plan.Observed{Cluster: cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+				c.Spec.Config = v1alpha1.Neo4jConfig{"db.transaction.timeout": "10s"}
+			}), Auth: found, Owned: owned(3, 0)}, apply: 11,
+			prune: []string{"ConfigMap/" + configMapName(cluster(3, 0), 0)}},
+		{name: "a formation-only change (the secondaries count) keeps the primaries' ConfigMap: nothing pruned",
+			observed: plan.Observed{Cluster: cluster(3, 1), Auth: found, Owned: owned(3, 0)}, apply: 16},
 		{name: "an unknown owned object is pruned",
 			observed: plan.Observed{Cluster: cluster(1, 0), Auth: found, Owned: map[string]client.Object{"Service/stray": svc("stray")}}, apply: 9,
 			prune: []string{"Service/stray"}},
@@ -152,7 +168,7 @@ func TestComputeIsDeterministic(t *testing.T) {
 func TestApplyOrder(t *testing.T) {
 	p := plan.Compute(plan.Observed{Cluster: cluster(3, 1), Auth: plan.Auth{Found: true}}, kindOf)
 	got := names(p.Apply)
-	if got[0] != "ServiceAccount/graph-server" || got[3] != "ConfigMap/graph-config" || !strings.HasPrefix(got[len(got)-1], "PodDisruptionBudget/") {
+	if got[0] != "ServiceAccount/graph-server" || !strings.HasPrefix(got[3], "ConfigMap/graph-primary-config-") || !strings.HasPrefix(got[len(got)-1], "PodDisruptionBudget/") {
 		t.Errorf("identity and configuration must come before workloads: %v", got)
 	}
 }

@@ -4,13 +4,18 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 )
 
-// configMap holds one neo4j.conf per role. Each role mounts its own key as
-// /conf/neo4j.conf, which the Neo4j image copies into its conf folder.
-func configMap(c *v1alpha1.Neo4jEnterpriseCluster, confs map[string]string) *corev1.ConfigMap {
+// configMap holds what one role's servers read from /conf, named by the
+// hash of what a running server depends on: a change that needs a restart
+// is a new ConfigMap, so a pod of the old revision that restarts in the
+// middle of a roll still reads its own configuration. The old one is
+// pruned once no pod mounts it. Formation-only settings are not in the
+// hash: they change in place, and never roll a pod.
+func configMap(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, hash string, files map[string]string) *corev1.ConfigMap {
 	return &corev1.ConfigMap{
-		ObjectMeta: objectMeta(c, ConfigMapName(c), ClusterLabels(c)),
-		Data:       confs,
+		ObjectMeta: objectMeta(c, ConfigMapName(c, r, hash), RoleLabels(c, r)),
+		Data:       files,
 	}
 }

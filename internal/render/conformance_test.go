@@ -135,7 +135,7 @@ func conform(t *testing.T, cluster *v1alpha1.Neo4jEnterpriseCluster) {
 				Labels:    map[string]string{"statefulset.kubernetes.io/pod-name": fmt.Sprintf("%s-%d", sts.Name, i)},
 				Spec:      sts.Spec.Template.Spec,
 				PodIP:     "10.0.0.1", HostIP: "192.168.0.1",
-				ConfigMaps: map[string]*corev1.ConfigMap{o.ConfigMap.Name: o.ConfigMap},
+				ConfigMaps: configMaps(o),
 				Secrets: map[string]*corev1.Secret{c.AuthSecretName(): {
 					Data: map[string][]byte{c.Spec.Auth.SecretKey: []byte("neo4j/" + testPassword)},
 				}},
@@ -389,4 +389,12 @@ func checkLogs(t *testing.T, pod neo4jimage.Pod, conf neo4jimage.Conf) {
 
 func isClaim(pod neo4jimage.Pod, volume string) bool {
 	return slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == volume && v.PersistentVolumeClaim != nil })
+}
+
+func configMaps(o *render.Objects) map[string]*corev1.ConfigMap {
+	out := map[string]*corev1.ConfigMap{}
+	for _, cm := range o.ConfigMaps {
+		out[cm.Name] = cm
+	}
+	return out
 }

@@ -133,8 +133,8 @@ func TestSecondaryStatefulSetOnlyWithSecondaries(t *testing.T) {
 	if len(o.StatefulSets) != 1 || o.StatefulSets[0].Name != "minimal-primary" {
 		t.Fatalf("want only minimal-primary, got %d StatefulSets", len(o.StatefulSets))
 	}
-	if _, ok := o.ConfigMap.Data["secondary.conf"]; ok {
-		t.Fatal("secondary.conf rendered without secondaries")
+	if len(o.ConfigMaps) != 1 || !strings.HasPrefix(o.ConfigMaps[0].Name, "minimal-primary-config-") {
+		t.Fatalf("want only the primaries' ConfigMap, got %d", len(o.ConfigMaps))
 	}
 }
 

@@ -38,7 +38,11 @@ const (
 
 // Names of a cluster's objects.
 func ClientServiceName(c *v1alpha1.Neo4jEnterpriseCluster) string { return c.Name }
-func ConfigMapName(c *v1alpha1.Neo4jEnterpriseCluster) string     { return c.Name + "-config" }
+
+// ConfigMapName names a role's ConfigMap after its config hash.
+func ConfigMapName(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, hash string) string {
+	return StatefulSetName(c, r) + "-config-" + hash[:min(10, len(hash))]
+}
 func ServiceAccountName(c *v1alpha1.Neo4jEnterpriseCluster) string {
 	return c.Name + "-server"
 }
@@ -60,9 +64,6 @@ func InternalsServiceName(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, 
 func PDBName(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) string {
 	return StatefulSetName(c, r)
 }
-
-// ConfigKey is the ConfigMap key holding a role's neo4j.conf.
-func ConfigKey(r neo4jconf.Role) string { return string(r) + ".conf" }
 
 // ClusterLabels are on every object of the cluster.
 func ClusterLabels(c *v1alpha1.Neo4jEnterpriseCluster) map[string]string {

@@ -19,8 +19,8 @@ type Objects struct {
 	ServiceAccount       *corev1.ServiceAccount
 	Role                 *rbacv1.Role
 	RoleBinding          *rbacv1.RoleBinding
-	ConfigMap            *corev1.ConfigMap
-	Services             []*corev1.Service // sorted by name
+	ConfigMaps           []*corev1.ConfigMap // one per role, primaries first
+	Services             []*corev1.Service   // sorted by name
 	StatefulSets         []*appsv1.StatefulSet
 	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
 	// ConfigHashes by role, as stamped into the pod templates.
@@ -30,7 +30,10 @@ type Objects struct {
 // All returns every object in the order they should be applied: identity
 // and configuration before the workloads that use them.
 func (o *Objects) All() []client.Object {
-	out := []client.Object{o.ServiceAccount, o.Role, o.RoleBinding, o.ConfigMap}
+	out := []client.Object{o.ServiceAccount, o.Role, o.RoleBinding}
+	for _, cm := range o.ConfigMaps {
+		out = append(out, cm)
+	}
 	for _, s := range o.Services {
 		out = append(out, s)
 	}
@@ -53,7 +56,6 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 		RoleBinding:    discoveryRoleBinding(c),
 		ConfigHashes:   map[neo4jconf.Role]string{},
 	}
-	confs := map[string]string{}
 	for _, role := range Roles(c) {
 		conf, err := neo4jconf.Build(neo4jconf.Input{Cluster: c, Role: role, DiscoverySelector: DiscoverySelector(c)})
 		if err != nil {
@@ -62,12 +64,12 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 		if err := neo4jconf.CheckMemory(c, role); err != nil {
 			return nil, err
 		}
-		confs[ConfigKey(role)] = conf.NeoConf()
-		confs[FileServerLogs], confs[FileUserLogs] = conf.ServerLogs, conf.UserLogs
+		files := map[string]string{FileNeo4jConf: conf.NeoConf(), FileServerLogs: conf.ServerLogs, FileUserLogs: conf.UserLogs}
 		if len(conf.APOC) > 0 {
-			confs[FileAPOCConf] = conf.APOCConf()
+			files[FileAPOCConf] = conf.APOCConf()
 		}
 		o.ConfigHashes[role] = conf.Hash()
+		o.ConfigMaps = append(o.ConfigMaps, configMap(c, role, o.ConfigHashes[role], files))
 		o.StatefulSets = append(o.StatefulSets, statefulSet(c, role, o.ConfigHashes[role]))
 		o.Services = append(o.Services, headlessService(c, role))
 		for i := int32(0); i < Replicas(c, role); i++ {
@@ -86,7 +88,6 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 			return nil, err
 		}
 	}
-	o.ConfigMap = configMap(c, confs)
 	o.Services = append(o.Services, clientService(c))
 	sort.Slice(o.Services, func(i, j int) bool { return o.Services[i].Name < o.Services[j].Name })
 	return o, nil

@@ -120,7 +120,7 @@ func podTemplate(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHas
 			AutomountServiceAccountToken:  &automount,
 			EnableServiceLinks:            &enableServiceLinks,
 			Containers:                    []corev1.Container{container(c, r)},
-			Volumes:                       podVolumes(c, r),
+			Volumes:                       podVolumes(c, r, configHash),
 			SecurityContext:               podSecurityContext(c),
 			TerminationGracePeriodSeconds: c.Spec.TerminationGracePeriodSeconds,
 			RestartPolicy:                 corev1.RestartPolicyAlways,
@@ -201,12 +201,12 @@ const (
 	AuthFile = "NEO4J_AUTH"
 )
 
-func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) []corev1.Volume {
+func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash string) []corev1.Volume {
 	// The password file is readable by all users of the container: with a
 	// pod security context that sets no fsGroup, 0440 would leave it
 	// root's, and the image would read an empty password without failing.
 	confMode, authMode := int32(0o644), int32(0o444)
-	items := []corev1.KeyToPath{{Key: ConfigKey(r), Path: FileNeo4jConf}}
+	items := []corev1.KeyToPath{{Key: FileNeo4jConf, Path: FileNeo4jConf}}
 	if len(c.Spec.APOCConfig) > 0 {
 		items = append(items, corev1.KeyToPath{Key: FileAPOCConf, Path: FileAPOCConf})
 	}
@@ -214,7 +214,7 @@ func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) []corev1.V
 	return []corev1.Volume{{
 		Name: "conf",
 		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(c)},
+			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(c, r, configHash)},
 			Items:                items,
 			DefaultMode:          &confMode,
 		}},
