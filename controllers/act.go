@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -119,7 +120,11 @@ func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1al
 				r.kindOf(obj), client.ObjectKeyFromObject(obj))})
 		case apply.Created, apply.Updated, apply.Replaced:
 			log.FromContext(ctx).Info("wrote object", "outcome", out.Outcome, "object", r.objectKey(obj), "conflicts", out.Conflicts)
-			r.Expectations.Expect(client.ObjectKeyFromObject(c), r.objectKey(obj), out.Generation)
+			if _, isSTS := obj.(*appsv1.StatefulSet); isSTS {
+				// Only StatefulSets: the scaling steps wait for them, and
+				// only they are looked up when the expectations are checked.
+				r.Expectations.Expect(client.ObjectKeyFromObject(c), r.objectKey(obj), out.Generation)
+			}
 		}
 	}
 	return res
@@ -152,6 +157,7 @@ func (r *Neo4jEnterpriseClusterReconciler) prune(ctx context.Context, c *v1alpha
 			continue
 		}
 		apply.Writes.WithLabelValues(r.kindOf(obj), "delete").Inc()
+		r.Expectations.Deleted(client.ObjectKeyFromObject(c), r.objectKey(obj))
 		log.FromContext(ctx).Info("deleted object no longer desired", "object", r.objectKey(obj))
 	}
 	return res.Merge(step.Result{Err: errs})

@@ -38,10 +38,11 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 		return o, err
 	}
 	if r.Observers != nil {
-		if last, ok := r.Observers.Last(client.ObjectKeyFromObject(c)); ok {
+		last, fresh, ok := r.Observers.LastFresh(client.ObjectKeyFromObject(c))
+		if ok {
 			o.Neo4j = &last
 		}
-		if o.Scale, err = r.observeScale(ctx, c, o); err != nil {
+		if o.Scale, err = r.observeScale(ctx, c, o, fresh); err != nil {
 			return o, err
 		}
 	}
@@ -53,9 +54,9 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 // writes (expectations), whether the last Neo4j poll follows the last
 // command, and, while a scale-in waits for it, whether the removed pod is
 // gone (read from the API server: pods are not cached).
-func (r *Neo4jEnterpriseClusterReconciler) observeScale(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed) (*scale.Input, error) {
+func (r *Neo4jEnterpriseClusterReconciler) observeScale(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed, fresh bool) (*scale.Input, error) {
 	key := client.ObjectKeyFromObject(c)
-	in := &scale.Input{Cluster: c, Current: map[neo4jconf.Role]int32{}, Neo4j: o.Neo4j, Fresh: r.Observers.Fresh(key),
+	in := &scale.Input{Cluster: c, Current: map[neo4jconf.Role]int32{}, Neo4j: o.Neo4j, Fresh: fresh,
 		Refused: r.Observers.Refusal(key), Now: time.Now(), StuckAfter: r.StuckAfter}
 	byName := map[string]*appsv1.StatefulSet{}
 	for role, sts := range o.StatefulSets {

@@ -119,17 +119,25 @@ func (r *Neo4jEnterpriseClusterReconciler) send(ctx context.Context, c *v1alpha1
 		err := run(ctx, conn, cmd)
 		r.Observers.CommandSent(key)
 		if err != nil {
-			if msg := neo4j.Refusal(err); msg != "" {
-				r.Observers.SetRefusal(key, msg)
+			if msg := neo4j.Refusal(err); msg != "" && r.Observers.Refused(key, string(cmd.Kind), cmdTarget(cmd), msg) {
 				r.event(c, corev1.EventTypeWarning, "Neo4jRefused", string(cmd.Kind), "%s: %s", commandNote(p, cmd), msg)
 			}
 			return err
 		}
-		r.Observers.SetRefusal(key, "")
+		r.Observers.Accepted(key)
 		log.FromContext(ctx).Info("Neo4j command", "command", cmd.Kind, "note", commandNote(p, cmd))
 		r.event(c, corev1.EventTypeNormal, "Neo4jCommand", string(cmd.Kind), "%s", commandNote(p, cmd))
 	}
 	return nil
+}
+
+// cmdTarget names what a command acts on, as scale.Decide matches
+// refusals: the database of a database command, else the server.
+func cmdTarget(cmd scale.Command) string {
+	if cmd.Database != "" {
+		return cmd.Database
+	}
+	return cmd.Server
 }
 
 func run(ctx context.Context, conn *neo4j.Conn, cmd scale.Command) error {

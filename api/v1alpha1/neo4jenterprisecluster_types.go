@@ -538,6 +538,7 @@ type ScalingStatus struct {
 	// Servers being added (Out), or the one server being removed (In), by
 	// pod name.
 	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
 	Servers []string `json:"servers"`
 	// Replicas the role's StatefulSet is heading to.
 	Replicas int32 `json:"replicas"`

@@ -67,6 +67,17 @@ func (e *Generations) Satisfied(cluster types.NamespacedName, seen func(object s
 	return ok
 }
 
+// Deleted drops the expectation of an object the operator deleted: the
+// cache will not show it again.
+func (e *Generations) Deleted(cluster types.NamespacedName, object string) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.gen[cluster], object)
+}
+
 // Forget drops a deleted cluster's expectations.
 func (e *Generations) Forget(cluster types.NamespacedName) {
 	if e == nil {

@@ -134,7 +134,7 @@ type entry struct {
 	// commandAt is when a command was last sent to this cluster.
 	commandAt time.Time
 	// refusal is Neo4j's answer to the last refused command.
-	refusal string
+	refusal *Refusal
 }
 
 // New makes Observers with the given intervals (positive; busy at most
@@ -228,7 +228,13 @@ func (o *Observers) poll(ctx context.Context, e *entry) Observation {
 	o.mu.Lock()
 	t, last, good := e.target, e.last, e.good
 	o.mu.Unlock()
-	if good != "" { // the last server that answered first
+	if last != nil && neo4j.SystemLeader(last.Databases) != "" {
+		// The system database's leader first: the operator's commands
+		// commit there, so its view is never behind them, where a
+		// follower's can be.
+		good = neo4j.SystemLeader(last.Databases)
+	}
+	if good != "" { // else the last server that answered first
 		t.Addresses = append([]string{good}, slicesWithout(t.Addresses, good)...)
 	}
 	return o.Poll(ctx, t, last)
@@ -373,33 +379,65 @@ func (o *Observers) CommandSent(key types.NamespacedName) {
 	}
 }
 
-// Fresh is true when the last observation of a cluster started after the
-// last command sent to it: what it shows includes that command's effect.
-func (o *Observers) Fresh(key types.NamespacedName) bool {
+// LastFresh is the latest observation of a cluster and whether it started
+// after the last command sent to it (what it shows includes that
+// command's effect), read together.
+func (o *Observers) LastFresh(key types.NamespacedName) (obs Observation, fresh, ok bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, found := o.clusters[key]
+	if !found || e.last == nil {
+		return Observation{}, false, false
+	}
+	return *e.last, e.last.At.After(e.commandAt), true
+}
+
+// Refusal is a command Neo4j refused: which, its answer, when, and how
+// many times in a row.
+type Refusal struct {
+	Kind, Server, Message string
+	At                    time.Time
+	Attempts              int
+}
+
+// Refusal is the last refusal of a cluster's commands (nil: none since
+// the last accepted command).
+func (o *Observers) Refusal(key types.NamespacedName) *Refusal {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if e, ok := o.clusters[key]; ok && e.refusal != nil {
+		r := *e.refusal
+		return &r
+	}
+	return nil
+}
+
+// Refused records a refusal of a command (kind, server); a repeat of the
+// same refusal counts up. It reports whether Neo4j's answer is new, so the
+// caller announces it once.
+func (o *Observers) Refused(key types.NamespacedName, kind, server, msg string) (changed bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	e, ok := o.clusters[key]
-	return ok && e.last != nil && e.last.At.After(e.commandAt)
-}
-
-// Refusal is Neo4j's answer to the last command it refused for a cluster,
-// kept until SetRefusal clears it, so the condition that reports it stays
-// between two attempts.
-func (o *Observers) Refusal(key types.NamespacedName) string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if e, ok := o.clusters[key]; ok {
-		return e.refusal
+	if !ok {
+		return true
 	}
-	return ""
+	r := e.refusal
+	if r != nil && r.Kind == kind && r.Server == server && r.Message == msg {
+		r.Attempts++
+		r.At = time.Now()
+		return false
+	}
+	e.refusal = &Refusal{Kind: kind, Server: server, Message: msg, At: time.Now(), Attempts: 1}
+	return true
 }
 
-// SetRefusal records (or, with "", clears) a cluster's refusal.
-func (o *Observers) SetRefusal(key types.NamespacedName, msg string) {
+// Accepted clears the refusal record after a command Neo4j accepted.
+func (o *Observers) Accepted(key types.NamespacedName) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if e, ok := o.clusters[key]; ok {
-		e.refusal = msg
+		e.refusal = nil
 	}
 }
 

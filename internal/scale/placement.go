@@ -100,7 +100,7 @@ func capacity(v view) (primaries, all int) {
 // ALTER DATABASE ... SET TOPOLOGY for those whose topology differs, when
 // the enabled servers can take it (else it waits: a scale-out may be
 // bringing them); and judges the placement.
-func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, issues *[]Issue) ([]Command, Placement) {
+func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, dec *Decision) ([]Command, Placement) {
 	dbs := databases(v)
 	capP, capAll := capacity(v)
 	var out []Command
@@ -109,13 +109,18 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, issues *[]Issue) ([]Comma
 		st := dbs[d.Name]
 		fits := want.primaries <= capP && want.primaries+want.secondaries <= capAll
 		switch {
-		case st == nil && fits:
+		case !fits && (st == nil || st.requested != want):
+			dec.wait(fmt.Sprintf("database %s waits for enough enabled servers: it needs %d primaries and %d secondaries; %d servers are enabled, %d of them can host primaries",
+				d.Name, want.primaries, want.secondaries, capAll, capP))
+		case st == nil:
 			out = append(out, Command{Kind: Create, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
-		case st == nil || st.requested == want || !fits:
+		case st.requested == want:
 		case unreachable(st.requested, want):
-			*issues = append(*issues, Issue{"TopologyUnreachable", fmt.Sprintf(
+			dec.Issues = append(dec.Issues, Issue{"TopologyUnreachable", fmt.Sprintf(
 				"database %s cannot go from %d primaries to 1: Neo4j does not move a database to a single primary automatically (Operations Manual, clustering/databases.adoc); it keeps %d",
 				d.Name, st.requested.primaries, st.requested.primaries)})
+		case !shrink && (want.primaries < st.requested.primaries || want.secondaries < st.requested.secondaries):
+			dec.wait(fmt.Sprintf("the topology of %s is lowered once the cluster is healthy and the scale-in it goes with is admitted", d.Name))
 		default:
 			out = append(out, Command{Kind: Alter, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
 		}

@@ -51,9 +51,10 @@ type Input struct {
 	// PodGone: the pod being removed no longer exists (read from the API
 	// server at WaitPodGone only).
 	PodGone bool
-	// Refused is Neo4j's answer to the last command it refused for this
-	// cluster ("" none).
-	Refused string
+	// Refused is the last command Neo4j refused for this cluster (nil:
+	// none since the last accepted one). The same command is not sent
+	// again before a backoff, and the step it belongs to reports it.
+	Refused *observer.Refusal
 	Now     time.Time
 	// StuckAfter is how long a deallocation may take before it is
 	// reported as stuck.
@@ -140,11 +141,12 @@ func Decide(in Input) (d Decision) {
 	if d.Scaling == nil || d.Scaling.Direction == v1alpha1.ScaleOut {
 		d.Commands = append(d.Commands, enables(c, v)...)
 		var cmds []Command
-		cmds, d.Placement = place(c, v, &d.Issues)
+		cmds, d.Placement = place(c, v, shrinkable(c, in, v), &d)
 		d.Commands = append(d.Commands, cmds...)
 	} else {
 		d.Placement = placement(c, v, nil)
 	}
+	d.holdRefused(in)
 	if len(d.Commands) > 0 && !in.Fresh {
 		d.Commands, d.Transition = nil, false
 		d.Scaling = sc
@@ -246,11 +248,9 @@ func (d *Decision) start(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view) {
 			d.Issues = append(d.Issues, *is)
 			return
 		}
-		if s := v.byPod[render.PodName(c, r, cur-1)]; s != nil {
-			if is := quorum(v, r, s); is != nil {
-				d.Issues = append(d.Issues, *is)
-				return
-			}
+		if is := startQuorum(c, v, r, cur); is != nil {
+			d.Issues = append(d.Issues, *is)
+			return
 		}
 		if why := notSettled(c, v); why != "" {
 			d.wait("scale-in waits until " + why)
@@ -304,11 +304,27 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 	if s != nil {
 		state = s.State
 	}
+	kept := render.Replicas(c, role) > k // the spec keeps this server after all
+	if s == nil && v.unmatched > 0 {
+		d.Issues = append(d.Issues, Issue{"ServerUnknown", fmt.Sprintf(
+			"%d servers in SHOW SERVERS have no address the operator can map to a pod; %s is not removed until each server is known", v.unmatched, pod)})
+		return
+	}
+	switch sc.Step {
+	case v1alpha1.StepCordon, v1alpha1.StepDeallocate:
+		if kept && (s == nil || state == neo4j.StateEnabled || state == neo4j.StateCordoned || state == neo4j.StateFree) {
+			// Not deallocated yet: the removal is called off, and the
+			// server this operation cordoned is enabled again.
+			if state == neo4j.StateCordoned {
+				d.Commands = append(d.Commands, enable(c, pod, s))
+			}
+			d.move(nil)
+			return
+		}
+	}
 	switch sc.Step {
 	case v1alpha1.StepCordon:
 		switch {
-		case render.Replicas(c, role) > k:
-			d.move(nil) // the user kept this server after all: it is enabled again
 		case s == nil || state == neo4j.StateFree:
 			d.move(next(sc, v1alpha1.StepShrink)) // it hosts nothing
 		case state == neo4j.StateEnabled:
@@ -325,8 +341,8 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 		case s == nil || state == neo4j.StateFree || state == neo4j.StateDropped || (state == neo4j.StateDeallocated && onlySystem(s.Hosting)):
 			d.move(next(sc, v1alpha1.StepShrink))
 		case state == neo4j.StateEnabled || state == neo4j.StateCordoned:
-			if in.Refused != "" {
-				d.Issues = append(d.Issues, Issue{"DeallocationRefused", fmt.Sprintf("Neo4j refused to deallocate %s: %s; the StatefulSet is not shrunk", pod, in.Refused)})
+			if msg := refusedNow(in, Deallocate, s.ID); msg != "" {
+				d.Issues = append(d.Issues, Issue{"DeallocationRefused", fmt.Sprintf("Neo4j refused to deallocate %s: %s; the StatefulSet is not shrunk", pod, msg)})
 			}
 			d.Commands = append(d.Commands, Command{Kind: Deallocate, Server: s.ID})
 		default: // Deallocating
@@ -364,8 +380,8 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 		case !in.CacheSynced:
 			d.wait("waiting for the cache to show the last StatefulSet write")
 		default:
-			if in.Refused != "" {
-				d.Issues = append(d.Issues, Issue{"DropRefused", fmt.Sprintf("Neo4j refused to drop server %s (%s): %s; no further server is removed", pod, state, in.Refused)})
+			if msg := refusedNow(in, Drop, s.ID); msg != "" {
+				d.Issues = append(d.Issues, Issue{"DropRefused", fmt.Sprintf("Neo4j refused to drop server %s (%s): %s; no further server is removed", pod, state, msg)})
 			}
 			d.Commands = append(d.Commands, Command{Kind: Drop, Server: s.ID})
 		}
@@ -397,23 +413,78 @@ func userDatabases(hosting []string) []string {
 	return out
 }
 
-// enables enables the servers of the cluster's pods that Neo4j left Free
-// (secondaries with their mode constraint), and un-cordons a cordoned
-// server that is no longer being removed.
+// enables enables the servers of the cluster's pods that Neo4j left Free,
+// secondaries with their mode constraint. A cordoned server is left
+// alone: an administrator may have cordoned it; only a scale-in the spec
+// called off re-enables the server it cordoned.
 func enables(c *v1alpha1.Neo4jEnterpriseCluster, v view) []Command {
 	var out []Command
 	for _, pod := range v.pods {
-		s := v.byPod[pod]
-		if s == nil || (s.State != neo4j.StateFree && s.State != neo4j.StateCordoned) {
-			continue
+		if s := v.byPod[pod]; s != nil && s.State == neo4j.StateFree {
+			out = append(out, enable(c, pod, s))
 		}
-		mode := "NONE" // a primary's mode, as initial.server.mode_constraint leaves it
-		if roleOf(c, pod) == neo4jconf.Secondary {
-			mode = "SECONDARY"
-		}
-		out = append(out, Command{Kind: Enable, Server: s.ID, Mode: mode})
 	}
 	return out
+}
+
+func enable(c *v1alpha1.Neo4jEnterpriseCluster, pod string, s *neo4j.Server) Command {
+	mode := "NONE" // a primary's mode, as initial.server.mode_constraint leaves it
+	if roleOf(c, pod) == neo4jconf.Secondary {
+		mode = "SECONDARY"
+	}
+	return Command{Kind: Enable, Server: s.ID, Mode: mode}
+}
+
+// backoff is how long a command Neo4j refused waits before it is sent
+// again: 15 s, doubling per refusal in a row, at most 5 minutes.
+func backoff(attempts int) time.Duration {
+	return min(5*time.Minute, 15*time.Second<<min(attempts-1, 5))
+}
+
+// target names what a command acts on, as refusals are recorded.
+func (c Command) target() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return c.Server
+}
+
+// holdRefused keeps back a command Neo4j refused until its backoff has
+// passed, and reports a refused database command.
+func (d *Decision) holdRefused(in Input) {
+	r := in.Refused
+	if r == nil {
+		return
+	}
+	kept := d.Commands[:0]
+	for _, cmd := range d.Commands {
+		if string(cmd.Kind) != r.Kind || cmd.target() != r.Server {
+			kept = append(kept, cmd)
+			continue
+		}
+		if cmd.Kind == Create || cmd.Kind == Alter {
+			d.Issues = append(d.Issues, Issue{"TopologyRefused", fmt.Sprintf("Neo4j refused to %s database %s (%d primaries, %d secondaries): %s",
+				map[Kind]string{Create: "create", Alter: "set the topology of"}[cmd.Kind], cmd.Database, cmd.Primaries, cmd.Secondaries, r.Message)})
+		}
+		if in.Now.Before(r.At.Add(backoff(r.Attempts))) {
+			d.wait(fmt.Sprintf("Neo4j refused %s %s %d times; trying again after %s", cmd.Kind, cmd.target(), r.Attempts, backoff(r.Attempts)))
+			continue
+		}
+		kept = append(kept, cmd)
+	}
+	d.Commands = nil
+	if len(kept) > 0 {
+		d.Commands = kept
+	}
+}
+
+// refusedNow is Neo4j's answer to a refused kind of command for a server
+// ("" when it was not refused).
+func refusedNow(in Input, kind Kind, server string) string {
+	if r := in.Refused; r != nil && r.Kind == string(kind) && r.Server == server {
+		return r.Message
+	}
+	return ""
 }
 
 // droppedPods reports pods whose server Neo4j has dropped: a server's ID
@@ -437,6 +508,9 @@ type view struct {
 	pods  []string                 // the pods the cluster has now, by the StatefulSets
 	byPod map[string]*neo4j.Server // servers by pod (not Dropped ones when another exists)
 	obs   *observer.Observation
+	// unmatched counts servers, not dropped, whose address names no pod
+	// (the manual: address is set only when the server is enabled).
+	unmatched int
 }
 
 func newView(c *v1alpha1.Neo4jEnterpriseCluster, in Input) view {
@@ -449,6 +523,12 @@ func newView(c *v1alpha1.Neo4jEnterpriseCluster, in Input) view {
 	for i := range in.Neo4j.Servers {
 		s := &in.Neo4j.Servers[i]
 		pod := render.PodOfAddress(s.Address)
+		if pod == "" {
+			if s.State != neo4j.StateDropped {
+				v.unmatched++
+			}
+			continue
+		}
 		if old := v.byPod[pod]; old == nil || old.State == neo4j.StateDropped {
 			v.byPod[pod] = s
 		}
@@ -492,6 +572,34 @@ func quorum(v view, role neo4jconf.Role, leaving *neo4j.Server) *Issue {
 			render.PodOfAddress(leaving.Address), others, members, members/2+1)}
 	}
 	return nil
+}
+
+// startQuorum checks the quorum for the first server a scale-in of a role
+// would remove, and refuses when that server cannot be told.
+func startQuorum(c *v1alpha1.Neo4jEnterpriseCluster, v view, r neo4jconf.Role, cur int32) *Issue {
+	s := v.byPod[render.PodName(c, r, cur-1)]
+	if s == nil {
+		if v.unmatched > 0 {
+			return &Issue{"ServerUnknown", fmt.Sprintf("%d servers in SHOW SERVERS have no address the operator can map to a pod; no server is removed until each is known", v.unmatched)}
+		}
+		return nil // the pod never joined: it holds no vote
+	}
+	return quorum(v, r, s)
+}
+
+// shrinkable is true when a database's topology may be lowered now: the
+// cluster is healthy and a scale-in the spec asks for would be admitted.
+// A lowered topology removes copies, so it must wait as a removal would.
+func shrinkable(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view) bool {
+	if !v.obs.Healthy() || refuseScaleIn(c, in.Current, v) != nil {
+		return false
+	}
+	for _, r := range []neo4jconf.Role{neo4jconf.Secondary, neo4jconf.Primary} {
+		if cur := in.Current[r]; render.Replicas(c, r) < cur && startQuorum(c, v, r, cur) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // refuseScaleIn checks the cluster the spec asks for against every

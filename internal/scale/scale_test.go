@@ -210,17 +210,38 @@ func TestDecide(t *testing.T) {
 				}
 			})),
 			want{replicas: [2]int32{3, 0}, reason: "SystemQuorum", issue: "removing g-primary-2 would lose the system database's quorum",
-				commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 2, Secondaries: 0}}}},
+				waiting: "the topology of neo4j is lowered once"}},
 		{"Cordon cancelled: the spec keeps the server", input(cluster(5, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned)))),
 			want{replicas: [2]int32{5, 1}, transition: true, commands: []Command{{Kind: Enable, Server: "id-" + p4, Mode: "NONE"}}}},
-		{"a cordoned server no longer being removed is enabled again", input(cluster(5, 1), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned)))),
-			want{replicas: [2]int32{5, 1}, commands: []Command{{Kind: Enable, Server: "id-" + p4, Mode: "NONE"}}}},
+		{"a server someone else cordoned is left alone", input(cluster(5, 1), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned)))),
+			want{replicas: [2]int32{5, 1}}},
+		{"Deallocate called off while still only cordoned: enabled again", input(cluster(5, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned, "neo4j")))),
+			want{replicas: [2]int32{5, 1}, transition: true, commands: []Command{{Kind: Enable, Server: "id-" + p4, Mode: "NONE"}}}},
+		{"Deallocating cannot be called off: the removal goes on", input(cluster(5, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocating, "neo4j")))),
+			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDeallocate, pods: []string{p4}, waiting: "still hosts neo4j"}},
+		{"a server with no address stops a removal", input(cluster(3, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, with(healthy(5, 1), func(o *observer.Observation) {
+			for i := range o.Servers {
+				if strings.HasPrefix(o.Servers[i].Address, p4) {
+					o.Servers[i].Address = ""
+				}
+			}
+		})),
+			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepCordon, pods: []string{p4}, reason: "ServerUnknown", issue: "1 servers in SHOW SERVERS have no address"}},
+		{"a refused CREATE is reported and held back", func() Input {
+			i := input(cluster(3, 1, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+				c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales"}}
+			}), 3, 1, healthy(3, 1))
+			i.Refused = &observer.Refusal{Kind: "create-database", Server: "sales", At: now.Add(-20 * time.Second), Attempts: 2, Message: "Neo.ClientError.Database.Nope: no"}
+			return i
+		}(), want{replicas: [2]int32{3, 1}, waiting: "Neo4j refused create-database sales 2 times; trying again after 30s",
+			reason: "TopologyRefused", issue: "Neo4j refused to create database sales (3 primaries, 1 secondaries): Neo.ClientError.Database.Nope: no"}},
 		{"Deallocate: deallocates", input(cluster(3, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned, "neo4j")))),
 			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDeallocate, pods: []string{p4}, commands: []Command{{Kind: Deallocate, Server: "id-" + p4}}}},
 		{"Deallocate refused: the condition says Neo4j's words, nothing shrinks",
 			func() Input {
 				i := input(cluster(3, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned, "neo4j"))))
-				i.Refused = "Neo.ClientError.Cluster.NotEnoughServers: deallocating would leave foo with too few primary servers"
+				i.Refused = &observer.Refusal{Kind: "deallocate", Server: "id-" + p4, At: now.Add(-time.Minute), Attempts: 1,
+					Message: "Neo.ClientError.Cluster.NotEnoughServers: deallocating would leave foo with too few primary servers"}
 				return i
 			}(),
 			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDeallocate, pods: []string{p4}, commands: []Command{{Kind: Deallocate, Server: "id-" + p4}},
@@ -262,10 +283,11 @@ func TestDecide(t *testing.T) {
 		{"Drop refused: the condition says so, no further server",
 			func() Input {
 				i := input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, down(srv(p4, neo4j.StateDeallocated)))))
-				i.Refused = "Neo.ClientError.Cluster.InvalidServerState: no"
+				i.Refused = &observer.Refusal{Kind: "drop", Server: "id-" + p4, At: now.Add(-5 * time.Second), Attempts: 1,
+					Message: "Neo.ClientError.Cluster.InvalidServerState: no"}
 				return i
 			}(),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, commands: []Command{{Kind: Drop, Server: "id-" + p4}},
+			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, waiting: "Neo4j refused drop id-g-primary-4 1 times; trying again after 15s",
 				reason: "DropRefused", issue: "Neo4j refused to drop server g-primary-4 (Deallocated): Neo.ClientError.Cluster.InvalidServerState: no"}},
 		{"Drop waits for the cache", func() Input {
 			i := input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, down(srv(p4, neo4j.StateDeallocated)))))
@@ -282,13 +304,13 @@ func TestDecide(t *testing.T) {
 			}), 3, 2, with(healthy(3, 2), func(o *observer.Observation) {
 				o.Databases = append(o.Databases, db("sales", 3, 2, pods("primary", 3), pods("secondary", 2))...)
 			})),
-			want{replicas: [2]int32{3, 2}, reason: "ScaleInRefused", commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 3, Secondaries: 0}},
+			want{replicas: [2]int32{3, 2}, reason: "ScaleInRefused", waiting: "the topology of neo4j is lowered once",
 				issue: "scale-in to 3 primaries and 0 secondaries refused: database sales needs 3 primaries and 2 secondaries (5 servers, 3 of them primaries); lower it in spec.databases first. Nothing was changed"}},
 		{"refused: an undeclared database keeps its topology",
 			input(cluster(3, 1), 5, 2, with(healthy(5, 2), func(o *observer.Observation) {
 				o.Databases = append(o.Databases, db("foo", 3, 2, pods("primary", 3), pods("secondary", 2))...)
 			})),
-			want{replicas: [2]int32{5, 2}, reason: "ScaleInRefused", commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 3, Secondaries: 1}}, issue: "database foo needs 3 primaries and 2 secondaries (5 servers, 3 of them primaries); it is not in spec.databases"}},
+			want{replicas: [2]int32{5, 2}, reason: "ScaleInRefused", waiting: "the topology of neo4j is lowered once", issue: "database foo needs 3 primaries and 2 secondaries (5 servers, 3 of them primaries); it is not in spec.databases"}},
 		{"refused: neo4j cannot go to one primary, so one primary server is not enough", input(cluster(1, 0), 3, 0, healthy(3, 0)),
 			want{replicas: [2]int32{3, 0}, reason: "ScaleInRefused", issue: "database neo4j needs 3 primaries"}},
 		{"topology first: neo4j shrinks to one secondary before any server goes", input(cluster(3, 1), 3, 2, healthy(3, 2)),

@@ -76,7 +76,7 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	s.ReadyServers = fmt.Sprintf("%d/%d", ready, desired)
 
 	settled := settledRole(c, o, neo4jconf.Primary) && settledRole(c, o, neo4jconf.Secondary)
-	podsReady := settled && ready == desired
+	podsReady := settled && ready >= desired
 	allReady := podsReady
 	set := func(t string, ok bool, reason, msg string) {
 		st := metav1.ConditionFalse
@@ -113,6 +113,10 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		set(v1alpha1.ConditionProgressing, false, "Paused", "reconciliation is paused by the "+v1alpha1.AnnotationPaused+" annotation")
 	case s.Scaling != nil:
 		set(v1alpha1.ConditionProgressing, true, "Scaling"+string(s.Scaling.Direction), scalingMessage(s.Scaling, o.Scale))
+	case o.Scale != nil && o.Scale.Waiting != "":
+		// Nothing started yet, but the spec is not met: GitOps tools and
+		// kubectl wait must not take the change for applied.
+		set(v1alpha1.ConditionProgressing, true, "ScalingPending", o.Scale.Waiting)
 	case podsReady && o.Neo4jObserved && neo.catchingUp():
 		set(v1alpha1.ConditionProgressing, true, "Neo4jCatchingUp", neo.why())
 	case podsReady:
@@ -139,7 +143,7 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		s.Phase = v1alpha1.PhasePaused
 	case len(o.Issues) > 0:
 		s.Phase = v1alpha1.PhaseDegraded
-	case allReady && s.Scaling == nil:
+	case allReady && s.Scaling == nil && (o.Scale == nil || o.Scale.Waiting == ""):
 		s.Phase = v1alpha1.PhaseReady
 	case len(o.StatefulSets) == 0:
 		s.Phase = v1alpha1.PhasePending
@@ -196,8 +200,10 @@ func settledRole(c *v1alpha1.Neo4jEnterpriseCluster, o Observed, r neo4jconf.Rol
 		return want == 0
 	}
 	st := sts.Status
+	// At least: a server being removed is still counted until its pod is
+	// gone, and must not make a planned scale-in look like a failure.
 	return st.ObservedGeneration >= sts.Generation &&
-		st.UpdatedReplicas == want && st.ReadyReplicas == want &&
+		st.UpdatedReplicas >= want && st.ReadyReplicas >= want &&
 		(st.CurrentRevision == st.UpdateRevision || st.UpdateRevision == "")
 }
 

@@ -211,10 +211,11 @@ var _ = Describe("Scaling servers safely, out of process, killed at every step",
 
 	It("is calm after scaling: 20 s, no API writes", func() {
 		time.Sleep(2 * time.Second)
-		since := time.Now()
+		since, commands := time.Now(), len(fake.Commands())
 		time.Sleep(20 * time.Second)
 		w := auditWrites(operatorproc.User, since)
 		Expect(w.Spec+w.Status+w.Events).To(BeZero(), "operator writes while calm: %v", w.Details)
+		Expect(fake.Commands()[commands:]).To(BeEmpty(), "no Neo4j commands while calm")
 	})
 
 	It("creates a declared database, and keeps one removed from the list, reporting it", func() {
