@@ -31,8 +31,13 @@ const scalePoll = 2 * time.Second
 func (r *Neo4jEnterpriseClusterReconciler) scaleStep(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan) (step.Result, bool) {
 	d := p.Scale
 	res := step.Result{}
-	if d.Scaling != nil || d.Waiting != "" {
+	switch {
+	case d.Scaling != nil:
 		res = step.After(scalePoll, "scaling: "+d.Waiting)
+	case d.Waiting != "":
+		// Nothing in flight: what it waits for (health, a poll) wakes the
+		// cluster through the observers; this is only a backstop.
+		res = step.After(recheck, "waiting: "+d.Waiting)
 	}
 	if len(d.Commands) > 0 {
 		if err := r.send(ctx, c, p, d.Commands); err != nil {
