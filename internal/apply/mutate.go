@@ -52,6 +52,7 @@ func mutateStatefulSet(live, desired *appsv1.StatefulSet, previous map[string]bo
 	spec.Template.Labels = mergeOwned(live.Spec.Template.Labels, desired.Spec.Template.Labels, previous, "l:")
 	spec.Template.Annotations = mergeOwned(live.Spec.Template.Annotations, desired.Spec.Template.Annotations, previous, "a:")
 	spec.Template.Annotations = keep(spec.Template.Annotations, live.Spec.Template.Annotations, RestartedAtAnnotation, v1alpha1.AnnotationRestartedAt)
+	spec.Template.Spec = mergePodSpec(spec.Template.Spec, live.Spec.Template.Spec, previous)
 	tolerateDroppedMaxUnavailable(spec, live)
 	live.Spec = *spec
 	return notes

@@ -50,8 +50,13 @@ func statefulSet(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHas
 	}
 }
 
-// TemplateKeys lists a pod template's label and annotation keys as
-// "l:<key>" and "a:<key>", sorted and comma-separated. The restartedAt keys
+// TemplateKeys lists what the operator renders in a pod template, sorted
+// and comma-separated: label and annotation keys ("l:<key>", "a:<key>"),
+// volumes, init containers and containers ("v:", "i:", "c:<name>"), and
+// each container's environment variables and resource names
+// ("e:<container>/<name>", "r:<container>/requests|limits/<name>"). The
+// write path removes an item only if it is listed here: other writers'
+// additions stay. The restartedAt keys
 // are left out: they stay on the template once set (see apply).
 func TemplateKeys(t corev1.PodTemplateSpec) string {
 	var keys []string
@@ -61,6 +66,24 @@ func TemplateKeys(t corev1.PodTemplateSpec) string {
 	for k := range t.Annotations {
 		if k != v1alpha1.AnnotationRestartedAt {
 			keys = append(keys, "a:"+k)
+		}
+	}
+	for _, v := range t.Spec.Volumes {
+		keys = append(keys, "v:"+v.Name)
+	}
+	for _, c := range t.Spec.InitContainers {
+		keys = append(keys, "i:"+c.Name)
+	}
+	for _, c := range t.Spec.Containers {
+		keys = append(keys, "c:"+c.Name)
+		for _, e := range c.Env {
+			keys = append(keys, "e:"+c.Name+"/"+e.Name)
+		}
+		for k := range c.Resources.Requests {
+			keys = append(keys, "r:"+c.Name+"/requests/"+string(k))
+		}
+		for k := range c.Resources.Limits {
+			keys = append(keys, "r:"+c.Name+"/limits/"+string(k))
 		}
 	}
 	slices.Sort(keys)
