@@ -312,6 +312,27 @@ var _ = Describe("Scaling servers safely, out of process, killed at every step",
 		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Annotations = nil })
 		settled(3, 0)
 	})
+
+	It("refuses a scale-in that would lose the system database's quorum, and changes nothing", func() {
+		commands := len(fake.Commands())
+		fake.SetReachable("graph-primary-1", false)
+		DeferCleanup(func() { fake.SetReachable("graph-primary-1", true) })
+		Eventually(func() string { return condition(v1alpha1.ConditionServersHealthy).Message }, readyTimeout, poll).
+			Should(Equal("Unavailable: graph-primary-1"), "the operator has seen the server go")
+		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Topology.Primaries = 2 })
+		Eventually(func(g Gomega) {
+			d := condition(v1alpha1.ConditionDegraded)
+			g.Expect(d.Reason).To(Equal("SystemQuorum"))
+			g.Expect(d.Message).To(Equal("removing graph-primary-2 would lose the system database's quorum: 1 of its 3 primaries would be online, a majority is 2; bring the others back first"))
+		}, readyTimeout, poll).Should(Succeed())
+		Consistently(func() int32 { return *statefulSet(ns, "graph-primary").Spec.Replicas }, 3*time.Second, poll).Should(Equal(int32(3)))
+		Expect(fake.Commands()[commands:]).To(BeEmpty(), "nothing sent to Neo4j")
+		Expect(getCluster(c).Status.Scaling).To(BeNil())
+		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Topology.Primaries = 3 })
+		fake.SetReachable("graph-primary-1", true)
+		settled(3, 0)
+		Expect(condition(v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
+	})
 })
 
 // refusedSince lists the commands the fake refused, from the n-th on.
