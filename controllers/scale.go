@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -85,24 +86,13 @@ func describe(from, to *v1alpha1.ScalingStatus) (direction, stepName, note strin
 	if to == nil {
 		how := "finished"
 		if from.Direction == v1alpha1.ScaleIn && from.Step == v1alpha1.StepCordon {
-			how = "ended: the spec keeps " + joinPods(from.Servers)
+			how = "ended: the spec keeps " + strings.Join(from.Servers, ", ")
 		}
 		return string(from.Direction), "Done", fmt.Sprintf("scale-%s of the %s servers %s; the StatefulSet has %d",
 			map[v1alpha1.ScalingDirection]string{v1alpha1.ScaleIn: "in", v1alpha1.ScaleOut: "out"}[from.Direction], from.Role, how, from.Replicas)
 	}
 	return string(to.Direction), string(to.Step), fmt.Sprintf("%s: %s (the %s StatefulSet heads to %d)",
-		joinPods(to.Servers), to.Step, to.Role, to.Replicas)
-}
-
-func joinPods(pods []string) string {
-	out := ""
-	for i, p := range pods {
-		if i > 0 {
-			out += ", "
-		}
-		out += p
-	}
-	return out
+		strings.Join(to.Servers, ", "), to.Step, to.Role, to.Replicas)
 }
 
 // send runs the commands on the system database's leader, in order,
@@ -124,7 +114,7 @@ func (r *Neo4jEnterpriseClusterReconciler) send(ctx context.Context, c *v1alpha1
 		err := run(ctx, conn, cmd)
 		r.Observers.CommandSent(key)
 		if err != nil {
-			if msg := neo4j.Refusal(err); msg != "" && r.Observers.Refused(key, string(cmd.Kind), cmdTarget(cmd), msg) {
+			if msg := neo4j.Refusal(err); msg != "" && r.Observers.Refused(key, string(cmd.Kind), cmd.Target(), msg) {
 				r.event(c, corev1.EventTypeWarning, "Neo4jRefused", string(cmd.Kind), "%s: %s", commandNote(p, cmd), msg)
 			}
 			return err
@@ -134,15 +124,6 @@ func (r *Neo4jEnterpriseClusterReconciler) send(ctx context.Context, c *v1alpha1
 		r.event(c, corev1.EventTypeNormal, "Neo4jCommand", string(cmd.Kind), "%s", commandNote(p, cmd))
 	}
 	return nil
-}
-
-// cmdTarget names what a command acts on, as scale.Decide matches
-// refusals: the database of a database command, else the server.
-func cmdTarget(cmd scale.Command) string {
-	if cmd.Database != "" {
-		return cmd.Database
-	}
-	return cmd.Server
 }
 
 func run(ctx context.Context, conn *neo4j.Conn, cmd scale.Command) error {

@@ -145,9 +145,11 @@ func (c *Conn) SetTopology(ctx context.Context, database string, primaries, seco
 	return err
 }
 
-// CreateDatabase creates a database with a topology, unless it exists
-// (parameters are accepted from 5.26 on; the Cypher 5 TOPOLOGY clause,
-// which Cypher 25 still accepts).
+// CreateDatabase creates a database with a topology, unless it exists.
+// Syntax: database-administration/syntax.adoc (CREATE DATABASE name [IF
+// NOT EXISTS] [TOPOLOGY n PRIMARIES m SECONDARIES]); parameters for the
+// name and counts from 5.26 on (clustering/databases.adoc); Cypher 25
+// still accepts TOPOLOGY without SET.
 func (c *Conn) CreateDatabase(ctx context.Context, database string, primaries, secondaries int) error {
 	_, err := c.run(ctx, "create-database", "CREATE DATABASE $db IF NOT EXISTS TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES",
 		map[string]any{"db": database, "primaries": int64(primaries), "secondaries": int64(secondaries)})

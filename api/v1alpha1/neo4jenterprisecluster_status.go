@@ -1,0 +1,216 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// The observed state of a cluster: phases, conditions, and what the status
+// reports of the StatefulSets, Neo4j and a scaling operation.
+
+// ClusterPhase is a one-word summary of the cluster's state.
+// +kubebuilder:validation:Enum=Pending;Progressing;Ready;Degraded;Paused
+type ClusterPhase string
+
+// Phases of a cluster.
+const (
+	PhasePending     ClusterPhase = "Pending"
+	PhaseProgressing ClusterPhase = "Progressing"
+	PhaseReady       ClusterPhase = "Ready"
+	PhaseDegraded    ClusterPhase = "Degraded"
+	PhasePaused      ClusterPhase = "Paused"
+)
+
+// Condition types.
+const (
+	// ConditionReady is true when every server of every role is ready and
+	// runs the desired revision.
+	ConditionReady = "Ready"
+	// ConditionProgressing is true while servers are created or rolled.
+	ConditionProgressing = "Progressing"
+	// ConditionDegraded is true when the operator cannot make the cluster
+	// match its spec; the reason and message say why.
+	ConditionDegraded = "Degraded"
+	// ConditionClusterFormed is true when Neo4j reports a system database
+	// leader: the servers found each other and formed a cluster.
+	ConditionClusterFormed = "ClusterFormed"
+	// ConditionServersHealthy is true when Neo4j answers and reports every
+	// enabled server Available.
+	ConditionServersHealthy = "ServersHealthy"
+	// ConditionDatabasesPlaced is true when every declared database exists
+	// with its topology fully allocated.
+	ConditionDatabasesPlaced = "DatabasesPlaced"
+)
+
+// ScalingDirection says whether servers are being added or removed.
+// +kubebuilder:validation:Enum=Out;In
+type ScalingDirection string
+
+// Scaling directions.
+const (
+	ScaleOut ScalingDirection = "Out"
+	ScaleIn  ScalingDirection = "In"
+)
+
+// ScalingStep is where a scaling operation stands. A scale-out raises
+// the StatefulSet, waits for the new servers and enables them
+// (EnableServers), then reallocates if asked (Reallocate). A scale-in
+// removes one server at a time: Cordon, Deallocate (until it hosts
+// nothing but system), Shrink (the StatefulSet by one), WaitPodGone, Drop.
+// +kubebuilder:validation:Enum=EnableServers;Reallocate;Cordon;Deallocate;Shrink;WaitPodGone;Drop
+type ScalingStep string
+
+// Scaling steps, in order within each direction.
+const (
+	StepEnableServers ScalingStep = "EnableServers"
+	StepReallocate    ScalingStep = "Reallocate"
+	StepCordon        ScalingStep = "Cordon"
+	StepDeallocate    ScalingStep = "Deallocate"
+	StepShrink        ScalingStep = "Shrink"
+	StepWaitPodGone   ScalingStep = "WaitPodGone"
+	StepDrop          ScalingStep = "Drop"
+)
+
+// ScalingStatus is the scaling operation in progress. It is the
+// operation's only record: an operator restarted at any step resumes it
+// from here, and each step's effect is checked in Neo4j (or the
+// StatefulSet) before its command is sent, so no step runs twice.
+type ScalingStatus struct {
+	// Direction: Out or In.
+	Direction ScalingDirection `json:"direction"`
+	// Role whose servers are added or removed: primary or secondary.
+	// +kubebuilder:validation:Enum=primary;secondary
+	Role string `json:"role"`
+	// Servers being added (Out), or the one server being removed (In), by
+	// pod name.
+	// +listType=atomic
+	// +kubebuilder:validation:MinItems=1
+	Servers []string `json:"servers"`
+	// Replicas the role's StatefulSet is heading to.
+	Replicas int32 `json:"replicas"`
+	// Step in progress.
+	Step ScalingStep `json:"step"`
+	// StartedAt is when the operation started.
+	StartedAt metav1.Time `json:"startedAt"`
+	// LastTransitionTime is when the step last changed.
+	LastTransitionTime metav1.Time `json:"lastTransitionTime"`
+}
+
+// ServerStatus is one Neo4j server as SHOW SERVERS reports it.
+type ServerStatus struct {
+	// Name of the server in Neo4j.
+	Name string `json:"name"`
+	// Address is its Bolt address.
+	// +optional
+	Address string `json:"address,omitempty"`
+	// Pod running it.
+	// +optional
+	Pod string `json:"pod,omitempty"`
+	// State: Free, Enabled, Cordoned, Deallocating, Deallocated or Dropped.
+	State string `json:"state"`
+	// Health: Available or Unavailable.
+	Health string `json:"health"`
+	// Hosting are the databases it hosts.
+	// +optional
+	// +listType=atomic
+	Hosting []string `json:"hosting,omitempty"`
+}
+
+// DatabaseStatus is one database as SHOW DATABASES reports it.
+type DatabaseStatus struct {
+	// Name of the database.
+	Name string `json:"name"`
+	// Status is the requested status ("online", "offline") when every
+	// copy has it, else the status of a copy that has not.
+	Status string `json:"status"`
+	// Declared is true when spec.databases lists the database (neo4j is
+	// listed by default): the operator keeps its topology. Others are
+	// left as they are, never dropped.
+	// +optional
+	Declared bool `json:"declared,omitempty"`
+	// RequestedPrimaries and RequestedSecondaries are its topology.
+	RequestedPrimaries   int32 `json:"requestedPrimaries"`
+	RequestedSecondaries int32 `json:"requestedSecondaries"`
+	// CurrentPrimaries and CurrentSecondaries are the copies allocated.
+	CurrentPrimaries   int32 `json:"currentPrimaries"`
+	CurrentSecondaries int32 `json:"currentSecondaries"`
+}
+
+// RoleStatus is the observed state of one role's StatefulSet.
+type RoleStatus struct {
+	// Replicas desired.
+	Replicas int32 `json:"replicas"`
+	// ReadyReplicas observed.
+	ReadyReplicas int32 `json:"readyReplicas"`
+	// UpdatedReplicas run the update revision.
+	UpdatedReplicas int32 `json:"updatedReplicas"`
+	// CurrentRevision of the StatefulSet.
+	// +optional
+	CurrentRevision string `json:"currentRevision,omitempty"`
+	// UpdateRevision of the StatefulSet.
+	// +optional
+	UpdateRevision string `json:"updateRevision,omitempty"`
+}
+
+// Endpoints are the in-cluster addresses clients connect to.
+type Endpoints struct {
+	// Bolt is the neo4j:// routing URI.
+	// +optional
+	Bolt string `json:"bolt,omitempty"`
+	// HTTP is the browser and HTTP API address.
+	// +optional
+	HTTP string `json:"http,omitempty"`
+}
+
+// Neo4jEnterpriseClusterStatus is the observed state of the cluster.
+type Neo4jEnterpriseClusterStatus struct {
+	// ObservedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Phase summarises the conditions in one word.
+	// +optional
+	Phase ClusterPhase `json:"phase,omitempty"`
+
+	// Conditions: Ready, Progressing, Degraded, and, when the operator
+	// observes Neo4j, ClusterFormed and ServersHealthy.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ReadyServers is "<ready>/<desired>" over both roles.
+	// +optional
+	ReadyServers string `json:"readyServers,omitempty"`
+
+	// Primaries is the state of the primary StatefulSet.
+	// +optional
+	Primaries RoleStatus `json:"primaries,omitempty"`
+
+	// Secondaries is the state of the secondary StatefulSet.
+	// +optional
+	Secondaries RoleStatus `json:"secondaries,omitempty"`
+
+	// Endpoints for clients.
+	// +optional
+	Endpoints Endpoints `json:"endpoints,omitempty"`
+
+	// Image the servers were last rendered with.
+	// +optional
+	Image string `json:"image,omitempty"`
+
+	// Servers as Neo4j reports them, by name.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Servers []ServerStatus `json:"servers,omitempty"`
+
+	// Databases as Neo4j reports them, by name.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	Databases []DatabaseStatus `json:"databases,omitempty"`
+
+	// Scaling is the scaling operation in progress, if any.
+	// +optional
+	Scaling *ScalingStatus `json:"scaling,omitempty"`
+}
