@@ -46,12 +46,20 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 	if !proceed {
 		return res
 	}
+	wroteSTS := false
 	if res.Err == nil && len(p.Apply) > 0 {
-		applied := r.applyAll(ctx, c, p.Apply, &obs)
+		var applied step.Result
+		applied, wroteSTS = r.applyAll(ctx, c, p.Apply, &obs)
 		if applied.Err == nil {
 			applied = applied.Merge(r.prune(ctx, c, p.Prune))
 		}
 		res = res.Merge(applied)
+	}
+	// A roll decided before a StatefulSet write waits for the next
+	// reconcile, which sees the write (expectations) and decides again.
+	if res.Err == nil && p.Rollout != nil && !transitioned && !wroteSTS {
+		rolled, moved := r.rolloutStep(ctx, c, p.Rollout)
+		res, transitioned = res.Merge(rolled), moved
 	}
 	sts, err := r.observeStatefulSets(ctx, c) // after the writes, for the status
 	if err != nil {
@@ -59,6 +67,7 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 	}
 	obs.StatefulSets = sts
 	r.observeNeo4j(c, &obs, p)
+	obs.Rollout = p.Rollout
 	if transitioned {
 		return res // the status just moved; the next reconcile reports from it
 	}
@@ -76,7 +85,7 @@ func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpr
 	if p.Paused || len(p.Apply) == 0 { // nothing rendered: nothing to poll yet
 		return
 	}
-	busy := c.Status.Scaling != nil || (p.Scale != nil && p.Scale.Waiting != "")
+	busy := c.Status.Scaling != nil || c.Status.Rollout != nil || (p.Scale != nil && p.Scale.Waiting != "")
 	for _, role := range render.Roles(p.Rendered.WithDefaults()) {
 		s := obs.StatefulSets[role]
 		busy = busy || s == nil || s.Status.ReadyReplicas != render.Replicas(p.Rendered, role)
@@ -94,10 +103,12 @@ func (r *Neo4jEnterpriseClusterReconciler) target(c *v1alpha1.Neo4jEnterpriseClu
 }
 
 // applyAll applies every object. One the API refuses (a webhook, a quota)
-// does not stop the others, nor hide from the status.
-func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, objs []client.Object, obs *status.Observed) step.Result {
+// does not stop the others, nor hide from the status. It says whether it
+// wrote a StatefulSet.
+func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, objs []client.Object, obs *status.Observed) (step.Result, bool) {
 	a := r.applier()
 	res := step.Result{}
+	wroteSTS := false
 	for _, obj := range objs {
 		out, err := a.Apply(ctx, c, obj)
 		if err != nil {
@@ -124,10 +135,11 @@ func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1al
 				// Only StatefulSets: the scaling steps wait for them, and
 				// only they are looked up when the expectations are checked.
 				r.Expectations.Expect(client.ObjectKeyFromObject(c), r.objectKey(obj), out.Generation)
+				wroteSTS = true
 			}
 		}
 	}
-	return res
+	return res, wroteSTS
 }
 
 // prune deletes owned objects no longer desired (the internals Service of

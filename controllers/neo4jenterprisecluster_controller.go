@@ -38,6 +38,7 @@ import (
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
@@ -60,9 +61,14 @@ type Neo4jEnterpriseClusterReconciler struct {
 	// Expectations are the StatefulSet writes the cache has not shown
 	// yet; destructive scaling steps wait for them.
 	Expectations *expectations.Generations
+	// Written are the status records (scaling, roll) the operator wrote
+	// and the cache may not show yet: a reconcile waits for them.
+	Written *expectations.Records
 	// StuckAfter is how long a server may take to deallocate before a
 	// condition reports it stuck.
 	StuckAfter time.Duration
+	// Rollout tunes the health gate of rolls.
+	Rollout RolloutOptions
 	// WatchSecrets watches Secrets' metadata, so a missing auth Secret is
 	// noticed the moment it appears. It needs list/watch on Secrets, which
 	// the operator has only in the namespaces it is confined to; without
@@ -97,6 +103,9 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 			r.Observers.Forget(req.NamespacedName)
 			r.Expectations.Forget(req.NamespacedName)
 		}
+		if apierrors.IsNotFound(err) {
+			RolloutInProgress.DeleteLabelValues(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !cluster.DeletionTimestamp.IsZero() {
@@ -104,11 +113,26 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 		// operator created; PVCs are not among them and stay.
 		return ctrl.Result{}, nil
 	}
+	if !r.Written.Seen(req.NamespacedName, records(cluster), time.Now()) {
+		// The cache lags the operator's last transition: deciding from it
+		// would only earn a conflict.
+		return ctrl.Result{RequeueAfter: 100 * time.Millisecond}, nil
+	}
 	observed, err := r.observe(ctx, cluster)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	return r.act(ctx, cluster, plan.Compute(observed, r.kindOf)).Outcome()
+}
+
+// transitionRecords are what the scaling and roll transitions write.
+type transitionRecords struct {
+	Scaling *v1alpha1.ScalingStatus
+	Rollout *v1alpha1.RolloutStatus
+}
+
+func records(c *v1alpha1.Neo4jEnterpriseCluster) transitionRecords {
+	return transitionRecords{Scaling: c.Status.Scaling, Rollout: c.Status.Rollout}
 }
 
 func (r *Neo4jEnterpriseClusterReconciler) objectKey(obj client.Object) string {

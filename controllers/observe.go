@@ -46,7 +46,26 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 			return o, err
 		}
 	}
+	if o.Rollout, err = r.observeRollout(ctx, c, o); err != nil {
+		return o, err
+	}
 	return o, nil
+}
+
+// cacheSynced is true when the cache shows the operator's last write of
+// each of the cluster's StatefulSets (expectations).
+func (r *Neo4jEnterpriseClusterReconciler) cacheSynced(c *v1alpha1.Neo4jEnterpriseCluster, sets map[neo4jconf.Role]*appsv1.StatefulSet) bool {
+	byName := map[string]*appsv1.StatefulSet{}
+	for _, sts := range sets {
+		byName[plan.Key("StatefulSet", sts.Name)] = sts
+	}
+	return r.Expectations.Satisfied(client.ObjectKeyFromObject(c), func(object string) (int64, bool) {
+		sts, ok := byName[object]
+		if !ok {
+			return 0, false
+		}
+		return sts.Generation, true
+	})
 }
 
 // observeScale gathers what scaling decides from: the StatefulSets'
@@ -58,18 +77,10 @@ func (r *Neo4jEnterpriseClusterReconciler) observeScale(ctx context.Context, c *
 	key := client.ObjectKeyFromObject(c)
 	in := &scale.Input{Cluster: c, Current: map[neo4jconf.Role]int32{}, Neo4j: o.Neo4j, Fresh: fresh,
 		Refused: r.Observers.Refusal(key), Now: time.Now(), StuckAfter: r.StuckAfter}
-	byName := map[string]*appsv1.StatefulSet{}
 	for role, sts := range o.StatefulSets {
 		in.Current[role] = ptr.Deref(sts.Spec.Replicas, 1)
-		byName[plan.Key("StatefulSet", sts.Name)] = sts
 	}
-	in.CacheSynced = r.Expectations.Satisfied(key, func(object string) (int64, bool) {
-		sts, ok := byName[object]
-		if !ok {
-			return 0, false
-		}
-		return sts.Generation, true
-	})
+	in.CacheSynced = r.cacheSynced(c, o.StatefulSets)
 	if sc := c.Status.Scaling; sc != nil && sc.Step == v1alpha1.StepWaitPodGone {
 		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: sc.Servers[0]}, &corev1.Pod{})
 		switch {

@@ -46,5 +46,14 @@ var _ = Describe("The operator's own annotations", Ordered, func() {
 		Eventually(func() map[string]string { return sts(c, "primary").Spec.Template.Annotations }, timeout, interval).
 			Should(HaveKeyWithValue(v1alpha1.AnnotationRestartedAt, "2026-11-26T01:00:00Z"))
 		Consistently(func() int64 { return sts(c, "primary").Generation }, "1s", interval).Should(Equal(gen + 1))
+
+		// A second, new stamp rolls again: the live stamp is kept only
+		// when the cluster sets none.
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+			metav1.SetMetaDataAnnotation(&f.ObjectMeta, v1alpha1.AnnotationRestartedAt, "2026-11-26T02:00:00Z")
+		})
+		Eventually(func() map[string]string { return sts(c, "primary").Spec.Template.Annotations }, timeout, interval).
+			Should(HaveKeyWithValue(v1alpha1.AnnotationRestartedAt, "2026-11-26T02:00:00Z"))
+		Consistently(func() int64 { return sts(c, "primary").Generation }, "1s", interval).Should(Equal(gen + 2))
 	})
 })

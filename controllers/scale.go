@@ -74,6 +74,7 @@ func (r *Neo4jEnterpriseClusterReconciler) transition(ctx context.Context, c *v1
 	}
 	apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
 	c.Status.Scaling, c.ResourceVersion = to, next.ResourceVersion
+	r.Written.Wrote(client.ObjectKeyFromObject(c), records(c), time.Now())
 	direction, stepName, note := describe(from, to)
 	ScaleSteps.WithLabelValues(direction, stepName).Inc()
 	log.FromContext(ctx).Info("scaling", "direction", direction, "step", stepName, "note", note)

@@ -39,6 +39,10 @@ const (
 	// ConditionDatabasesPlaced is true when every declared database exists
 	// with its topology fully allocated.
 	ConditionDatabasesPlaced = "DatabasesPlaced"
+	// ConditionRolloutStuck is true when a roll halted: a restarted server
+	// did not pass the health gate in time. It names the server and what
+	// the gate saw. It appears only once a roll was stuck.
+	ConditionRolloutStuck = "RolloutStuck"
 )
 
 // ScalingDirection says whether servers are being added or removed.
@@ -213,4 +217,71 @@ type Neo4jEnterpriseClusterStatus struct {
 	// Scaling is the scaling operation in progress, if any.
 	// +optional
 	Scaling *ScalingStatus `json:"scaling,omitempty"`
+
+	// Rollout is the roll in progress, if any.
+	// +optional
+	Rollout *RolloutStatus `json:"rollout,omitempty"`
+}
+
+// RolloutStep is where a roll stands: Evict while the chosen pod is being
+// evicted, WaitHealthy while its replacement starts and the health gate is
+// checked before the next pod.
+// +kubebuilder:validation:Enum=Evict;WaitHealthy
+type RolloutStep string
+
+// Rollout steps.
+const (
+	RolloutEvict       RolloutStep = "Evict"
+	RolloutWaitHealthy RolloutStep = "WaitHealthy"
+)
+
+// RolloutRevision is a StatefulSet's move from one pod template revision
+// to another.
+type RolloutRevision struct {
+	// StatefulSet being rolled.
+	StatefulSet string `json:"statefulSet"`
+	// From are the revisions its outdated pods ran when the roll started
+	// (comma-separated when several).
+	From string `json:"from"`
+	// To is its update revision.
+	To string `json:"to"`
+}
+
+// RolloutStatus is the roll in progress: the operator restarts one pod at
+// a time, through the Eviction API, in a safe order (secondaries, then
+// primaries leading nothing, then those leading databases, the system
+// database's leader last), and only after the health gate passed. It is
+// the roll's only record: an operator restarted at any point resumes from
+// here, and a pod is evicted only while its UID is the one recorded, so no
+// pod is evicted twice.
+type RolloutStatus struct {
+	// Revisions being rolled out, per StatefulSet.
+	// +listType=map
+	// +listMapKey=statefulSet
+	Revisions []RolloutRevision `json:"revisions"`
+	// Pod being restarted.
+	// +optional
+	Pod string `json:"pod,omitempty"`
+	// PodUID is the UID of the pod to evict: its replacement has another
+	// UID and is never evicted for the same roll.
+	// +optional
+	PodUID string `json:"podUID,omitempty"`
+	// Step of the current pod.
+	Step RolloutStep `json:"step"`
+	// Gate is the health check the roll waits on, and what it saw ("" when
+	// it waits on nothing).
+	// +optional
+	Gate string `json:"gate,omitempty"`
+	// Done are the pods restarted so far, in order.
+	// +optional
+	// +listType=atomic
+	Done []string `json:"done,omitempty"`
+	// Pending are the pods still to restart, in the order planned now.
+	// +optional
+	// +listType=atomic
+	Pending []string `json:"pending,omitempty"`
+	// StartedAt is when the roll started.
+	StartedAt metav1.Time `json:"startedAt"`
+	// LastTransitionTime is when the current pod was chosen.
+	LastTransitionTime metav1.Time `json:"lastTransitionTime"`
 }

@@ -471,6 +471,7 @@ type PodDisruptionBudgetSpec struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.readyServers`
 // +kubebuilder:printcolumn:name="Neo4j",type=string,JSONPath=`.status.conditions[?(@.type=="ServersHealthy")].reason`
 // +kubebuilder:printcolumn:name="Scaling",type=string,JSONPath=`.status.scaling.step`
+// +kubebuilder:printcolumn:name="Rolling",type=string,JSONPath=`.status.rollout.pod`
 // +kubebuilder:printcolumn:name="Primaries",type=integer,JSONPath=`.spec.topology.primaries`
 // +kubebuilder:printcolumn:name="Secondaries",type=integer,JSONPath=`.spec.topology.secondaries`
 // +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.status.image`,priority=1

@@ -22,11 +22,13 @@ func mergeStrings(live, desired map[string]string) map[string]string {
 	return out
 }
 
-// keep copies the named keys from live into desired (a fresh map if needed).
+// keep copies the named keys from live into desired (a fresh map if
+// needed) where desired does not set them: a value desired wins, so a new
+// restart stamp rolls again.
 func keep(desired, live map[string]string, keys ...string) map[string]string {
 	for _, k := range keys {
 		v, ok := live[k]
-		if !ok {
+		if _, set := desired[k]; !ok || set {
 			continue
 		}
 		if desired == nil {

@@ -2,6 +2,7 @@ package expectations
 
 import (
 	"testing"
+	"time"
 
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -41,5 +42,33 @@ func TestSatisfied(t *testing.T) {
 	e.Forget(c)
 	if !e.Satisfied(c, seen) {
 		t.Fatal("forgotten")
+	}
+}
+
+func TestRecords(t *testing.T) {
+	k := types.NamespacedName{Namespace: "ns", Name: "c"}
+	t0 := time.Unix(1000, 0)
+	type rec struct{ Step string }
+	var none *Records
+	if !none.Seen(k, rec{"a"}, t0) {
+		t.Fatal("nil records expect nothing")
+	}
+	r := NewRecords(5 * time.Second)
+	if !r.Seen(k, rec{"a"}, t0) {
+		t.Fatal("nothing written: seen")
+	}
+	r.Wrote(k, rec{"b"}, t0)
+	if r.Seen(k, rec{"a"}, t0.Add(time.Second)) {
+		t.Fatal("the cache shows the step before: not seen")
+	}
+	if !r.Seen(k, rec{"b"}, t0.Add(2*time.Second)) {
+		t.Fatal("the cache shows the write: seen")
+	}
+	if !r.Seen(k, rec{"a"}, t0.Add(3*time.Second)) {
+		t.Fatal("a seen record is forgotten")
+	}
+	r.Wrote(k, rec{"c"}, t0)
+	if !r.Seen(k, rec{"a"}, t0.Add(5*time.Second)) {
+		t.Fatal("an expired record is forgotten")
 	}
 }

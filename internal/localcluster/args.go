@@ -60,6 +60,9 @@ func apiserverArgs(dir, etcdURL string, port int) []string {
 // by the names v1.37 accepts. Each is here for a reason:
 //   - statefulset: pods and ControllerRevisions for StatefulSets, the point
 //     of the cluster;
+//   - disruption: PodDisruptionBudget status, without which the Eviction
+//     API refuses every eviction the budget covers (the operator rolls
+//     pods through it);
 //   - garbage-collector: owner-reference cascading deletes;
 //   - serviceaccount: the default ServiceAccount, without which pods are not
 //     admitted;
@@ -71,6 +74,7 @@ func apiserverArgs(dir, etcdURL string, port int) []string {
 //     without these controllers a deleted claim would never go away.
 var controllers = []string{
 	"statefulset-controller",
+	"disruption-controller",
 	"garbage-collector-controller",
 	"serviceaccount-controller",
 	"namespace-controller",

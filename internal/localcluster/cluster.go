@@ -44,6 +44,8 @@ type Cluster struct {
 	stopping atomic.Bool
 	stopOnce sync.Once
 	died     chan error
+	// args are each component's arguments, to start it again.
+	args map[string][]string
 }
 
 // Start brings a cluster up and returns once its nodes are Ready and
@@ -59,7 +61,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, opts: opts, died: make(chan error, 1)}
+	c := &Cluster{Dir: dir, opts: opts, died: make(chan error, 1), args: map[string][]string{}}
 	defer func() {
 		if err != nil {
 			c.MarkFailed()
@@ -228,9 +230,10 @@ func (c *Cluster) start(name string, args []string) error {
 		return err
 	}
 	c.procs = append(c.procs, p)
+	c.args[name] = args
 	go func() {
 		<-p.done
-		if !c.stopping.Load() {
+		if !c.stopping.Load() && !p.restarting.Load() {
 			select {
 			case c.died <- p.exitError():
 			default:
@@ -238,6 +241,44 @@ func (c *Cluster) start(name string, args []string) error {
 		}
 	}()
 	return nil
+}
+
+// Restart stops the named components (SIGTERM) and starts them again,
+// in the order given, with the same arguments (same ports, etcd and
+// certificates); after kube-apiserver it waits until the apiserver is
+// ready. Restarting kube-apiserver is what an apiserver upgrade or a
+// control-plane node reboot does to clients. Not safe to call
+// concurrently with Stop.
+func (c *Cluster) Restart(ctx context.Context, components ...string) error {
+	for _, name := range components {
+		for i, p := range c.procs {
+			if p.name == name {
+				p.restarting.Store(true)
+				p.stop(10 * time.Second)
+				c.procs = append(c.procs[:i:i], c.procs[i+1:]...)
+				break
+			}
+		}
+		if err := c.start(name, c.args[name]); err != nil {
+			return err
+		}
+		if name == "kube-apiserver" {
+			if err := c.waitReady(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) waitReady(ctx context.Context) error {
+	httpClient, err := rest.HTTPClientFor(c.Config)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.StartTimeout)
+	defer cancel()
+	return c.waitFor(ctx, func(ctx context.Context) (bool, error) { return httpOK(ctx, httpClient, c.Host+"/readyz") })
 }
 
 // Died delivers an error when a component exits on its own, which makes the

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -20,6 +21,8 @@ type process struct {
 	logPath string
 	done    chan struct{} // closed when the process has exited
 	err     error         // exit status, valid once done is closed
+	// restarting: its exit is intended (RestartAPIServer), not a death.
+	restarting atomic.Bool
 }
 
 // startProcess runs bin with args, its output appended to logs/<name>.log.

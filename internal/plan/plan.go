@@ -16,6 +16,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/rollout"
 	"github.com/graphops-dev/neo4j-operator/internal/scale"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
 )
@@ -35,6 +36,8 @@ type Observed struct {
 	// Scale is what scaling decides from, when the operator observes
 	// Neo4j (nil: it does not, and the StatefulSets follow the spec).
 	Scale *scale.Input
+	// Rollout is what a roll decides from (nil: no StatefulSet yet).
+	Rollout *rollout.Input
 }
 
 // Auth is what was found of the auth Secret; never its value.
@@ -68,6 +71,9 @@ type Plan struct {
 	// Rendered is the cluster as rendered: its topology is the replicas
 	// the scaling decision allows now.
 	Rendered *v1alpha1.Neo4jEnterpriseCluster
+	// Rollout is the roll decision (nil when there is nothing to decide
+	// from).
+	Rollout *rollout.Decision
 }
 
 // Key names an object within its cluster: kind and name.
@@ -122,5 +128,12 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 	sort.Slice(p.Prune, func(i, j int) bool {
 		return Key(kindOf(p.Prune[i]), p.Prune[i].GetName()) < Key(kindOf(p.Prune[j]), p.Prune[j].GetName())
 	})
+	if o.Rollout != nil {
+		d := rollout.Decide(*o.Rollout)
+		p.Rollout = &d
+		if d.Stuck != "" {
+			p.Issues = append(p.Issues, status.Issue{Reason: "RolloutStuck", Message: d.Stuck})
+		}
+	}
 	return p
 }

@@ -22,10 +22,6 @@ func statefulSet(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHas
 	meta := objectMeta(c, StatefulSetName(c, r), RoleLabels(c, r))
 	meta.Annotations = map[string]string{AnnotationTemplateKeys: TemplateKeys(template)}
 	revisionHistory := int32(10)
-	partition := int32(0)
-	// One pod at a time. Kubernetes 1.35+ defaults this field; older
-	// servers drop it, which the write path tolerates (see apply).
-	maxUnavailable := intstr.FromInt32(1)
 	return &appsv1.StatefulSet{
 		ObjectMeta: meta,
 		Spec: appsv1.StatefulSetSpec{
@@ -36,10 +32,12 @@ func statefulSet(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHas
 			// Parallel: server 0 cannot form a cluster alone, so the
 			// others must start without waiting for it to be ready.
 			PodManagementPolicy: appsv1.ParallelPodManagement,
-			UpdateStrategy: appsv1.StatefulSetUpdateStrategy{
-				Type:          appsv1.RollingUpdateStatefulSetStrategyType,
-				RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{Partition: &partition, MaxUnavailable: &maxUnavailable},
-			},
+			// OnDelete: the operator restarts pods itself, one at a time,
+			// through the Eviction API, in the order and at the pace
+			// Neo4j's health allows (internal/rollout). The StatefulSet
+			// controller only recreates an evicted pod, at the update
+			// revision.
+			UpdateStrategy:       appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType},
 			RevisionHistoryLimit: &revisionHistory,
 			VolumeClaimTemplates: volumeClaimTemplates(c, r),
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{

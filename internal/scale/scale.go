@@ -244,6 +244,10 @@ func (d *Decision) start(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view) {
 		if want >= cur {
 			continue
 		}
+		if in.Cluster.Status.Rollout != nil { // one disruption at a time
+			d.wait("scale-in waits for the roll in progress")
+			return
+		}
 		if is := refuseScaleIn(c, in.Current, v); is != nil {
 			d.Issues = append(d.Issues, *is)
 			return

@@ -15,6 +15,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/rollout"
 	"github.com/graphops-dev/neo4j-operator/internal/scale"
 )
 
@@ -37,6 +38,8 @@ type Observed struct {
 	// Scale is the scaling and placement decision (nil: none made); its
 	// replicas, when there is one, are the servers wanted now.
 	Scale *scale.Decision
+	// Rollout is the roll decision (nil: none made).
+	Rollout *rollout.Decision
 }
 
 // replicas are the servers of a role wanted now: the scaling decision's
@@ -70,6 +73,8 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		// status.scaling is written only by its own transitions, under an
 		// optimistic lock (controllers/scale.go): kept as it is here.
 		Scaling: c.Status.Scaling.DeepCopy(),
+		// status.rollout likewise (controllers/rollout.go).
+		Rollout: c.Status.Rollout.DeepCopy(),
 	}
 	ready := s.Primaries.ReadyReplicas + s.Secondaries.ReadyReplicas
 	desired := s.Primaries.Replicas + s.Secondaries.Replicas
@@ -117,6 +122,10 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		// Nothing started yet, but the spec is not met: GitOps tools and
 		// kubectl wait must not take the change for applied.
 		set(v1alpha1.ConditionProgressing, true, "ScalingPending", o.Scale.Waiting)
+	case s.Rollout != nil:
+		set(v1alpha1.ConditionProgressing, true, "RollingOut", rolloutMessage(s.Rollout))
+	case o.Rollout != nil && o.Rollout.Waiting != "":
+		set(v1alpha1.ConditionProgressing, true, "RolloutPending", "a roll waits for "+o.Rollout.Waiting)
 	case podsReady && o.Neo4jObserved && neo.catchingUp():
 		set(v1alpha1.ConditionProgressing, true, "Neo4jCatchingUp", neo.why())
 	case podsReady:
@@ -138,6 +147,7 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		set(v1alpha1.ConditionDegraded, false, "AsExpected", "the operator applied the spec")
 	}
 
+	rolloutStuck(&s, o.Rollout, gen)
 	switch {
 	case o.Paused:
 		s.Phase = v1alpha1.PhasePaused
@@ -180,6 +190,30 @@ func placed(s *v1alpha1.Neo4jEnterpriseClusterStatus, d *scale.Decision, gen int
 	}
 }
 
+// rolloutMessage says where a roll stands.
+func rolloutMessage(r *v1alpha1.RolloutStatus) string {
+	msg := fmt.Sprintf("restarting %s (%d done, %d pending)", r.Pod, len(r.Done), len(r.Pending))
+	if r.Gate != "" {
+		msg += "; waiting for " + r.Gate
+	}
+	return msg
+}
+
+// rolloutStuck sets RolloutStuck while a roll is halted, and clears it
+// once the roll moves on. A cluster never stuck has no such condition.
+func rolloutStuck(s *v1alpha1.Neo4jEnterpriseClusterStatus, d *rollout.Decision, gen int64) {
+	stuck := d != nil && d.Stuck != ""
+	had := meta.FindStatusCondition(s.Conditions, v1alpha1.ConditionRolloutStuck) != nil
+	switch {
+	case stuck:
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1alpha1.ConditionRolloutStuck, Status: metav1.ConditionTrue,
+			Reason: "HealthGateFailed", Message: d.Stuck, ObservedGeneration: gen})
+	case had && d != nil:
+		meta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: v1alpha1.ConditionRolloutStuck, Status: metav1.ConditionFalse,
+			Reason: "NotStuck", Message: "the last roll was not halted", ObservedGeneration: gen})
+	}
+}
+
 func role(replicas int32, sts *appsv1.StatefulSet) v1alpha1.RoleStatus {
 	rs := v1alpha1.RoleStatus{Replicas: replicas}
 	if sts != nil {
@@ -187,12 +221,19 @@ func role(replicas int32, sts *appsv1.StatefulSet) v1alpha1.RoleStatus {
 		rs.UpdatedReplicas = sts.Status.UpdatedReplicas
 		rs.CurrentRevision = sts.Status.CurrentRevision
 		rs.UpdateRevision = sts.Status.UpdateRevision
+		// Under OnDelete the StatefulSet controller never advances its
+		// currentRevision; once every pod runs the update revision, that
+		// is the current one.
+		if sts.Status.UpdateRevision != "" && sts.Status.UpdatedReplicas >= sts.Status.Replicas {
+			rs.CurrentRevision = sts.Status.UpdateRevision
+		}
 	}
 	return rs
 }
 
 // settledRole is true when the StatefulSet controller has seen the latest
-// spec and every pod runs the update revision.
+// spec and every pod runs the update revision (counted by the StatefulSet
+// controller: under OnDelete its currentRevision never moves).
 func settledRole(c *v1alpha1.Neo4jEnterpriseCluster, o Observed, r neo4jconf.Role) bool {
 	want := o.replicas(c, r)
 	sts := o.StatefulSets[r]
@@ -203,8 +244,7 @@ func settledRole(c *v1alpha1.Neo4jEnterpriseCluster, o Observed, r neo4jconf.Rol
 	// At least: a server being removed is still counted until its pod is
 	// gone, and must not make a planned scale-in look like a failure.
 	return st.ObservedGeneration >= sts.Generation &&
-		st.UpdatedReplicas >= want && st.ReadyReplicas >= want &&
-		(st.CurrentRevision == st.UpdateRevision || st.UpdateRevision == "")
+		st.UpdatedReplicas >= want && st.ReadyReplicas >= want && st.UpdatedReplicas >= st.Replicas
 }
 
 func endpoints(c *v1alpha1.Neo4jEnterpriseCluster) v1alpha1.Endpoints {

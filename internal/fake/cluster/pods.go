@@ -11,20 +11,23 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // FollowPods makes the fake follow a namespace's pods until ctx ends: every
 // 200 ms it tells the fake which pods are Ready (a "-secondary-" pod is a
-// secondary) and which pods of the previous list are gone (RemovePod), and
-// rewrites resolveFile, the operator's --neo4j-fake-resolve file: one
+// secondary) and which pods of the previous list are gone (RemovePod; a
+// pod listed under a new UID was replaced between two lists, so its server
+// is removed and comes back, as a restart), and rewrites resolveFile, the
+// operator's --neo4j-fake-resolve file: one
 // "<pod>-internals.<ns>.svc.<domain>:7687 <fake listener>" line per pod
 // listed.
 func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, resolveFile string) {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	written := ""
-	seen := map[string]bool{} // the pods of the last list
+	seen := map[string]types.UID{} // the pods of the last list
 	for {
 		select {
 		case <-ctx.Done():
@@ -36,9 +39,13 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 			continue
 		}
 		var lines []string
-		listed := map[string]bool{}
+		listed := map[string]types.UID{}
 		for _, p := range pods.Items {
-			listed[p.Name] = true
+			listed[p.Name] = p.UID
+			if uid, ok := seen[p.Name]; ok && uid != p.UID {
+				// Replaced between two lists: its server restarted.
+				c.RemovePod(p.Name)
+			}
 			ready := false
 			for _, cond := range p.Status.Conditions {
 				ready = ready || (cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue)
@@ -50,7 +57,7 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 			}
 		}
 		for _, name := range slices.Sorted(maps.Keys(seen)) {
-			if !listed[name] {
+			if _, ok := listed[name]; !ok {
 				c.RemovePod(name)
 			}
 		}

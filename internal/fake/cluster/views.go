@@ -157,3 +157,11 @@ func (c *Cluster) showDatabases() bolt.Result {
 	}
 	return bolt.Result{Keys: keys, Rows: rows}
 }
+
+// Leader is the server leading the system database ("" while none can).
+func (c *Cluster) Leader() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.settle()
+	return c.leader
+}

@@ -35,7 +35,14 @@ func rolled(ns, name, from string) {
 		g.Expect(s.Status.ObservedGeneration).To(Equal(s.Generation))
 		g.Expect(s.Status.UpdatedReplicas).To(Equal(*s.Spec.Replicas))
 		g.Expect(s.Status.ReadyReplicas).To(Equal(*s.Spec.Replicas))
-		g.Expect(s.Status.CurrentRevision).To(Equal(s.Status.UpdateRevision))
+		// OnDelete: the StatefulSet's currentRevision never moves; the
+		// pods' revision labels say it all.
+		list := &corev1.PodList{}
+		g.Expect(admin.List(ctx, list, client.InNamespace(ns), client.MatchingLabels(s.Spec.Selector.MatchLabels))).To(Succeed())
+		g.Expect(list.Items).To(HaveLen(int(*s.Spec.Replicas)))
+		for _, p := range list.Items {
+			g.Expect(p.Labels["controller-revision-hash"]).To(Equal(s.Status.UpdateRevision), p.Name)
+		}
 	}, readyTimeout, poll).Should(Succeed())
 }
 

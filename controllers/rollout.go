@@ -1,0 +1,196 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/plan"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/rollout"
+	"github.com/graphops-dev/neo4j-operator/internal/step"
+)
+
+// RolloutOptions tune the roll's health gate.
+type RolloutOptions struct {
+	// StuckAfter is how long a restarted pod may fail the gate before
+	// RolloutStuck reports it.
+	StuckAfter time.Duration
+	// MaxLag is the replication lag, in transactions, a restarted
+	// server's databases may have for the roll to go on.
+	MaxLag int64
+}
+
+// rolloutPoll is how soon a cluster with a roll in progress is looked at
+// again, on top of the StatefulSets' and the observers' events: pods are
+// not watched.
+const rolloutPoll = 2 * time.Second
+
+// evictTimeout bounds an eviction request, its client-side retries
+// included.
+const evictTimeout = 3 * time.Second
+
+// observeRollout reads what a roll is decided from. Pods are read from the
+// API server, and only when a roll is recorded or a StatefulSet counts
+// outdated pods: a calm cluster reads none.
+func (r *Neo4jEnterpriseClusterReconciler) observeRollout(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed) (*rollout.Input, error) {
+	if len(o.StatefulSets) == 0 {
+		return nil, nil
+	}
+	in := &rollout.Input{Cluster: c, StatefulSets: o.StatefulSets, CacheSynced: r.cacheSynced(c, o.StatefulSets),
+		Neo4jObserved: r.Observers != nil, Neo4j: o.Neo4j, Now: time.Now(),
+		StuckAfter: r.Rollout.StuckAfter, MaxLag: r.Rollout.MaxLag}
+	if c.Status.Rollout == nil && !rollout.Needed(o.StatefulSets) {
+		return in, nil
+	}
+	pods := &corev1.PodList{}
+	if err := r.APIReader.List(ctx, pods, client.InNamespace(c.Namespace), client.MatchingLabels{render.LabelCluster: c.Name}); err != nil {
+		return nil, fmt.Errorf("listing pods for the roll: %w", err)
+	}
+	for _, p := range pods.Items {
+		for _, sts := range o.StatefulSets {
+			if metav1.IsControlledBy(&p, sts) {
+				in.Pods = append(in.Pods, p)
+			}
+		}
+	}
+	return in, nil
+}
+
+// rolloutStep carries out the roll decision: its record first (an
+// optimistic-lock write of status.rollout), then the eviction. It says
+// whether status.rollout moved.
+func (r *Neo4jEnterpriseClusterReconciler) rolloutStep(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, d *rollout.Decision) (step.Result, bool) {
+	res := step.Result{}
+	if d.Rollout != nil || d.Waiting != "" {
+		res = step.After(rolloutPoll, "rolling: "+d.Waiting)
+	}
+	moved := false
+	if d.Transition {
+		if err := r.writeRollout(ctx, c, d.Rollout); err != nil {
+			if apierrors.IsConflict(err) {
+				return step.After(100*time.Millisecond, "status.rollout changed meanwhile"), false
+			}
+			return step.Failed(err), false
+		}
+		moved = true
+		r.announceRoll(c, d)
+		// The status is written by the next reconcile, from the new record.
+		res = res.Merge(step.After(200*time.Millisecond, "the roll moved"))
+	}
+	RolloutInProgress.WithLabelValues(c.Namespace, c.Name).Set(map[bool]float64{true: 1}[c.Status.Rollout != nil])
+	if d.Evict == nil {
+		return res, moved
+	}
+	refused, err := r.evict(ctx, c, d.Evict)
+	switch {
+	case err != nil:
+		return res.Merge(step.Failed(err)), moved
+	case refused != "":
+		// A budget (ours or another tool's) says not now: wait, not fail.
+		gate := "EvictionAllowed: " + refused
+		if c.Status.Rollout != nil && c.Status.Rollout.Gate != gate {
+			next := c.Status.Rollout.DeepCopy()
+			next.Gate = gate
+			if r.writeRollout(ctx, c, next) == nil {
+				moved = true
+				RolloutSteps.WithLabelValues("Refused").Inc()
+				r.event(c, corev1.EventTypeNormal, "EvictionRefused", "Evict", "evicting %s: %s; trying again", d.Evict.Pod, refused)
+			}
+		}
+		return res.Merge(step.After(5*time.Second, "eviction refused")), moved
+	}
+	return res.Merge(step.After(rolloutPoll, "evicted "+d.Evict.Pod)), moved
+}
+
+// evict asks the API server to evict exactly the recorded pod: the UID
+// precondition fails on its replacement. A 429 is a disruption budget's
+// refusal, returned as its message.
+func (r *Neo4jEnterpriseClusterReconciler) evict(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, e *rollout.Eviction) (string, error) {
+	uid := types.UID(e.UID)
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: e.Pod, Namespace: c.Namespace}}
+	ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: e.Pod, Namespace: c.Namespace},
+		DeleteOptions: &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}}
+	// client-go retries a 429 that carries Retry-After (a budget the
+	// disruption controller has not processed yet says 10 s) up to ten
+	// times: bounded here, so a refusal never holds a worker for long.
+	evictCtx, cancel := context.WithTimeout(ctx, evictTimeout)
+	defer cancel()
+	err := r.SubResource("eviction").Create(evictCtx, pod, ev)
+	switch {
+	case apierrors.IsTooManyRequests(err):
+		return stableReason(err), nil
+	case err != nil && evictCtx.Err() != nil && ctx.Err() == nil:
+		return "the API server asked to try again later", nil
+	case apierrors.IsNotFound(err), apierrors.IsConflict(err):
+		return "", nil // gone, or already replaced: nothing to evict
+	case err != nil:
+		return "", fmt.Errorf("evicting %s: %w", e.Pod, err)
+	}
+	apply.Writes.WithLabelValues("Pod", "evict").Inc()
+	RolloutSteps.WithLabelValues("Evict").Inc()
+	log.FromContext(ctx).Info("evicted pod", "pod", e.Pod, "uid", e.UID)
+	r.event(c, corev1.EventTypeNormal, "PodEvicted", "Evict", "evicted %s to restart it at its new revision (%s)",
+		e.Pod, progress(c.Status.Rollout))
+	return "", nil
+}
+
+// stableReason is the refusal's message without what changes between
+// attempts, so that the status is written once per refusal.
+func stableReason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "The disruption budget"); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
+}
+
+// writeRollout writes status.rollout with the cached cluster's
+// resourceVersion as a lock, as scaling does: a decision made from a
+// stale copy gets a conflict and is made again.
+func (r *Neo4jEnterpriseClusterReconciler) writeRollout(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, to *v1alpha1.RolloutStatus) error {
+	next := c.DeepCopy()
+	next.Status.Rollout = to
+	if err := r.Status().Update(ctx, next); err != nil {
+		if apierrors.IsConflict(err) {
+			apply.WriteConflicts.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
+		}
+		return fmt.Errorf("writing status.rollout: %w", err)
+	}
+	apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
+	c.Status.Rollout, c.ResourceVersion = to, next.ResourceVersion
+	r.Written.Wrote(client.ObjectKeyFromObject(c), records(c), time.Now())
+	return nil
+}
+
+// announceRoll gives a roll's start and end an Event and a count.
+func (r *Neo4jEnterpriseClusterReconciler) announceRoll(c *v1alpha1.Neo4jEnterpriseCluster, d *rollout.Decision) {
+	switch {
+	case d.Started:
+		RolloutSteps.WithLabelValues("Start").Inc()
+		r.event(c, corev1.EventTypeNormal, "RolloutStarted", "Rollout", "restarting %d pods one at a time, %s first",
+			1+len(d.Rollout.Pending), d.Rollout.Pod)
+	case d.Finished:
+		RolloutSteps.WithLabelValues("Done").Inc()
+		r.event(c, corev1.EventTypeNormal, "RolloutFinished", "Rollout", "every pod runs its new revision")
+	}
+}
+
+// progress says how far a roll is.
+func progress(ro *v1alpha1.RolloutStatus) string {
+	if ro == nil {
+		return "no roll recorded"
+	}
+	return fmt.Sprintf("%d done, %d pending", len(ro.Done), len(ro.Pending))
+}
