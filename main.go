@@ -70,7 +70,7 @@ func parseFlags() (options, zap.Options) {
 	flag.DurationVar(&o.neo4j.call, "neo4j-timeout", 10*time.Second, "Bound of every Bolt call, connection included.")
 	flag.IntVar(&o.neo4j.workers, "neo4j-poll-workers", 8, "Polls running at once, over all clusters.")
 	flag.DurationVar(&o.neo4j.stuckAfter, "neo4j-deallocation-stuck-after", 30*time.Minute, "How long a server removed by a scale-in may take to move its databases away before the DeallocationStuck condition reports it; the scale-in keeps waiting either way.")
-	flag.DurationVar(&o.neo4j.rollStuckAfter, "rollout-stuck-after", 10*time.Minute, "How long a restarted pod may fail the roll's health gate before the RolloutStuck condition reports it; the roll stays halted either way.")
+	flag.DurationVar(&o.neo4j.rollStuckAfter, "rollout-stuck-after", 10*time.Minute, "How long a roll may stay at one pod (its eviction refused or failing, or its replacement failing the health gate) before the RolloutStuck condition reports it; the roll stays halted either way.")
 	flag.Int64Var(&o.neo4j.rollMaxLag, "rollout-max-lag", 1000, "How many transactions a restarted server's databases may be behind their writer (SHOW DATABASES replicationLag) for the roll to go on to the next pod.")
 	flag.StringVar(&o.neo4j.fakeResolve, "neo4j-fake-resolve", "", "TEST HOOK, off when empty, never for production: a file of \"host:port dial-address\" lines, reread at every dial, that points servers' advertised addresses (and the admin password) at fake Neo4j servers.")
 	zo := zap.Options{Development: false}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/rollout"
@@ -58,8 +60,19 @@ func (r *Neo4jEnterpriseClusterReconciler) observeRollout(ctx context.Context, c
 	if err := r.APIReader.List(ctx, pods, client.InNamespace(c.Namespace), client.MatchingLabels{render.LabelCluster: c.Name}); err != nil {
 		return nil, fmt.Errorf("listing pods for the roll: %w", err)
 	}
+	// The StatefulSets too, read after the pods: a revision another
+	// writer made is then never newer on a pod than on its StatefulSet,
+	// so a pod just replaced is never taken for an outdated one.
+	in.StatefulSets = map[neo4jconf.Role]*appsv1.StatefulSet{}
+	for role, cached := range o.StatefulSets {
+		fresh := &appsv1.StatefulSet{}
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(cached), fresh); err != nil {
+			return nil, fmt.Errorf("reading StatefulSet %s for the roll: %w", cached.Name, err)
+		}
+		in.StatefulSets[role] = fresh
+	}
 	for _, p := range pods.Items {
-		for _, sts := range o.StatefulSets {
+		for _, sts := range in.StatefulSets {
 			if metav1.IsControlledBy(&p, sts) {
 				in.Pods = append(in.Pods, p)
 			}
@@ -96,22 +109,31 @@ func (r *Neo4jEnterpriseClusterReconciler) rolloutStep(ctx context.Context, c *v
 	refused, err := r.evict(ctx, c, d.Evict)
 	switch {
 	case err != nil:
+		// Recorded (a stable reason, not the text) so that it shows and,
+		// if it lasts, the roll is reported stuck.
+		moved = r.recordGate(ctx, c, "EvictionFailed: "+string(apierrors.ReasonForError(err))) || moved
 		return res.Merge(step.Failed(err)), moved
 	case refused != "":
 		// A budget (ours or another tool's) says not now: wait, not fail.
-		gate := "EvictionAllowed: " + refused
-		if c.Status.Rollout != nil && c.Status.Rollout.Gate != gate {
-			next := c.Status.Rollout.DeepCopy()
-			next.Gate = gate
-			if r.writeRollout(ctx, c, next) == nil {
-				moved = true
-				RolloutSteps.WithLabelValues("Refused").Inc()
-				r.event(c, corev1.EventTypeNormal, "EvictionRefused", "Evict", "evicting %s: %s; trying again", d.Evict.Pod, refused)
-			}
+		if r.recordGate(ctx, c, "EvictionAllowed: "+refused) {
+			moved = true
+			RolloutSteps.WithLabelValues("Refused").Inc()
+			r.event(c, corev1.EventTypeNormal, "EvictionRefused", "Evict", "evicting %s: %s; trying again", d.Evict.Pod, refused)
 		}
 		return res.Merge(step.After(5*time.Second, "eviction refused")), moved
 	}
 	return res.Merge(step.After(rolloutPoll, "evicted "+d.Evict.Pod)), moved
+}
+
+// recordGate writes what the eviction met into status.rollout.gate, once:
+// it says whether it wrote.
+func (r *Neo4jEnterpriseClusterReconciler) recordGate(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, gate string) bool {
+	if c.Status.Rollout == nil || c.Status.Rollout.Gate == gate {
+		return false
+	}
+	next := c.Status.Rollout.DeepCopy()
+	next.Gate = gate
+	return r.writeRollout(ctx, c, next) == nil
 }
 
 // evict asks the API server to evict exactly the recorded pod: the UID

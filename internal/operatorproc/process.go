@@ -118,6 +118,20 @@ func (o *Operator) Kill() {
 	o.cmd = nil
 }
 
+// Exited is true when the process started last has exited on its own (a
+// leader-elected manager exits when it loses its Lease).
+func (o *Operator) Exited() bool {
+	if o.cmd == nil {
+		return false
+	}
+	select {
+	case <-o.exited:
+		return true
+	default:
+		return false
+	}
+}
+
 // Restart stops and starts the operator.
 func (o *Operator) Restart(ctx context.Context) error {
 	o.Stop()

@@ -26,7 +26,7 @@ func (g Gate) String() string { return g.Name + ": " + g.Saw }
 
 // Subject is what a gate is checked for: the pod restarted last (its
 // replacement must have caught up) and a pod about to be evicted that is
-// already down (it does not count against PodsReady).
+// already down.
 type Subject struct {
 	Restarted, Down string
 }
@@ -44,6 +44,14 @@ var KubernetesGates = []Predicate{
 	{"NotScaling", notScaling},
 	{"StatefulSetsObserved", statefulSetsObserved},
 	{"PodsReady", podsReady},
+}
+
+// DownGates are checked before evicting a pod that is down: nothing it
+// does counts any more, so only one pod may be in replacement at a time.
+var DownGates = []Predicate{
+	{"NotScaling", notScaling},
+	{"StatefulSetsObserved", statefulSetsObserved},
+	{"NoneReplacing", noneReplacing},
 }
 
 // Neo4jGates need the operator's Neo4j observation.
@@ -88,29 +96,46 @@ func statefulSetsObserved(in Input, _ Subject) (bool, string) {
 }
 
 // podsReady: every pod each StatefulSet wants exists, is Ready and is not
-// terminating (but a pod already down that is about to be evicted).
-func podsReady(in Input, s Subject) (bool, string) {
-	for _, role := range roles {
-		sts := in.StatefulSets[role]
-		if sts == nil {
-			continue
-		}
-		for i := int32(0); i < ptr.Deref(sts.Spec.Replicas, 1); i++ {
-			name := fmt.Sprintf("%s-%d", sts.Name, i)
-			if name == s.Down {
-				continue
-			}
-			switch p := in.pod(name); {
-			case p == nil:
-				return false, name + " does not exist"
-			case p.DeletionTimestamp != nil:
-				return false, name + " is terminating"
-			case !podReady(p):
-				return false, name + " is not Ready"
-			}
+// terminating.
+func podsReady(in Input, _ Subject) (bool, string) {
+	for _, name := range in.wanted() {
+		switch p := in.pod(name); {
+		case p == nil:
+			return false, name + " does not exist"
+		case p.DeletionTimestamp != nil:
+			return false, name + " is terminating"
+		case !podReady(p):
+			return false, name + " is not Ready"
 		}
 	}
 	return true, ""
+}
+
+// noneReplacing: every pod each StatefulSet wants exists and none is
+// terminating: no other restart is in flight.
+func noneReplacing(in Input, _ Subject) (bool, string) {
+	for _, name := range in.wanted() {
+		switch p := in.pod(name); {
+		case p == nil:
+			return false, name + " does not exist"
+		case p.DeletionTimestamp != nil:
+			return false, name + " is terminating"
+		}
+	}
+	return true, ""
+}
+
+// wanted are the pods the StatefulSets want, by name.
+func (in Input) wanted() []string {
+	var out []string
+	for _, role := range roles {
+		if sts := in.StatefulSets[role]; sts != nil {
+			for i := int32(0); i < ptr.Deref(sts.Spec.Replicas, 1); i++ {
+				out = append(out, fmt.Sprintf("%s-%d", sts.Name, i))
+			}
+		}
+	}
+	return out
 }
 
 // neo4jPolled: Neo4j answered a poll taken after every pod became Ready,
@@ -181,8 +206,8 @@ func caughtUp(in Input, s Subject) (bool, string) {
 		return true, ""
 	}
 	for _, d := range in.Neo4j.Databases {
-		if render.PodOfAddress(d.Address) != s.Restarted {
-			continue
+		if render.PodOfAddress(d.Address) != s.Restarted || d.RequestedStatus != "online" {
+			continue // a stopped database has no lag to report
 		}
 		if d.ReplicationLag == nil {
 			return false, fmt.Sprintf("%s on %s reports no replication lag", d.Name, s.Restarted)
@@ -197,7 +222,7 @@ func caughtUp(in Input, s Subject) (bool, string) {
 // GateNames lists every predicate, in the order checked.
 func GateNames() []string {
 	var out []string
-	for _, p := range slices.Concat(KubernetesGates, Neo4jGates) {
+	for _, p := range slices.Concat(KubernetesGates, Neo4jGates, DownGates[2:]) {
 		out = append(out, p.Name)
 	}
 	return out

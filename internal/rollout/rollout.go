@@ -23,8 +23,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
 
 // Input is what a roll is decided from.
@@ -93,13 +95,24 @@ func Needed(sets map[neo4jconf.Role]*appsv1.StatefulSet) bool {
 func Decide(in Input) Decision {
 	cur := in.Cluster.Status.Rollout
 	outdated := in.outdated()
-	if cur != nil && cur.Pod != "" {
-		if p := in.pod(cur.Pod); p != nil && string(p.UID) == cur.PodUID {
-			if p.DeletionTimestamp == nil {
-				return Decision{Rollout: cur, Evict: &Eviction{Pod: p.Name, UID: cur.PodUID}, Waiting: "eviction of " + p.Name}
-			}
+	if cur != nil && cur.Pod != "" && in.stillThere(cur) {
+		p := in.pod(cur.Pod)
+		if p.DeletionTimestamp != nil {
 			return in.wait(cur, Gate{Name: "PodReplaced", Saw: p.Name + " is terminating"})
 		}
+		if slices.ContainsFunc(outdated, func(o corev1.Pod) bool { return o.Name == p.Name }) {
+			// Recorded, not evicted yet (a kill, a refusal): the gate is
+			// checked again before the eviction is sent.
+			if g := in.gateFor(p, lastDone(cur)); g != nil {
+				return in.wait(cur, *g)
+			}
+			d := Decision{Rollout: cur, Evict: &Eviction{Pod: p.Name, UID: cur.PodUID}, Waiting: "eviction of " + p.Name}
+			if strings.HasPrefix(cur.Gate, "Eviction") {
+				d.Stuck = in.stuck(cur, cur.Gate)
+			}
+			return d
+		}
+		// No longer outdated (the template went back): choose afresh.
 	}
 	if cur == nil && len(outdated) == 0 {
 		return Decision{}
@@ -114,21 +127,17 @@ func Decide(in Input) Decision {
 	return in.start(cur, next, outdated)
 }
 
-// choose picks the next pod and checks the gate for it. A pod that is not
-// Ready is taken first: evicting it costs no availability, and its new
-// revision may be the fix for why it is down. It still waits for the
-// other pods and for the StatefulSets to be observed.
+// choose picks the next pod and checks the gate for it. A pod that is down
+// is taken first: evicting it costs no availability, and its new revision
+// may be the fix for why it is down.
 func (in Input) choose(outdated []corev1.Pod, cur *v1alpha1.RolloutStatus) (*corev1.Pod, *Gate) {
-	restarted := ""
-	if cur != nil {
+	restarted := lastDone(cur)
+	if cur != nil && cur.Pod != "" && !in.stillThere(cur) {
 		restarted = cur.Pod
 	}
 	for i := range outdated {
-		if p := &outdated[i]; !podReady(p) && p.DeletionTimestamp == nil {
-			if g := in.firstFailing(KubernetesGates, Subject{Down: p.Name}); g != nil {
-				return nil, g
-			}
-			return p, nil
+		if p := &outdated[i]; in.down(p) {
+			return p, in.gateFor(p, restarted)
 		}
 	}
 	if g := in.firstFailing(in.gates(), Subject{Restarted: restarted}); g != nil {
@@ -138,6 +147,43 @@ func (in Input) choose(outdated []corev1.Pod, cur *v1alpha1.RolloutStatus) (*cor
 		return nil, nil
 	}
 	return &outdated[0], nil
+}
+
+// gateFor checks the gate for evicting p: the down gate if p is down,
+// else the whole gate, with the last restarted pod's catch-up.
+func (in Input) gateFor(p *corev1.Pod, restarted string) *Gate {
+	if in.down(p) {
+		return in.firstFailing(DownGates, Subject{Down: p.Name})
+	}
+	return in.firstFailing(in.gates(), Subject{Restarted: restarted})
+}
+
+// DownAfter is how long a pod must have been not Ready to count as down:
+// a readiness probe that fails once does not put a pod first in line.
+const DownAfter = time.Minute
+
+// down: the pod has not been Ready for DownAfter, and Neo4j (when
+// observed) does not report its server Available either.
+func (in Input) down(p *corev1.Pod) bool {
+	if podReady(p) || p.DeletionTimestamp != nil || in.Now.Sub(notReadySince(p)) < DownAfter {
+		return false
+	}
+	if in.Neo4jObserved && in.Neo4j != nil {
+		for _, srv := range in.Neo4j.Servers {
+			if render.PodOfAddress(srv.Address) == p.Name && srv.Health == neo4j.HealthAvailable {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// lastDone is the pod restarted last ("" for none).
+func lastDone(cur *v1alpha1.RolloutStatus) string {
+	if cur == nil || len(cur.Done) == 0 {
+		return ""
+	}
+	return cur.Done[len(cur.Done)-1]
 }
 
 func (in Input) gates() []Predicate {
@@ -154,7 +200,7 @@ func (in Input) start(cur *v1alpha1.RolloutStatus, next *corev1.Pod, outdated []
 	r := &v1alpha1.RolloutStatus{StartedAt: now}
 	if cur != nil {
 		r = cur.DeepCopy()
-		if cur.Pod != "" {
+		if cur.Pod != "" && !in.stillThere(cur) {
 			r.Done = append(r.Done, cur.Pod)
 		}
 	}
@@ -170,7 +216,8 @@ func (in Input) start(cur *v1alpha1.RolloutStatus, next *corev1.Pod, outdated []
 }
 
 // wait keeps the roll where it is and records the gate it waits on. A
-// recorded pod that has waited longer than StuckAfter halts the roll.
+// pod evicted longer than StuckAfter ago whose replacement still fails
+// the gate halts the roll (Stuck).
 func (in Input) wait(cur *v1alpha1.RolloutStatus, g Gate) Decision {
 	d := Decision{Rollout: cur, Waiting: g.String()}
 	if cur == nil {
@@ -178,16 +225,28 @@ func (in Input) wait(cur *v1alpha1.RolloutStatus, g Gate) Decision {
 	}
 	r := cur.DeepCopy()
 	r.Gate = g.String()
-	if cur.Pod != "" && !in.stillThere(cur) {
-		r.Step = v1alpha1.RolloutWaitHealthy
+	if cur.Pod != "" && !in.stillThere(cur) && cur.Step != v1alpha1.RolloutWaitHealthy {
+		// Evicted: the stuck clock starts now.
+		r.Step, r.LastTransitionTime = v1alpha1.RolloutWaitHealthy, metav1.NewTime(in.Now).Rfc3339Copy()
 	}
 	if r.Gate != cur.Gate || r.Step != cur.Step {
 		d.Rollout, d.Transition = r, true
 	}
-	if waited := in.Now.Sub(cur.LastTransitionTime.Time); cur.Pod != "" && waited > in.StuckAfter {
-		d.Stuck = fmt.Sprintf("the roll halted at %s, evicted %s ago: %s", cur.Pod, waited.Round(time.Second), g)
+	if r.Pod != "" && (r.Step == v1alpha1.RolloutWaitHealthy || g.Name == "PodReplaced") {
+		d.Stuck = in.stuck(r, g.String())
 	}
 	return d
+}
+
+// stuck says why the roll halted once its current step has lasted longer
+// than StuckAfter. The text is stable (no elapsed time): it goes to the
+// status.
+func (in Input) stuck(r *v1alpha1.RolloutStatus, gate string) string {
+	if in.Now.Sub(r.LastTransitionTime.Time) <= in.StuckAfter {
+		return ""
+	}
+	return fmt.Sprintf("the roll halted at %s (%s since %s): %s", r.Pod, r.Step,
+		r.LastTransitionTime.UTC().Format(time.RFC3339), gate)
 }
 
 // stillThere is true while the recorded pod (its UID) exists, even if
@@ -280,6 +339,17 @@ func podReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// notReadySince is when a pod stopped being Ready (its creation if it
+// never was).
+func notReadySince(p *corev1.Pod) time.Time {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status != corev1.ConditionTrue {
+			return c.LastTransitionTime.Time
+		}
+	}
+	return p.CreationTimestamp.Time
 }
 
 // readySince is when a pod last became Ready.

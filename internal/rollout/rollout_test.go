@@ -191,7 +191,45 @@ func TestDecide(t *testing.T) {
 			w: newWorld().rolling("g-secondary-1", "old", t0.Add(-9*time.Minute), v1alpha1.RolloutWaitHealthy, "ServersAvailable: the server of g-secondary-1 is Unavailable").
 				replaced("g-secondary-1", t0).server("g-secondary-1", unavailable),
 			waiting: "ServersAvailable: the server of g-secondary-1 is Unavailable",
-			stuck:   "the roll halted at g-secondary-1, evicted 11m0s ago: ServersAvailable: the server of g-secondary-1 is Unavailable"},
+			stuck:   "the roll halted at g-secondary-1 (WaitHealthy since 2026-12-01T11:51:00Z): ServersAvailable: the server of g-secondary-1 is Unavailable"},
+		{name: "the stuck clock starts at the eviction, not at the record",
+			w: newWorld().rolling("g-secondary-1", "old", t0.Add(-9*time.Minute), v1alpha1.RolloutEvict, "EvictionAllowed: Cannot evict pod").
+				replaced("g-secondary-1", t0).server("g-secondary-1", unavailable),
+			waiting: "ServersAvailable: the server of g-secondary-1 is Unavailable", transition: true, step: v1alpha1.RolloutWaitHealthy},
+		{name: "an eviction refused for longer than StuckAfter is reported",
+			w:     newWorld().rolling("g-secondary-1", "old", t0.Add(-9*time.Minute), v1alpha1.RolloutEvict, "EvictionAllowed: Cannot evict pod"),
+			evict: "g-secondary-1", waiting: "eviction of g-secondary-1",
+			stuck: "the roll halted at g-secondary-1 (Evict since 2026-12-01T11:51:00Z): EvictionAllowed: Cannot evict pod"},
+		{name: "a recorded pod not evicted yet: the gate is checked again first",
+			w:       newWorld().rolling("g-primary-2", "old", t0, v1alpha1.RolloutEvict, "").allNewBut("g-primary-2", "g-primary-0", "g-primary-1").server("g-primary-0", unavailable),
+			waiting: "ServersAvailable: the server of g-primary-0 is Unavailable", transition: true, step: v1alpha1.RolloutEvict},
+		{name: "a recorded pod no longer outdated (the template went back): not evicted, not done",
+			w: newWorld().rolling("g-secondary-1", "old", t0, v1alpha1.RolloutEvict, "").reverted("g-secondary"), evict: "g-primary-2",
+			transition: true, step: v1alpha1.RolloutEvict, pending: []string{"g-primary-0", "g-primary-1"}},
+		{name: "a pod not Ready for less than a minute is not down: the gate waits",
+			w:       newWorld().set("g-primary-2", notReadyAt(t0.Add(90*time.Second))).server("g-primary-2", unavailable),
+			waiting: "PodsReady: g-primary-2 is not Ready"},
+		{name: "a pod not Ready whose server Neo4j still reports Available is not down",
+			w: newWorld().set("g-primary-2", notReady), waiting: "PodsReady: g-primary-2 is not Ready"},
+		{name: "two pods down: one at a time, the first evicted",
+			w:     newWorld().set("g-primary-2", notReady).server("g-primary-2", unavailable).set("g-primary-1", notReady).server("g-primary-1", unavailable),
+			evict: "g-primary-2", transition: true, step: v1alpha1.RolloutEvict,
+			pending: []string{"g-secondary-1", "g-secondary-0", "g-primary-0", "g-primary-1"}},
+		{name: "two pods down, the first being replaced: the second waits",
+			w: newWorld().rolling("g-primary-2", "old", t0, v1alpha1.RolloutEvict, "").set("g-primary-2", terminating).
+				set("g-primary-1", notReady).server("g-primary-1", unavailable),
+			waiting: "PodReplaced: g-primary-2 is terminating", transition: true, step: v1alpha1.RolloutEvict},
+		{name: "a stopped database has no lag and does not hold the roll",
+			w: newWorld().rolling("g-secondary-1", "old", t0, v1alpha1.RolloutWaitHealthy, "").replaced("g-secondary-1", t0).copies("g-secondary-1", func(d *neo4j.Database) {
+				if d.Name == "neo4j" {
+					d.RequestedStatus, d.CurrentStatus, d.ReplicationLag = "offline", "offline", nil
+				}
+			}).allDatabases(func(d *neo4j.Database) {
+				if d.Name == "neo4j" {
+					d.RequestedStatus, d.CurrentStatus = "offline", "offline"
+				}
+			}),
+			evict: "g-secondary-0", transition: true, step: v1alpha1.RolloutEvict, pending: []string{"g-primary-2", "g-primary-0", "g-primary-1"}},
 		{name: "the last pod healthy: the roll is over",
 			w:          newWorld().allNew().rolling("g-primary-1", "old", t0, v1alpha1.RolloutWaitHealthy, ""),
 			transition: true, finished: true},
@@ -284,7 +322,7 @@ func TestNeeded(t *testing.T) {
 }
 
 func TestGateNames(t *testing.T) {
-	want := "NotScaling StatefulSetsObserved PodsReady Neo4jPolled ServersAvailable DatabasesAllocated CaughtUp"
+	want := "NotScaling StatefulSetsObserved PodsReady Neo4jPolled ServersAvailable DatabasesAllocated CaughtUp NoneReplacing"
 	if got := strings.Join(GateNames(), " "); got != want {
 		t.Errorf("%s", got)
 	}
@@ -321,6 +359,29 @@ func (w *world) allNewBut(names ...string) *world {
 		if !keep {
 			w.replaced(p.Name, t0)
 		}
+	}
+	return w
+}
+
+func notReadyAt(t time.Time) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Status.Conditions[0].Status, p.Status.Conditions[0].LastTransitionTime = corev1.ConditionFalse, metav1.NewTime(t)
+	}
+}
+
+// reverted: the StatefulSet's update revision is the old one again.
+func (w *world) reverted(name string) *world {
+	for _, s := range w.in.StatefulSets {
+		if s.Name == name {
+			s.Status.UpdateRevision = name + "-old"
+		}
+	}
+	return w
+}
+
+func (w *world) allDatabases(edit func(*neo4j.Database)) *world {
+	for i := range w.in.Neo4j.Databases {
+		edit(&w.in.Neo4j.Databases[i])
 	}
 	return w
 }

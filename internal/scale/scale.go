@@ -120,7 +120,7 @@ func Decide(in Input) (d Decision) {
 	c := in.Cluster.WithDefaults()
 	sc := in.Cluster.Status.Scaling
 	d.Scaling = sc
-	defer func() { d.Replicas = replicas(c, in.Current, d.Scaling) }()
+	defer func() { d.Replicas = replicas(c, in.Current, d.Scaling, in.Cluster.Status.Rollout != nil) }()
 	if in.Neo4j == nil || in.Neo4j.Failure != "" {
 		d.Placement = Placement{Reason: "NotObserved", Message: "waiting for Neo4j to answer", Declared: declaredNames(c)}
 		if sc != nil || wantsScaleIn(c, in.Current) {
@@ -192,10 +192,13 @@ func stamp(old, s *v1alpha1.ScalingStatus, now time.Time) *v1alpha1.ScalingStatu
 // replicas are the replicas to render: the spec's, except that a role
 // never shrinks but through a scale-in's Shrink step, one server at a
 // time.
-func replicas(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Role]int32, sc *v1alpha1.ScalingStatus) map[neo4jconf.Role]int32 {
+func replicas(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Role]int32, sc *v1alpha1.ScalingStatus, rolling bool) map[neo4jconf.Role]int32 {
 	out := map[neo4jconf.Role]int32{}
 	for _, r := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
 		out[r] = max(render.Replicas(c, r), current[r])
+		if rolling && sc == nil {
+			out[r] = current[r] // a scale-out waits for the roll in progress
+		}
 		if sc != nil && sc.Direction == v1alpha1.ScaleIn && string(r) == sc.Role && pastDeallocate(sc.Step) {
 			out[r] = ordinal(sc.Servers[0])
 		}
@@ -230,6 +233,10 @@ func wantsScaleIn(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Role
 func (d *Decision) start(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view) {
 	for _, r := range []neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary} {
 		if want, cur := render.Replicas(c, r), in.Current[r]; want > cur {
+			if in.Cluster.Status.Rollout != nil { // one change of servers at a time
+				d.wait("scale-out waits for the roll in progress")
+				return
+			}
 			var pods []string
 			for i := cur; i < want; i++ {
 				pods = append(pods, render.PodName(c, r, i))

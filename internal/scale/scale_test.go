@@ -148,6 +148,10 @@ func TestDecide(t *testing.T) {
 			c.Status.Rollout = &v1alpha1.RolloutStatus{Pod: "g-secondary-0"}
 		}), 5, 1, healthy(5, 1)),
 			want{replicas: [2]int32{5, 1}, waiting: "scale-in waits for the roll in progress"}},
+		{"a scale-out waits for a roll in progress: the StatefulSet is held", input(cluster(5, 1, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Status.Rollout = &v1alpha1.RolloutStatus{Pod: "g-secondary-0"}
+		}), 3, 1, healthy(3, 1)),
+			want{replicas: [2]int32{3, 1}, waiting: "scale-out waits for the roll in progress"}},
 		{"no poll yet: nothing shrinks, scale-in waits", input(cluster(3, 1), 5, 1, nil),
 			want{replicas: [2]int32{5, 1}, waiting: "waiting for Neo4j"}},
 		{"scale-out starts: the StatefulSet grows at once", input(cluster(5, 1), 3, 1, healthy(3, 1)),

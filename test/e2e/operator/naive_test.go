@@ -74,6 +74,9 @@ func (r *naiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 		_, err := controllerutil.CreateOrUpdate(ctx, c, live, func() error {
 			if live.CreationTimestamp.IsZero() {
 				live.Spec = desired.Spec
+				// The seed's operator left the StatefulSet controller's
+				// default, RollingUpdate: each new revision deletes pods.
+				live.Spec.UpdateStrategy = appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType}
 			}
 			live.Labels = desired.Labels // whole: another writer's labels go
 			live.Spec.Replicas = desired.Spec.Replicas
@@ -186,6 +189,7 @@ func naiveReplay() {
 		Expect(w.Conflicts).To(BeNumerically(">", 0), "the harness saw no conflicts from the naive reconciler")
 		Expect(w.Spec).To(BeNumerically(">", 10), "the harness saw no extra writes from the naive reconciler")
 		Expect(newRevs).To(BeNumerically(">", 0), "the harness saw no new revisions from the naive reconciler")
+		Expect(f.podDeletes).To(BeNumerically(">", 0), "the harness saw no pod deletions from the naive reconciler")
 	})
 }
 
