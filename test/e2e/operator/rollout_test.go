@@ -345,7 +345,12 @@ var _ = Describe("Rolling pods safely: ordered, health-gated, one eviction per p
 		}, readyTimeout, poll).Should(Succeed())
 		Expect(getCluster(c).Status.Rollout.Gate).To(ContainSubstring("ServersAvailable"))
 		GinkgoWriter.Printf("RolloutStuck: %s\n", condition(v1alpha1.ConditionRolloutStuck).Message)
+		halted := time.Now()
 		Consistently(func() []string { return evictionsNow(ns, since) }, hold, time.Second).Should(Equal([]string{first}))
+		// Halted is calm: the stuck message does not change, so nothing is
+		// written while the roll waits.
+		held := auditWrites(operatorproc.User, halted)
+		Expect(held.Spec+held.Status+held.Other).To(BeZero(), "writes while halted: %+v", held)
 		fake.SetReachable(first, true)
 		rolledAll()
 		took := time.Since(start)
