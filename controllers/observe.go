@@ -37,16 +37,17 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 	if o.Owned, err = r.observeOwned(ctx, c); err != nil {
 		return o, err
 	}
+	synced := r.cacheSynced(c, o.StatefulSets)
 	if r.Observers != nil {
 		last, fresh, ok := r.Observers.LastFresh(client.ObjectKeyFromObject(c))
 		if ok {
 			o.Neo4j = &last
 		}
-		if o.Scale, err = r.observeScale(ctx, c, o, fresh); err != nil {
+		if o.Scale, err = r.observeScale(ctx, c, o, fresh, synced); err != nil {
 			return o, err
 		}
 	}
-	if o.Rollout, err = r.observeRollout(ctx, c, o); err != nil {
+	if o.Rollout, err = r.observeRollout(ctx, c, o, synced); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -73,14 +74,14 @@ func (r *Neo4jEnterpriseClusterReconciler) cacheSynced(c *v1alpha1.Neo4jEnterpri
 // writes (expectations), whether the last Neo4j poll follows the last
 // command, and, while a scale-in waits for it, whether the removed pod is
 // gone (read from the API server: pods are not cached).
-func (r *Neo4jEnterpriseClusterReconciler) observeScale(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed, fresh bool) (*scale.Input, error) {
+func (r *Neo4jEnterpriseClusterReconciler) observeScale(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed, fresh, synced bool) (*scale.Input, error) {
 	key := client.ObjectKeyFromObject(c)
 	in := &scale.Input{Cluster: c, Current: map[neo4jconf.Role]int32{}, Neo4j: o.Neo4j, Fresh: fresh,
 		Refused: r.Observers.Refusal(key), Now: time.Now(), StuckAfter: r.StuckAfter}
 	for role, sts := range o.StatefulSets {
 		in.Current[role] = ptr.Deref(sts.Spec.Replicas, 1)
 	}
-	in.CacheSynced = r.cacheSynced(c, o.StatefulSets)
+	in.CacheSynced = synced
 	if sc := c.Status.Scaling; sc != nil && sc.Step == v1alpha1.StepWaitPodGone {
 		err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: sc.Servers[0]}, &corev1.Pod{})
 		switch {

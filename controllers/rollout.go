@@ -46,11 +46,11 @@ const evictTimeout = 3 * time.Second
 // observeRollout reads what a roll is decided from. Pods are read from the
 // API server, and only when a roll is recorded or a StatefulSet counts
 // outdated pods: a calm cluster reads none.
-func (r *Neo4jEnterpriseClusterReconciler) observeRollout(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed) (*rollout.Input, error) {
+func (r *Neo4jEnterpriseClusterReconciler) observeRollout(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed, synced bool) (*rollout.Input, error) {
 	if len(o.StatefulSets) == 0 {
 		return nil, nil
 	}
-	in := &rollout.Input{Cluster: c, StatefulSets: o.StatefulSets, CacheSynced: r.cacheSynced(c, o.StatefulSets),
+	in := &rollout.Input{Cluster: c, StatefulSets: o.StatefulSets, CacheSynced: synced,
 		Neo4jObserved: r.Observers != nil, Neo4j: o.Neo4j, Now: time.Now(),
 		StuckAfter: r.Rollout.StuckAfter, MaxLag: r.Rollout.MaxLag}
 	if c.Status.Rollout == nil && !rollout.Needed(o.StatefulSets) {
@@ -178,22 +178,10 @@ func stableReason(err error) string {
 	return strings.TrimSpace(msg)
 }
 
-// writeRollout writes status.rollout with the cached cluster's
-// resourceVersion as a lock, as scaling does: a decision made from a
-// stale copy gets a conflict and is made again.
+// writeRollout writes status.rollout under the optimistic lock, as
+// scaling does (writeRecord).
 func (r *Neo4jEnterpriseClusterReconciler) writeRollout(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, to *v1alpha1.RolloutStatus) error {
-	next := c.DeepCopy()
-	next.Status.Rollout = to
-	if err := r.Status().Update(ctx, next); err != nil {
-		if apierrors.IsConflict(err) {
-			apply.WriteConflicts.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
-		}
-		return fmt.Errorf("writing status.rollout: %w", err)
-	}
-	apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
-	c.Status.Rollout, c.ResourceVersion = to, next.ResourceVersion
-	r.Written.Wrote(client.ObjectKeyFromObject(c), records(c), time.Now())
-	return nil
+	return r.writeRecord(ctx, c, "rollout", func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Rollout = to })
 }
 
 // announceRoll gives a roll's start and end an Event and a count.

@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
@@ -63,22 +62,14 @@ func (r *Neo4jEnterpriseClusterReconciler) scaleStep(ctx context.Context, c *v1a
 // conflict and looks again, so a step is never recorded from an outdated
 // view. Each step gets an Event and a count.
 func (r *Neo4jEnterpriseClusterReconciler) transition(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, to *v1alpha1.ScalingStatus) error {
-	next := c.DeepCopy()
-	from := next.Status.Scaling
-	next.Status.Scaling = to
-	if err := r.Status().Update(ctx, next); err != nil {
-		if apierrors.IsConflict(err) {
-			apply.WriteConflicts.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
-		}
-		return fmt.Errorf("writing status.scaling: %w", err)
+	from := c.Status.Scaling
+	if err := r.writeRecord(ctx, c, "scaling", func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Scaling = to }); err != nil {
+		return err
 	}
-	apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
-	c.Status.Scaling, c.ResourceVersion = to, next.ResourceVersion
-	r.Written.Wrote(client.ObjectKeyFromObject(c), records(c), time.Now())
 	direction, stepName, note := describe(from, to)
 	ScaleSteps.WithLabelValues(direction, stepName).Inc()
 	log.FromContext(ctx).Info("scaling", "direction", direction, "step", stepName, "note", note)
-	r.event(next, corev1.EventTypeNormal, "Scale"+direction, string(stepName), "%s", note)
+	r.event(c, corev1.EventTypeNormal, "Scale"+direction, string(stepName), "%s", note)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -66,6 +67,28 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 		r.adviseOnSpec(written)
 	}
 	return step.Result{}
+}
+
+// writeRecord writes one of the status records of an operation that spans
+// reconciles (status.scaling, status.rollout) with the cached cluster's
+// resourceVersion as a lock: a decision made from a stale copy gets a
+// conflict and is made again. On success c holds the record and the new
+// resourceVersion, and the reconciles that follow wait until the cache
+// shows it (Written).
+func (r *Neo4jEnterpriseClusterReconciler) writeRecord(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, field string, set func(*v1alpha1.Neo4jEnterpriseClusterStatus)) error {
+	next := c.DeepCopy()
+	set(&next.Status)
+	if err := r.Status().Update(ctx, next); err != nil {
+		if apierrors.IsConflict(err) {
+			apply.WriteConflicts.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
+		}
+		return fmt.Errorf("writing status.%s: %w", field, err)
+	}
+	apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
+	set(&c.Status)
+	c.ResourceVersion = next.ResourceVersion
+	r.Written.Wrote(client.ObjectKeyFromObject(c), records(c), time.Now())
+	return nil
 }
 
 // announce turns a condition transition into an Event.

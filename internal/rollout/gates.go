@@ -97,14 +97,12 @@ func statefulSetsObserved(in Input, _ Subject) (bool, string) {
 
 // podsReady: every pod each StatefulSet wants exists, is Ready and is not
 // terminating.
-func podsReady(in Input, _ Subject) (bool, string) {
+func podsReady(in Input, s Subject) (bool, string) {
+	if ok, saw := noneReplacing(in, s); !ok {
+		return false, saw
+	}
 	for _, name := range in.wanted() {
-		switch p := in.pod(name); {
-		case p == nil:
-			return false, name + " does not exist"
-		case p.DeletionTimestamp != nil:
-			return false, name + " is terminating"
-		case !podReady(p):
+		if !podReady(in.pod(name)) {
 			return false, name + " is not Ready"
 		}
 	}

@@ -44,8 +44,10 @@ func (in Input) order(pods []corev1.Pod) {
 	})
 }
 
-// leaderships counts, per pod, the databases its server leads (is the
-// writer of), from the last poll.
+// leaderships counts, per pod, the databases its server leads, from the
+// last poll: the rows of SHOW DATABASES whose `writer` column is true
+// (Operations Manual, listing-databases.adoc: writer is true for the copy
+// that accepts writes, the leader).
 func (in Input) leaderships() map[string]int {
 	out := map[string]int{}
 	if in.Neo4j == nil {

@@ -34,8 +34,6 @@ type Input struct {
 	Cluster *v1alpha1.Neo4jEnterpriseCluster
 	// StatefulSets the cluster controls, by role (from the cache).
 	StatefulSets map[neo4jconf.Role]*appsv1.StatefulSet
-	// Replicas are the servers of each role wanted now.
-	Replicas map[neo4jconf.Role]int32
 	// Pods of the cluster, read from the API server: only when Needed or a
 	// roll is recorded (nil otherwise).
 	Pods []corev1.Pod
