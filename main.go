@@ -21,6 +21,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/controllers"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
 )
 
 var scheme = runtime.NewScheme()
@@ -40,6 +41,7 @@ type options struct {
 	namespaces             string
 	maxConcurrent          int
 	neo4j                  neo4jOptions
+	kinds                  []apply.Kind // discovered, not a flag
 }
 
 // neo4jOptions configure the Neo4j observers.
@@ -51,6 +53,7 @@ type neo4jOptions struct {
 	stuckAfter       time.Duration
 	rollStuckAfter   time.Duration
 	rollMaxLag       int64
+	tlsReloadDelay   time.Duration
 }
 
 func parseFlags() (options, zap.Options) {
@@ -71,6 +74,7 @@ func parseFlags() (options, zap.Options) {
 	flag.IntVar(&o.neo4j.workers, "neo4j-poll-workers", 8, "Polls running at once, over all clusters.")
 	flag.DurationVar(&o.neo4j.stuckAfter, "neo4j-deallocation-stuck-after", 30*time.Minute, "How long a server removed by a scale-in may take to move its databases away before the DeallocationStuck condition reports it; the scale-in keeps waiting either way.")
 	flag.DurationVar(&o.neo4j.rollStuckAfter, "rollout-stuck-after", 10*time.Minute, "How long a roll may stay at one pod (its eviction refused or failing, or its replacement failing the health gate) before the RolloutStuck condition reports it; the roll stays halted either way.")
+	flag.DurationVar(&o.neo4j.tlsReloadDelay, "tls-reload-delay", 90*time.Second, "How long after a TLS Secret changed the servers are told to reload their certificates: the kubelet updates mounted Secrets within about a minute (its sync period plus its cache).")
 	flag.Int64Var(&o.neo4j.rollMaxLag, "rollout-max-lag", 1000, "How many transactions a restarted server's databases may be behind their writer (SHOW DATABASES replicationLag) for the roll to go on to the next pod.")
 	flag.StringVar(&o.neo4j.fakeResolve, "neo4j-fake-resolve", "", "TEST HOOK, off when empty, never for production: a file of \"host:port dial-address\" lines, reread at every dial, that points servers' advertised addresses (and the admin password) at fake Neo4j servers.")
 	zo := zap.Options{Development: false}
@@ -97,7 +101,15 @@ func main() {
 		metrics.FilterProvider = filters.WithAuthenticationAndAuthorization
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	cfg := ctrl.GetConfigOrDie()
+	kinds, err := controllers.DiscoverKinds(cfg)
+	if err != nil {
+		log.Error(err, "unable to discover the API server's kinds")
+		os.Exit(1)
+	}
+	o.kinds = kinds
+	log.Info("owned kinds discovered", "certManager", apply.Has(kinds, "Certificate"))
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme,
 		Metrics:                       metrics,
 		WebhookServer:                 webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
@@ -106,7 +118,7 @@ func main() {
 		LeaderElectionID:              o.leaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controllers.CacheOptions(watchNamespaces(o.namespaces)),
+		Cache:                         controllers.CacheOptions(watchNamespaces(o.namespaces), kinds),
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")

@@ -17,11 +17,13 @@ import (
 // setupControllers registers the operator's controllers with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 	return (&controllers.Neo4jEnterpriseClusterReconciler{
-		Observers:    observers(mgr, o.neo4j),
-		Expectations: expectations.New(),
-		Written:      expectations.NewRecords(5 * time.Second),
-		StuckAfter:   o.neo4j.stuckAfter,
-		Rollout:      controllers.RolloutOptions{StuckAfter: o.neo4j.rollStuckAfter, MaxLag: o.neo4j.rollMaxLag},
+		Observers:      observers(mgr, o.neo4j),
+		Expectations:   expectations.New(),
+		Written:        expectations.NewRecords(5 * time.Second),
+		StuckAfter:     o.neo4j.stuckAfter,
+		Kinds:          o.kinds,
+		TLSReloadDelay: o.neo4j.tlsReloadDelay,
+		Rollout:        controllers.RolloutOptions{StuckAfter: o.neo4j.rollStuckAfter, MaxLag: o.neo4j.rollMaxLag},
 		// Confined to namespaces, the operator may list Secrets there
 		// (a namespaced Role); cluster-wide it may only get them by name.
 		WatchSecrets:            len(watchNamespaces(o.namespaces)) > 0,

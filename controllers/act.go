@@ -61,6 +61,9 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 		rolled, moved := r.rolloutStep(ctx, c, p.Rollout)
 		res, transitioned = res.Merge(rolled), moved
 	}
+	if res.Err == nil && p.TLS != nil && !transitioned && !p.Paused {
+		res = res.Merge(r.tlsStep(ctx, c, p.TLS, &obs))
+	}
 	sts, err := r.observeStatefulSets(ctx, c) // after the writes, for the status
 	if err != nil {
 		return res.Merge(step.Failed(err))
@@ -97,9 +100,11 @@ func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpr
 // being removed is polled until its pod is gone.
 func (r *Neo4jEnterpriseClusterReconciler) target(c *v1alpha1.Neo4jEnterpriseCluster, busy bool) observer.Target {
 	v, _ := neo4jconf.ParseTag(c.WithDefaults().Spec.Image.Tag)
-	return observer.Target{Cluster: client.ObjectKeyFromObject(c), Addresses: render.BoltAddresses(c),
+	t := observer.Target{Cluster: client.ObjectKeyFromObject(c), Addresses: render.BoltAddresses(c),
 		Secret: client.ObjectKey{Namespace: c.Namespace, Name: c.AuthSecretName()},
 		Key:    c.WithDefaults().Spec.Auth.SecretKey, CalVer: v.CalVer(), Busy: busy}
+	tlsTarget(c, &t)
+	return t
 }
 
 // applyAll applies every object. One the API refuses (a webhook, a quota)

@@ -26,4 +26,11 @@ var RolloutInProgress = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 	Help: "1 while a cluster's pods are being rolled, else 0.",
 }, []string{"namespace", "name"})
 
-func init() { metrics.Registry.MustRegister(ScaleSteps, RolloutSteps, RolloutInProgress) }
+// TLSReloads counts certificate reloads finished on every server of a
+// cluster.
+var TLSReloads = prometheus.NewCounter(prometheus.CounterOpts{
+	Name: "neo4j_operator_tls_reloads_total",
+	Help: "Certificate rotations reloaded on every server of a cluster (dbms.security.reloadTLS()).",
+})
+
+func init() { metrics.Registry.MustRegister(ScaleSteps, RolloutSteps, RolloutInProgress, TLSReloads) }

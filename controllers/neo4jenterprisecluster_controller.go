@@ -37,6 +37,7 @@ import (
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles;rolebindings,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=list;watch
@@ -74,6 +75,21 @@ type Neo4jEnterpriseClusterReconciler struct {
 	// the operator has only in the namespaces it is confined to; without
 	// it, a cluster waiting for its Secret is rechecked with backoff.
 	WatchSecrets bool
+	// Kinds are the owned kinds this API server serves (apply.Installed);
+	// nil means the required ones only, without cert-manager.
+	Kinds []apply.Kind
+	// TLSReloadDelay is how long after a certificate changed in its
+	// Secret the servers are told to reload it: the kubelet updates
+	// mounted Secrets on its own schedule (about a minute).
+	TLSReloadDelay time.Duration
+}
+
+// kinds are the owned kinds in use.
+func (r *Neo4jEnterpriseClusterReconciler) kinds() []apply.Kind {
+	if r.Kinds == nil {
+		return apply.Required()
+	}
+	return r.Kinds
 }
 
 // recheck is how soon a cluster is looked at again when the fix of its

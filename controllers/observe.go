@@ -50,6 +50,10 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 	if o.Rollout, err = r.observeRollout(ctx, c, o, synced); err != nil {
 		return o, err
 	}
+	o.CertManager = apply.Has(r.kinds(), "Certificate")
+	if o.TLS, err = r.observeTLS(ctx, c, o); err != nil {
+		return o, err
+	}
 	return o, nil
 }
 
@@ -140,7 +144,7 @@ func (r *Neo4jEnterpriseClusterReconciler) observeStatefulSets(ctx context.Conte
 // cluster controls.
 func (r *Neo4jEnterpriseClusterReconciler) observeOwned(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (map[string]client.Object, error) {
 	out := map[string]client.Object{}
-	for _, k := range apply.Kinds {
+	for _, k := range r.kinds() {
 		if !k.Prunable {
 			continue
 		}

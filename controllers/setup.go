@@ -2,11 +2,16 @@ package controllers
 
 import (
 	"context"
+	"strings"
 
 	olpredicate "github.com/operator-framework/operator-lib/predicate"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -23,14 +28,15 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
 
-// authSecretIndex indexes clusters by the auth Secret they read.
+// authSecretIndex indexes clusters by the Secrets they read: auth and
+// TLS.
 const authSecretIndex = "spec.auth.secretName"
 
 // SetupWithManager wires the watches. Each one lets through only changes
 // the operator must act on; see internal/predicates.
 func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Neo4jEnterpriseCluster{}, authSecretIndex,
-		func(o client.Object) []string { return []string{o.(*v1alpha1.Neo4jEnterpriseCluster).AuthSecretName()} }); err != nil {
+		func(o client.Object) []string { return secretsRead(o.(*v1alpha1.Neo4jEnterpriseCluster)) }); err != nil {
 		return err
 	}
 	// operator-lib's pause predicate drops spec changes while the cluster is
@@ -47,7 +53,7 @@ func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context,
 			predicates.AnnotationsChanged(v1alpha1.AnnotationPaused, v1alpha1.AnnotationRestartedAt),
 		))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)})
-	for _, k := range apply.Kinds {
+	for _, k := range r.kinds() {
 		p := predicates.OwnedContentChanged()
 		if k.StatusWatched {
 			p = predicates.StatefulSetChanged()
@@ -86,10 +92,13 @@ func (r *Neo4jEnterpriseClusterReconciler) clustersForSecret(ctx context.Context
 // ConfigMaps. Secrets, when watched, are watched as metadata only
 // (builder.OnlyMetadata) and read directly by name when needed, so no
 // Secret data is ever cached.
-func CacheOptions(namespaces []string) cache.Options {
+func CacheOptions(namespaces []string, kinds []apply.Kind) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})
 	opts := cache.Options{ByObject: map[client.Object]cache.ByObject{}}
-	for _, k := range apply.Kinds {
+	if kinds == nil {
+		kinds = apply.Required()
+	}
+	for _, k := range kinds {
 		opts.ByObject[k.New()] = cache.ByObject{Label: managed}
 	}
 	if len(namespaces) > 0 {
@@ -99,4 +108,30 @@ func CacheOptions(namespaces []string) cache.Options {
 		}
 	}
 	return opts
+}
+
+// DiscoverKinds asks the API server which optional owned kinds it serves
+// (cert-manager's Certificate): the operator watches and caches only
+// those, so it starts cleanly without cert-manager. A CRD installed later
+// is used after the operator restarts.
+func DiscoverKinds(cfg *rest.Config) ([]apply.Kind, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return apply.Installed(func(gvk schema.GroupVersionKind) (bool, error) {
+		list, err := dc.ServerResourcesForGroupVersion(gvk.GroupVersion().String())
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		for _, r := range list.APIResources {
+			if r.Kind == gvk.Kind && !strings.Contains(r.Name, "/") {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
 }

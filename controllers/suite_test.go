@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -41,7 +42,9 @@ var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	ctx, cancel = context.WithCancel(context.Background())
 	var err error
-	env, err = testenv.Start()
+	env, err = testenv.Start(testenv.TestCRDs()) // cert-manager's Certificate: no cert-manager runs
+	Expect(err).NotTo(HaveOccurred())
+	kinds, err := controllers.DiscoverKinds(env.Config)
 	Expect(err).NotTo(HaveOccurred())
 	for _, ns := range []string{managedNS, directNS} {
 		Expect(env.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
@@ -50,7 +53,7 @@ var _ = BeforeSuite(func() {
 	skip := true
 	mgr, err = ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 testenv.Scheme,
-		Cache:                  controllers.CacheOptions([]string{managedNS}),
+		Cache:                  controllers.CacheOptions([]string{managedNS}, kinds),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: &skip},
@@ -63,6 +66,8 @@ var _ = BeforeSuite(func() {
 		Recorder:                mgr.GetEventRecorder("neo4j-operator"),
 		MaxConcurrentReconciles: 2,
 		WatchSecrets:            true, // confined to managedNS, as with --watch-namespaces
+		Kinds:                   kinds,
+		TLSReloadDelay:          2 * time.Second,
 	}).SetupWithManager(ctx, mgr)).To(Succeed())
 	go func() {
 		defer GinkgoRecover()

@@ -63,7 +63,68 @@ func (c *Neo4jEnterpriseCluster) WithDefaults() *Neo4jEnterpriseCluster {
 		g := DefaultGracePeriod
 		s.TerminationGracePeriodSeconds = &g
 	}
+	defaultTLS(&s.TLS)
 	return out
+}
+
+// TLS channels, as Neo4j names its SSL policy scopes.
+const (
+	ChannelBolt    = "bolt"
+	ChannelHTTPS   = "https"
+	ChannelCluster = "cluster"
+)
+
+func defaultTLS(t *TLSSpec) {
+	if t.Bolt != nil {
+		defaultCertificate(&t.Bolt.TLSCertificate, "NONE")
+		setString(&t.Bolt.Level, "REQUIRED")
+	}
+	if t.HTTPS != nil {
+		defaultCertificate(&t.HTTPS.TLSCertificate, "NONE")
+	}
+	if t.Cluster != nil {
+		defaultCertificate(t.Cluster, "REQUIRE")
+	}
+}
+
+func defaultCertificate(c *TLSCertificate, clientAuth string) {
+	setString(&c.ClientAuth, clientAuth)
+	if c.IssuerRef != nil {
+		setString(&c.IssuerRef.Kind, "Issuer")
+		setString(&c.IssuerRef.Group, "cert-manager.io")
+	}
+}
+
+// TLSChannel is one channel spec.tls turns on.
+type TLSChannel struct {
+	Name        string // bolt, https or cluster
+	Certificate TLSCertificate
+}
+
+// TLSChannels are the channels spec.tls turns on, in a fixed order
+// (bolt, https, cluster), defaulted.
+func (c *Neo4jEnterpriseCluster) TLSChannels() []TLSChannel {
+	t := c.WithDefaults().Spec.TLS
+	var out []TLSChannel
+	if t.Bolt != nil {
+		out = append(out, TLSChannel{ChannelBolt, t.Bolt.TLSCertificate})
+	}
+	if t.HTTPS != nil {
+		out = append(out, TLSChannel{ChannelHTTPS, t.HTTPS.TLSCertificate})
+	}
+	if t.Cluster != nil {
+		out = append(out, TLSChannel{ChannelCluster, *t.Cluster})
+	}
+	return out
+}
+
+// TLSSecretName is the Secret holding a channel's certificate: the
+// user's, or the one cert-manager writes for the operator's Certificate.
+func (c *Neo4jEnterpriseCluster) TLSSecretName(ch TLSChannel) string {
+	if ch.Certificate.SecretName != "" {
+		return ch.Certificate.SecretName
+	}
+	return c.Name + "-" + ch.Name + "-tls"
 }
 
 // DefaultResources are 1 CPU and 2Gi, requests equal to limits, as the

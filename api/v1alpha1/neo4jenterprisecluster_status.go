@@ -43,6 +43,10 @@ const (
 	// did not pass the health gate in time. It names the server and what
 	// the gate saw. It appears only once a roll was stuck.
 	ConditionRolloutStuck = "RolloutStuck"
+	// ConditionTLSReady is true when every channel spec.tls turns on has
+	// a usable certificate that every server serves. It appears only when
+	// spec.tls is set.
+	ConditionTLSReady = "TLSReady"
 )
 
 // ScalingDirection says whether servers are being added or removed.
@@ -163,6 +167,9 @@ type Endpoints struct {
 	// HTTP is the browser and HTTP API address.
 	// +optional
 	HTTP string `json:"http,omitempty"`
+	// HTTPS is the browser and HTTP API address over TLS.
+	// +optional
+	HTTPS string `json:"https,omitempty"`
 }
 
 // Neo4jEnterpriseClusterStatus is the observed state of the cluster.
@@ -221,6 +228,54 @@ type Neo4jEnterpriseClusterStatus struct {
 	// Rollout is the roll in progress, if any.
 	// +optional
 	Rollout *RolloutStatus `json:"rollout,omitempty"`
+
+	// TLS is the certificate of each TLS channel, and the reload of a
+	// rotated certificate while one is under way.
+	// +optional
+	TLS *TLSStatus `json:"tls,omitempty"`
+}
+
+// TLSStatus reports the channels' certificates.
+type TLSStatus struct {
+	// Certificates, one per channel, as last read from their Secrets.
+	// +listType=map
+	// +listMapKey=channel
+	Certificates []CertificateStatus `json:"certificates,omitempty"`
+
+	// Reload is the reload of rotated certificates, while under way: the
+	// servers read the Secret's files when the kubelet has updated them,
+	// then each is told to reload (dbms.security.reloadTLS()).
+	// +optional
+	Reload *TLSReloadStatus `json:"reload,omitempty"`
+}
+
+// CertificateStatus is one channel's certificate.
+type CertificateStatus struct {
+	// Channel is bolt, https or cluster.
+	Channel string `json:"channel"`
+	// Secret holding the certificate.
+	Secret string `json:"secret"`
+	// Fingerprint is the SHA-256 of the leaf certificate (sha256:<hex>).
+	Fingerprint string `json:"fingerprint"`
+	// NotAfter is when the leaf certificate expires.
+	// +optional
+	NotAfter *metav1.Time `json:"notAfter,omitempty"`
+}
+
+// TLSReloadStatus is a certificate reload under way.
+type TLSReloadStatus struct {
+	// Since is when the operator first saw the new certificates: the
+	// reload waits for the kubelet to update the mounted files.
+	Since metav1.Time `json:"since"`
+	// Reloaded are the servers that reloaded and, where the operator can
+	// check it (Bolt), serve the new certificate.
+	// +optional
+	Reloaded []string `json:"reloaded,omitempty"`
+	// RestartRequired is set when the Neo4j release cannot reload
+	// certificates (before 2025.03): the servers serve the new ones once
+	// restarted, for example with the restartedAt annotation.
+	// +optional
+	RestartRequired bool `json:"restartRequired,omitempty"`
 }
 
 // RolloutStep is where a roll stands: Evict while the chosen pod is being

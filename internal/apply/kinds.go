@@ -8,7 +8,12 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
 
 // Kind is everything the operator knows about one kind of object it owns:
@@ -27,6 +32,13 @@ type Kind struct {
 	// way the cluster's status reports (see predicates.StatefulSetChanged);
 	// the others only when their generation or Content changes.
 	StatusWatched bool
+	// GVK is set for kinds the operator handles as unstructured objects:
+	// other projects' kinds (cert-manager's Certificate), so it never
+	// depends on their Go modules.
+	GVK schema.GroupVersionKind
+	// Optional kinds are used only when their CRD is installed (see
+	// Installed): the operator starts without them.
+	Optional bool
 	// Content is what the operator owns beyond labels and annotations.
 	Content func(client.Object) any
 	// mutate copies Content from desired onto live and returns what it
@@ -89,11 +101,24 @@ var Kinds = []Kind{
 			l.(*policyv1.PodDisruptionBudget).Spec = d.(*policyv1.PodDisruptionBudget).Spec
 			return nil
 		}},
+	{Name: "Certificate", GVK: render.CertificateGVK, Optional: true,
+		New:  func() client.Object { return newUnstructured(render.CertificateGVK) },
+		List: func() client.ObjectList { return newUnstructuredList(render.CertificateGVK) }, Prunable: true,
+		Content: func(o client.Object) any { return o.(*unstructured.Unstructured).Object["spec"] },
+		mutate:  mutateSpecFields},
 }
 
-// KindOf is the table's entry for obj's type.
+// KindOf is the table's entry for obj's type (for unstructured objects, its
+// group, version and kind).
 func KindOf(obj client.Object) (Kind, error) {
+	u, isUnstructured := obj.(*unstructured.Unstructured)
 	for _, k := range Kinds {
+		if isUnstructured {
+			if k.GVK == u.GroupVersionKind() {
+				return k, nil
+			}
+			continue
+		}
 		if fmt.Sprintf("%T", k.New()) == fmt.Sprintf("%T", obj) {
 			return k, nil
 		}
@@ -117,5 +142,69 @@ func mutateRoleBinding(l, d client.Object, _ map[string]bool) []string {
 	if !equality.Semantic.DeepEqual(lb.RoleRef, db.RoleRef) {
 		return []string{fmt.Sprintf("RoleBinding %s: roleRef is immutable", lb.Name)}
 	}
+	return nil
+}
+
+// Installed are the kinds the operator uses on an API server: every
+// required kind, and the optional ones whose resource the server serves.
+func Installed(serves func(schema.GroupVersionKind) (bool, error)) ([]Kind, error) {
+	var out []Kind
+	for _, k := range Kinds {
+		if k.Optional {
+			ok, err := serves(k.GVK)
+			if err != nil {
+				return nil, fmt.Errorf("discovering %s: %w", k.GVK, err)
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// Required are the kinds every API server has.
+func Required() []Kind {
+	out, _ := Installed(func(schema.GroupVersionKind) (bool, error) { return false, nil })
+	return out
+}
+
+// Has is true when kinds include the one named.
+func Has(kinds []Kind, name string) bool {
+	for _, k := range kinds {
+		if k.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func newUnstructured(gvk schema.GroupVersionKind) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(gvk)
+	return u
+}
+
+func newUnstructuredList(gvk schema.GroupVersionKind) *unstructured.UnstructuredList {
+	l := &unstructured.UnstructuredList{}
+	l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+	return l
+}
+
+// mutateSpecFields sets each top-level spec field the operator renders
+// and leaves the others: another project's controller or webhook may
+// default fields the operator never sets, and overwriting them would be a
+// write per reconcile.
+func mutateSpecFields(l, d client.Object, _ map[string]bool) []string {
+	lu, du := l.(*unstructured.Unstructured), d.(*unstructured.Unstructured)
+	spec, _ := lu.Object["spec"].(map[string]any)
+	if spec == nil {
+		spec = map[string]any{}
+	}
+	for k, v := range du.Object["spec"].(map[string]any) {
+		spec[k] = runtime.DeepCopyJSONValue(v)
+	}
+	lu.Object["spec"] = spec
 	return nil
 }

@@ -1,10 +1,13 @@
 package apply
 
 import (
+	"reflect"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
@@ -16,6 +19,7 @@ func TestEveryRenderedKindIsInTheTable(t *testing.T) {
 	c := &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Name: "g", Namespace: "ns"}}
 	c.Spec.AcceptLicenseAgreement = "eval"
 	c.Spec.Topology = v1alpha1.Topology{Primaries: 3, Secondaries: 1}
+	c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{IssuerRef: &v1alpha1.IssuerRef{Name: "ca"}}}
 	objs, err := render.Render(c)
 	if err != nil {
 		t.Fatal(err)
@@ -46,5 +50,37 @@ func TestContentChanged(t *testing.T) {
 	b.Data["k"] = "2"
 	if !ContentChanged(a, b) {
 		t.Error("data is")
+	}
+}
+
+func TestInstalledKinds(t *testing.T) {
+	without := Required()
+	if Has(without, "Certificate") || len(without) != len(Kinds)-1 {
+		t.Errorf("without cert-manager: %d kinds, Certificate %v", len(without), Has(without, "Certificate"))
+	}
+	with, err := Installed(func(gvk schema.GroupVersionKind) (bool, error) { return gvk == render.CertificateGVK, nil })
+	if err != nil || !Has(with, "Certificate") || len(with) != len(Kinds) {
+		t.Errorf("with cert-manager: %d kinds, %v", len(with), err)
+	}
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(render.CertificateGVK)
+	if k, err := KindOf(u); err != nil || k.Name != "Certificate" {
+		t.Errorf("KindOf(Certificate) = %v, %v", k.Name, err)
+	}
+	u.SetGroupVersionKind(schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"})
+	if _, err := KindOf(u); err == nil {
+		t.Error("an unstructured object of another kind is not owned")
+	}
+}
+
+// Fields another controller set in a Certificate's spec stay; the
+// operator's own are set.
+func TestMutateSpecFieldsKeepsOthers(t *testing.T) {
+	live := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"secretName": "old", "revisionHistoryLimit": int64(3)}}}
+	desired := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"secretName": "new", "dnsNames": []any{"a"}}}}
+	mutateSpecFields(live, desired, nil)
+	want := map[string]any{"secretName": "new", "dnsNames": []any{"a"}, "revisionHistoryLimit": int64(3)}
+	if !reflect.DeepEqual(live.Object["spec"], want) {
+		t.Errorf("spec = %v, want %v", live.Object["spec"], want)
 	}
 }

@@ -193,3 +193,18 @@ func (r row) strs(k string) []string {
 	}
 	return out
 }
+
+// qReloadTLS reloads the server's certificates and SSL settings from its
+// files: the procedure dbms.security.reloadTLS(), new in 2025.03, admin
+// only, to be called on each server in turn (Operations Manual, branch
+// dev: procedures reference and "SSL framework", certificates rotation).
+// It needs dbms.security.tls_reload_enabled=true, which the operator sets.
+// The manual documents no output columns; none are read.
+const qReloadTLS = "CALL dbms.security.reloadTLS()"
+
+// ReloadTLS tells the connected server to reload its certificates. It runs
+// on the server dialled, not the leader.
+func (c *Conn) ReloadTLS(ctx context.Context) error {
+	_, err := c.run(ctx, "reload-tls", qReloadTLS, nil)
+	return err
+}

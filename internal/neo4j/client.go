@@ -6,6 +6,10 @@ package neo4j
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -42,31 +46,92 @@ type Conn struct {
 	CalVer bool
 }
 
-// Dial connects to the server at hostport (host:7687). It does not talk to
-// the server yet: the first call does.
+// Dial connects to the server at hostport (host:7687) over plaintext
+// Bolt. It does not talk to the server yet: the first call does.
 func (d Dialer) Dial(hostport string, creds Credentials, calver bool) (*Conn, error) {
-	timeout := d.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
+	return d.DialTLS(hostport, creds, calver, nil)
+}
+
+// DialTLS connects as Dial does, over TLS (bolt+s) when tlsConfig is not
+// nil: its RootCAs verify the server, its Certificates are presented when
+// the server asks for a client certificate. The driver checks the
+// certificate against the host dialled.
+func (d Dialer) DialTLS(hostport string, creds Credentials, calver bool, tlsConfig *tls.Config) (*Conn, error) {
+	timeout := d.timeout()
+	target, err := d.target(hostport)
+	if err != nil {
+		return nil, err
 	}
-	target := hostport
-	if d.Resolve != nil {
-		target = d.Resolve(hostport)
+	scheme := "bolt://"
+	if tlsConfig != nil {
+		scheme = "bolt+s://"
 	}
-	if _, _, err := net.SplitHostPort(target); err != nil {
-		return nil, fmt.Errorf("neo4j: address %q: %w", target, err)
-	}
-	drv, err := driver.NewDriverWithContext("bolt://"+target, driver.BasicAuth(creds.User, creds.Password, ""), func(c *config.Config) {
+	drv, err := driver.NewDriverWithContext(scheme+target, driver.BasicAuth(creds.User, creds.Password, ""), func(c *config.Config) {
 		c.SocketConnectTimeout = timeout
 		c.ConnectionAcquisitionTimeout = timeout
 		c.MaxConnectionPoolSize = 2
 		c.MaxConnectionLifetime = 10 * time.Minute
 		c.UserAgent = "neo4j-operator"
+		if tlsConfig != nil {
+			c.TlsConfig = tlsConfig.Clone()
+		}
 	})
 	if err != nil {
 		return nil, fmt.Errorf("neo4j: %w", err)
 	}
 	return &Conn{d: drv, timeout: timeout, CalVer: calver}, nil
+}
+
+func (d Dialer) timeout() time.Duration {
+	if d.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return d.Timeout
+}
+
+// target is the address dialled for hostport.
+func (d Dialer) target(hostport string) (string, error) {
+	target := hostport
+	if d.Resolve != nil {
+		target = d.Resolve(hostport)
+	}
+	if _, _, err := net.SplitHostPort(target); err != nil {
+		return "", fmt.Errorf("neo4j: address %q: %w", target, err)
+	}
+	return target, nil
+}
+
+// PresentedCertificate is the SHA-256 fingerprint of the leaf certificate
+// the server at hostport presents on its Bolt port, read in a TLS
+// handshake that sends no Bolt message. It tells whether a server serves a
+// rotated certificate yet. The certificate is verified as DialTLS would.
+func (d Dialer) PresentedCertificate(ctx context.Context, hostport string, tlsConfig *tls.Config) (string, error) {
+	target, err := d.target(hostport)
+	if err != nil {
+		return "", err
+	}
+	cfg := tlsConfig.Clone()
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(target) // as the driver does: the host dialled
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.timeout())
+	defer cancel()
+	conn, err := (&tls.Dialer{Config: cfg}).DialContext(ctx, "tcp", target)
+	if err != nil {
+		return "", &Error{Query: "tls-handshake", Kind: Unavailable, Err: err}
+	}
+	defer func() { _ = conn.Close() }()
+	certs := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	if len(certs) == 0 {
+		return "", &Error{Query: "tls-handshake", Kind: Unknown, Err: errors.New("no certificate presented")}
+	}
+	return Fingerprint(certs[0]), nil
+}
+
+// Fingerprint is a certificate's SHA-256, as "sha256:<hex>".
+func Fingerprint(cert *x509.Certificate) string {
+	sum := sha256.Sum256(cert.Raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // closeTimeout bounds saying goodbye to a server that stopped answering.

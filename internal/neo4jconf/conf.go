@@ -216,6 +216,9 @@ func owned(in Input, v Version) Conf {
 	for k, val := range memory(in.Cluster, in.Role) {
 		c[k] = val
 	}
+	for k, val := range tlsSettings(in.Cluster, v) {
+		c[k] = val
+	}
 	if HTTPSEnabled(in.Cluster) {
 		c["server.https.listen_address"] = listen(PortHTTPS)
 	}
@@ -236,8 +239,12 @@ func owned(in Input, v Version) Conf {
 	return c
 }
 
-// HTTPSEnabled is true when the user turned HTTPS on, in config or env.
+// HTTPSEnabled is true when spec.tls.https is set, or the user turned
+// HTTPS on in config or env.
 func HTTPSEnabled(c *v1alpha1.Neo4jEnterpriseCluster) bool {
+	if c.Spec.TLS.HTTPS != nil {
+		return true
+	}
 	for _, conf := range []v1alpha1.Neo4jConfig{c.Spec.Config, c.Spec.Primary.Config, c.Spec.Secondary.Config} {
 		if strings.EqualFold(string(conf["server.https.enabled"]), "true") {
 			return true

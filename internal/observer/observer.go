@@ -10,6 +10,8 @@ package observer
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -44,6 +46,22 @@ type Target struct {
 	CalVer bool
 	// Busy asks for the busy interval (something is in flight).
 	Busy bool
+	// TLS, when set, is the Bolt channel's TLS: polls and commands go over
+	// bolt+s.
+	TLS *TLSTarget
+	// CertSecrets are every TLS channel's Secret. Each poll reads them, so
+	// a rotated certificate wakes the cluster's reconcile where Secrets
+	// are not watched (the operator watching every namespace may only get
+	// Secrets by name).
+	CertSecrets []types.NamespacedName
+}
+
+// TLSTarget is how to reach servers over TLS: the Secret's ca.crt is
+// trusted (the system's roots when it has none), and its certificate is
+// presented when the servers ask clients for one (ClientCert).
+type TLSTarget struct {
+	Secret     types.NamespacedName
+	ClientCert bool
 }
 
 // SecretUnusable is the failure of a poll that could not use the auth
@@ -61,6 +79,8 @@ type Observation struct {
 	Message string
 	// secretVersion is the auth Secret's resourceVersion the poll used.
 	secretVersion string
+	// certificates digests the TLS Secrets' certificates.
+	certificates string
 	// address is the server that answered.
 	address string
 }
@@ -99,7 +119,7 @@ func (o Observation) Digest() string {
 			d.RequestedStatus, d.RequestedPrimaries, d.RequestedSecondaries, d.CurrentPrimaries, d.CurrentSecondaries))
 	}
 	sort.Strings(lines)
-	lines = append(lines, "f|"+string(o.Failure)+"|"+o.Message)
+	lines = append(lines, "f|"+string(o.Failure)+"|"+o.Message, "t|"+o.certificates)
 	h := sha256.Sum256([]byte(strings.Join(lines, "\n")))
 	return hex.EncodeToString(h[:8])
 }
@@ -314,8 +334,14 @@ func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) O
 		return *previous // the same credentials would be refused again
 	}
 	obs.secretVersion = version
+	obs.certificates = o.certificates(ctx, t)
+	tlsConfig, err := o.TLSConfig(ctx, t)
+	if err != nil {
+		obs.Failure, obs.Message = SecretUnusable, err.Error()
+		return obs
+	}
 	for _, addr := range t.Addresses {
-		obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer)
+		obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer, tlsConfig)
 		if err == nil {
 			obs.Failure, obs.Message, obs.address = "", "", addr
 			return obs
@@ -334,8 +360,8 @@ func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) O
 	return obs
 }
 
-func (o *Observers) ask(ctx context.Context, addr string, creds neo4j.Credentials, calver bool) ([]neo4j.Server, []neo4j.Database, error) {
-	conn, err := o.Dialer.Dial(addr, creds, calver)
+func (o *Observers) ask(ctx context.Context, addr string, creds neo4j.Credentials, calver bool, tlsConfig *tls.Config) ([]neo4j.Server, []neo4j.Database, error) {
+	conn, err := o.Dialer.DialTLS(addr, creds, calver, tlsConfig)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -442,11 +468,60 @@ func (o *Observers) Accepted(key types.NamespacedName) {
 }
 
 // Admin opens an admin connection to the server at addr with the
-// cluster's credentials, read now from the auth Secret.
+// cluster's credentials, read now from the auth Secret, over TLS when the
+// cluster's Bolt has it.
 func (o *Observers) Admin(ctx context.Context, t Target, addr string) (*neo4j.Conn, error) {
 	creds, _, err := o.credentials(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	return o.Dialer.Dial(addr, creds, t.CalVer)
+	tlsConfig, err := o.TLSConfig(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return o.Dialer.DialTLS(addr, creds, t.CalVer, tlsConfig)
+}
+
+// TLSConfig is the client TLS configuration of a target, read now from its
+// Bolt Secret (nil without Bolt TLS). Errors never carry the key.
+func (o *Observers) TLSConfig(ctx context.Context, t Target) (*tls.Config, error) {
+	if t.TLS == nil {
+		return nil, nil
+	}
+	s := &corev1.Secret{}
+	if err := o.Reader.Get(ctx, t.TLS.Secret, s); err != nil {
+		return nil, fmt.Errorf("Bolt TLS Secret %s: %w", t.TLS.Secret, err)
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca := s.Data["ca.crt"]; len(ca) > 0 {
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("Bolt TLS Secret %s: ca.crt holds no PEM certificate", t.TLS.Secret)
+		}
+	}
+	if t.TLS.ClientCert {
+		pair, err := tls.X509KeyPair(s.Data["tls.crt"], s.Data["tls.key"])
+		if err != nil {
+			return nil, fmt.Errorf("Bolt TLS Secret %s: tls.crt and tls.key are not a usable key pair", t.TLS.Secret)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+// certificates digests the certificates of a target's TLS Secrets (a
+// missing Secret or key counts as empty).
+func (o *Observers) certificates(ctx context.Context, t Target) string {
+	if len(t.CertSecrets) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, key := range t.CertSecrets {
+		s := &corev1.Secret{}
+		if err := o.Reader.Get(ctx, key, s); err == nil {
+			h.Write(s.Data["tls.crt"])
+		}
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/rollout"
 	"github.com/graphops-dev/neo4j-operator/internal/scale"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
+	"github.com/graphops-dev/neo4j-operator/internal/tlsreload"
 )
 
 // Observed is what a reconcile read before deciding anything.
@@ -38,6 +39,12 @@ type Observed struct {
 	Scale *scale.Input
 	// Rollout is what a roll decides from (nil: no StatefulSet yet).
 	Rollout *rollout.Input
+	// TLS is what the certificates decide from (nil without spec.tls);
+	// its Servers are filled in from the rendered topology.
+	TLS *tlsreload.Input
+	// CertManager is true when the API server serves cert-manager's
+	// Certificates: without it, none are applied.
+	CertManager bool
 }
 
 // Auth is what was found of the auth Secret; never its value.
@@ -74,6 +81,9 @@ type Plan struct {
 	// Rollout is the roll decision (nil when there is nothing to decide
 	// from).
 	Rollout *rollout.Decision
+	// TLS is the certificates' decision (nil without spec.tls, or when
+	// nothing is rendered).
+	TLS *tlsreload.Decision
 }
 
 // Key names an object within its cluster: kind and name.
@@ -115,6 +125,9 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 		p.Issues = append(p.Issues, status.Issue{Reason: "InvalidSpec", Message: err.Error()})
 		return p
 	}
+	if !o.CertManager {
+		objs.Certificates = nil // TLSReady says why
+	}
 	p.Apply = objs.All()
 	desired := map[string]bool{}
 	for _, obj := range p.Apply {
@@ -128,6 +141,15 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 	sort.Slice(p.Prune, func(i, j int) bool {
 		return Key(kindOf(p.Prune[i]), p.Prune[i].GetName()) < Key(kindOf(p.Prune[j]), p.Prune[j].GetName())
 	})
+	if o.TLS != nil {
+		in := *o.TLS
+		in.Servers = render.PodNames(p.Rendered)
+		d := tlsreload.Decide(in)
+		p.TLS = &d
+		for _, is := range d.Problems {
+			p.Issues = append(p.Issues, status.Issue{Reason: is[0], Message: is[1]})
+		}
+	}
 	if o.Rollout != nil {
 		d := rollout.Decide(*o.Rollout)
 		p.Rollout = &d

@@ -9,10 +9,13 @@ package render_test
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -20,6 +23,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/fake/neo4jimage"
+	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
@@ -100,6 +104,24 @@ func TestConformanceVariations(t *testing.T) {
 		{"HTTPS on", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Config = v1alpha1.Neo4jConfig{"server.https.enabled": "true"}
 		}},
+		{"TLS on every channel, Secrets and cert-manager", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.TLS = v1alpha1.TLSSpec{
+				Bolt:    &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "bolt-cert"}},
+				HTTPS:   &v1alpha1.HTTPSTLS{TLSCertificate: v1alpha1.TLSCertificate{IssuerRef: &v1alpha1.IssuerRef{Name: "ca", Kind: "ClusterIssuer"}}},
+				Cluster: &v1alpha1.TLSCertificate{SecretName: "cluster-cert"},
+			}
+		}},
+		{"Bolt TLS optional with client certificates, HTTP kept beside HTTPS", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.TLS = v1alpha1.TLSSpec{
+				Bolt:  &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "bolt-cert", ClientAuth: "REQUIRE"}, Level: "OPTIONAL"},
+				HTTPS: &v1alpha1.HTTPSTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "https-cert"}, KeepHTTP: true},
+			}
+		}},
+		{"TLS with a pod security context without fsGroup", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			id, yes := int64(7474), true
+			c.Spec.PodSecurityContext = &corev1.PodSecurityContext{RunAsUser: &id, RunAsNonRoot: &yes}
+			c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "cluster-cert"}
+		}},
 		{"strict validation off by the user", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Config = v1alpha1.Neo4jConfig{"server.config.strict_validation.enabled": "false"}
 		}},
@@ -139,6 +161,9 @@ func conform(t *testing.T, cluster *v1alpha1.Neo4jEnterpriseCluster) {
 				Secrets: map[string]*corev1.Secret{c.AuthSecretName(): {
 					Data: map[string][]byte{c.Spec.Auth.SecretKey: []byte("neo4j/" + testPassword)},
 				}},
+			}
+			for _, ch := range c.TLSChannels() {
+				pod.Secrets[c.TLSSecretName(ch)] = &corev1.Secret{Data: tlsSecretData(t)}
 			}
 			for k, val := range sts.Spec.Template.Labels {
 				pod.Labels[k] = val
@@ -190,6 +215,7 @@ func conformServer(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, v neo4jconf
 	checkDiscovery(t, c, v, o, conf)
 	checkMemory(t, c, pod, conf)
 	checkLogs(t, pod, conf)
+	checkTLS(t, c, o, pod, res)
 	if res.InitialPassword != testPassword {
 		t.Errorf("initial password %q, want the Secret's", res.InitialPassword)
 	}
@@ -397,4 +423,89 @@ func configMaps(o *render.Objects) map[string]*corev1.ConfigMap {
 		out[cm.Name] = cm
 	}
 	return out
+}
+
+var testPKI = sync.OnceValues(func() (map[string][]byte, error) {
+	ca, err := pki.NewCA("conformance CA")
+	if err != nil {
+		return nil, err
+	}
+	p, err := ca.Issue(24*time.Hour, "graph.team-a.svc.cluster.local")
+	if err != nil {
+		return nil, err
+	}
+	return ca.SecretData(p), nil
+})
+
+func tlsSecretData(t *testing.T) map[string][]byte {
+	data, err := testPKI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// checkTLS: every SSL policy Neo4j would enable finds what the manual says
+// must exist (its base directory, the key and certificate files, a
+// trusted folder with a certificate in it, the revoked folder; Neo4j
+// creates none), the connectors use the policies, and the ports follow:
+// 7473 served only with HTTPS, 7474 not when HTTPS replaced it.
+func checkTLS(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, o *render.Objects, pod neo4jimage.Pod, res neo4jimage.Result) {
+	conf := res.NeoConf()
+	resolve := func(base, p string) string {
+		if path.IsAbs(p) {
+			return p
+		}
+		return path.Join(base, p)
+	}
+	for _, ch := range c.TLSChannels() {
+		pre := "dbms.ssl.policy." + ch.Name + "."
+		if conf.Get(pre+"enabled") != "true" {
+			t.Errorf("%senabled = %q, want true", pre, conf.Get(pre+"enabled"))
+			continue
+		}
+		base := resolve(neo4jimage.Home, conf.Get(pre+"base_directory"))
+		if !res.Dirs[base] {
+			t.Errorf("%sbase_directory %s is not mounted", pre, base)
+		}
+		for _, k := range []string{"private_key", "public_certificate"} {
+			if f := resolve(base, conf.Get(pre+k)); res.Files[f] == "" {
+				t.Errorf("%s%s: %s is not there", pre, k, f)
+			}
+		}
+		trusted := resolve(base, conf.Get(pre+"trusted_dir"))
+		n := 0
+		for f := range res.Files {
+			if path.Dir(f) == trusted {
+				n++
+			}
+		}
+		if !res.Dirs[trusted] || n == 0 {
+			t.Errorf("%strusted_dir %s: folder %v, %d certificates", pre, trusted, res.Dirs[trusted], n)
+		}
+		if ch.Name == v1alpha1.ChannelCluster && res.Files[trusted+"/ca.crt"] == "" {
+			t.Errorf("the cluster channel's trusted folder lacks the CA: servers could not check each other")
+		}
+		if revoked := resolve(base, conf.Get(pre+"revoked_dir")); !res.Dirs[revoked] {
+			t.Errorf("%srevoked_dir %s is not there", pre, revoked)
+		}
+		if got := conf.Get(pre + "client_auth"); got != ch.Certificate.ClientAuth {
+			t.Errorf("%sclient_auth = %q, want %q", pre, got, ch.Certificate.ClientAuth)
+		}
+	}
+	if b := c.Spec.TLS.Bolt; b != nil && conf.Get("server.bolt.tls_level") != b.Level {
+		t.Errorf("server.bolt.tls_level = %q, want %q", conf.Get("server.bolt.tls_level"), b.Level)
+	}
+	if v, _ := neo4jconf.ParseTag(c.Spec.Image.Tag); len(c.TLSChannels()) > 0 && v.ReloadsTLS() != (conf.Get("dbms.security.tls_reload_enabled") == "true") {
+		t.Errorf("dbms.security.tls_reload_enabled = %q on %s", conf.Get("dbms.security.tls_reload_enabled"), c.Spec.Image.Tag)
+	}
+	https := conf.Get("server.https.enabled") == "true"
+	http := conf.Get("server.http.enabled") != "false"
+	client := o.Services[slices.IndexFunc(o.Services, func(s *corev1.Service) bool { return s.Name == render.ClientServiceName(c) })]
+	if servesPort(client, pod, neo4jconf.PortHTTPS) != https {
+		t.Errorf("HTTPS on: %v, but the client Service serves 7473: %v", https, !https)
+	}
+	if servesPort(client, pod, neo4jconf.PortHTTP) != http {
+		t.Errorf("HTTP on: %v, but the client Service serves 7474: %v", http, !http)
+	}
 }

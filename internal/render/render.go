@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
@@ -23,6 +24,9 @@ type Objects struct {
 	Services             []*corev1.Service   // sorted by name
 	StatefulSets         []*appsv1.StatefulSet
 	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
+	// Certificates are cert-manager Certificates, for the TLS channels that
+	// name an issuer.
+	Certificates []*unstructured.Unstructured
 	// ConfigHashes by role, as stamped into the pod templates.
 	ConfigHashes map[neo4jconf.Role]string
 }
@@ -31,6 +35,9 @@ type Objects struct {
 // and configuration before the workloads that use them.
 func (o *Objects) All() []client.Object {
 	out := []client.Object{o.ServiceAccount, o.Role, o.RoleBinding}
+	for _, cert := range o.Certificates {
+		out = append(out, cert)
+	}
 	for _, cm := range o.ConfigMaps {
 		out = append(out, cm)
 	}
@@ -55,6 +62,7 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 		Role:           discoveryRole(c),
 		RoleBinding:    discoveryRoleBinding(c),
 		ConfigHashes:   map[neo4jconf.Role]string{},
+		Certificates:   certificates(c),
 	}
 	for _, role := range Roles(c) {
 		conf, err := neo4jconf.Build(neo4jconf.Input{Cluster: c, Role: role, DiscoverySelector: DiscoverySelector(c)})

@@ -14,14 +14,12 @@ func servicePort(name string, port int32) corev1.ServicePort {
 
 // serverPorts are the ports a server serves to other servers and
 // clients, named as the containers name them (the discovery resolver looks
-// tcp-tx up by name). HTTPS only when it is turned on; the backup port not
+// tcp-tx up by name). HTTPS only when it is turned on, HTTP only when
+// HTTPS did not replace it; the backup port not
 // at all: Neo4j's backup server listens on 127.0.0.1 unless told
 // otherwise.
 func serverPorts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.ServicePort {
-	out := []corev1.ServicePort{servicePort("bolt", neo4jconf.PortBolt), servicePort("http", neo4jconf.PortHTTP)}
-	if neo4jconf.HTTPSEnabled(c) {
-		out = append(out, servicePort("https", neo4jconf.PortHTTPS))
-	}
+	out := webPorts(c)
 	return append(out,
 		servicePort(neo4jconf.DiscoveryPortName, neo4jconf.PortCluster),
 		servicePort("raft", neo4jconf.PortRaft),
@@ -102,9 +100,18 @@ func clientService(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.Service {
 	return svc
 }
 
-// clientPorts: bolt and http, and https when it is on.
+// clientPorts: bolt, and http and https where they are on.
 func clientPorts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.ServicePort {
-	out := []corev1.ServicePort{servicePort("bolt", neo4jconf.PortBolt), servicePort("http", neo4jconf.PortHTTP)}
+	return webPorts(c)
+}
+
+// webPorts are bolt, http unless HTTPS replaced it, and https when it is
+// on.
+func webPorts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.ServicePort {
+	out := []corev1.ServicePort{servicePort("bolt", neo4jconf.PortBolt)}
+	if neo4jconf.HTTPEnabled(c) {
+		out = append(out, servicePort("http", neo4jconf.PortHTTP))
+	}
 	if neo4jconf.HTTPSEnabled(c) {
 		out = append(out, servicePort("https", neo4jconf.PortHTTPS))
 	}

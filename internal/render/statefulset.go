@@ -232,7 +232,7 @@ func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash
 		items = append(items, corev1.KeyToPath{Key: FileAPOCConf, Path: FileAPOCConf})
 	}
 	items = append(items, corev1.KeyToPath{Key: FileServerLogs, Path: FileServerLogs}, corev1.KeyToPath{Key: FileUserLogs, Path: FileUserLogs})
-	return []corev1.Volume{{
+	out := []corev1.Volume{{
 		Name: "conf",
 		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(c, r, configHash)},
@@ -247,6 +247,7 @@ func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash
 			DefaultMode: &authMode,
 		}},
 	}}
+	return append(out, tlsVolumes(c)...)
 }
 
 func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Container {
@@ -258,6 +259,7 @@ func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Cont
 		// Logs live in a folder of the data volume, as with the Helm chart.
 		mounts = append(mounts, corev1.VolumeMount{Name: "data", MountPath: neo4jconf.LogsVolumeDir, SubPath: "logs"})
 	}
+	mounts = append(mounts, tlsMounts(c)...)
 	return corev1.Container{
 		Name:                     "neo4j",
 		Image:                    Image(c),
@@ -322,6 +324,9 @@ func env(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.EnvVar {
 		{Name: "NEO4J_AUTH_PATH", Value: AuthDir + "/" + AuthFile},
 	}
 	for _, a := range neo4jconf.AdvertisedAddresses(v, "$(SERVER_FQDN)") {
+		if a[0] == "server.http.advertised_address" && !neo4jconf.HTTPEnabled(c) {
+			continue // HTTPS replaced HTTP: nothing to advertise
+		}
 		out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName(a[0]), Value: a[1]})
 	}
 	out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName("server.directories.logs"), Value: neo4jconf.LogsVolumeDir})

@@ -17,6 +17,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/rollout"
 	"github.com/graphops-dev/neo4j-operator/internal/scale"
+	"github.com/graphops-dev/neo4j-operator/internal/tlsreload"
 )
 
 // Issue is something that keeps the operator from matching the spec.
@@ -40,6 +41,9 @@ type Observed struct {
 	Scale *scale.Decision
 	// Rollout is the roll decision (nil: none made).
 	Rollout *rollout.Decision
+	// TLS is the certificates' decision, after the reloads it asked for
+	// (nil: none made; the previous status.tls stands).
+	TLS *tlsreload.Decision
 }
 
 // replicas are the servers of a role wanted now: the scaling decision's
@@ -75,6 +79,7 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		Scaling: c.Status.Scaling.DeepCopy(),
 		// status.rollout likewise (controllers/rollout.go).
 		Rollout: c.Status.Rollout.DeepCopy(),
+		TLS:     c.Status.TLS.DeepCopy(),
 	}
 	ready := s.Primaries.ReadyReplicas + s.Secondaries.ReadyReplicas
 	desired := s.Primaries.Replicas + s.Secondaries.Replicas
@@ -148,6 +153,7 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 	}
 
 	rolloutStuck(&s, o.Rollout, gen)
+	tlsStatus(&s, c, o.TLS, gen)
 	switch {
 	case o.Paused:
 		s.Phase = v1alpha1.PhasePaused
@@ -249,10 +255,20 @@ func settledRole(c *v1alpha1.Neo4jEnterpriseCluster, o Observed, r neo4jconf.Rol
 
 func endpoints(c *v1alpha1.Neo4jEnterpriseCluster) v1alpha1.Endpoints {
 	host := fmt.Sprintf("%s.%s.svc.%s", render.ClientServiceName(c), c.Namespace, c.WithDefaults().Spec.ClusterDomain)
-	return v1alpha1.Endpoints{
-		Bolt: fmt.Sprintf("neo4j://%s:%d", host, neo4jconf.PortBolt),
-		HTTP: fmt.Sprintf("http://%s:%d", host, neo4jconf.PortHTTP),
+	// neo4j+s: the driver's scheme for routing over TLS with a trusted
+	// certificate.
+	bolt := "neo4j"
+	if c.Spec.TLS.Bolt != nil {
+		bolt = "neo4j+s"
 	}
+	e := v1alpha1.Endpoints{Bolt: fmt.Sprintf("%s://%s:%d", bolt, host, neo4jconf.PortBolt)}
+	if neo4jconf.HTTPEnabled(c) {
+		e.HTTP = fmt.Sprintf("http://%s:%d", host, neo4jconf.PortHTTP)
+	}
+	if c.Spec.TLS.HTTPS != nil {
+		e.HTTPS = fmt.Sprintf("https://%s:%d", host, neo4jconf.PortHTTPS)
+	}
+	return e
 }
 
 // Transition is a condition that changed status between two statuses.
@@ -278,4 +294,21 @@ func Transitions(old, new []metav1.Condition) []Transition {
 		}
 	}
 	return out
+}
+
+// tlsStatus reports the certificates and TLSReady, from the decision (none:
+// the previous report stands). Without spec.tls neither is reported.
+func tlsStatus(s *v1alpha1.Neo4jEnterpriseClusterStatus, c *v1alpha1.Neo4jEnterpriseCluster, d *tlsreload.Decision, gen int64) {
+	if len(c.TLSChannels()) == 0 {
+		s.TLS = nil
+		meta.RemoveStatusCondition(&s.Conditions, v1alpha1.ConditionTLSReady)
+		return
+	}
+	if d == nil {
+		return
+	}
+	s.TLS = d.Status
+	cond := d.Condition
+	cond.ObservedGeneration = gen
+	meta.SetStatusCondition(&s.Conditions, cond)
 }

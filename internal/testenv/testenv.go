@@ -38,19 +38,24 @@ type Env struct {
 	Client client.Client
 }
 
+// TestCRDs is the folder of other projects' CRDs written for the tests.
+func TestCRDs() string { return filepath.Join(RepoRoot(), "test", "crds") }
+
 // RepoRoot is the project's root folder.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// Start boots etcd and kube-apiserver with the CRDs of config/crd/bases.
-func Start() (*Env, error) {
+// Start boots etcd and kube-apiserver with the CRDs of config/crd/bases
+// and those of the extra folders (test/crds: other projects' CRDs, for
+// the optional kinds).
+func Start(extraCRDDirs ...string) (*Env, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, fmt.Errorf("KUBEBUILDER_ASSETS is not set: run the tests with `make test`, which builds etcd and kube-apiserver and sets it")
 	}
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "config", "crd", "bases")},
+		CRDDirectoryPaths:     append([]string{filepath.Join(RepoRoot(), "config", "crd", "bases")}, extraCRDDirs...),
 		ErrorIfCRDPathMissing: true,
 	}
 	// Every server has an internals Service with a cluster IP: envtest's

@@ -128,7 +128,7 @@ var _ = BeforeSuite(func() {
 	server.Register(path, &webhook.Admission{Handler: policy{}})
 	skip := true
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: testenv.Scheme, Cache: controllers.CacheOptions([]string{ns}), WebhookServer: server,
+		Scheme: testenv.Scheme, Cache: controllers.CacheOptions([]string{ns}, nil), WebhookServer: server,
 		Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
 		Controller: config.Controller{SkipNameValidation: &skip},
 	})

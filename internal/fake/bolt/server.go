@@ -9,6 +9,7 @@
 package bolt
 
 import (
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -99,9 +100,22 @@ type Server struct {
 
 // Start listens on 127.0.0.1 on a free port and serves h.
 func Start(h Handler) (*Server, error) {
+	return StartTLS(h, nil)
+}
+
+// StartTLS serves h over TLS when certificate is not nil: the TLS
+// handshake comes first, then Bolt's (bolt+s). certificate is asked at
+// every handshake, so a server can start presenting a new one (a reload)
+// without restarting.
+func StartTLS(h Handler, certificate func() (*tls.Certificate, error)) (*Server, error) {
+	var ln net.Listener
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
+	}
+	if certificate != nil {
+		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12,
+			GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return certificate() }})
 	}
 	s := &Server{Handler: h, Agent: "Neo4j/5.26.0", ln: ln, conns: map[net.Conn]bool{}}
 	s.wg.Add(1)

@@ -61,6 +61,9 @@
 package cluster
 
 import (
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -92,6 +95,10 @@ type Options struct {
 	OnCommand func(Command)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// TLS makes every server serve Bolt over TLS only (server.bolt.tls_level
+	// REQUIRED), with the certificate it loaded: the mounted one when it
+	// started, or when it last reloaded (SetMountedCertificate, ReloadTLS).
+	TLS bool
 }
 
 // Cluster is the shared state.
@@ -108,6 +115,9 @@ type Cluster struct {
 	// Test knobs.
 	deallocBlocked bool
 	dropRefused    *bolt.Failure
+	// mounted is the Bolt certificate as the kubelet last wrote it into
+	// the pods' TLS volume.
+	mounted *tls.Certificate
 }
 
 type server struct {
@@ -119,6 +129,10 @@ type server struct {
 	gone              bool      // its pod was removed and has not come back
 	deallocDue        time.Time // a deallocation finishes no earlier
 	bolt              *bolt.Server
+	// loaded is the certificate the server read, at start or reload;
+	// reloads counts dbms.security.reloadTLS() calls.
+	loaded  *tls.Certificate
+	reloads int
 }
 
 type database struct {
@@ -163,8 +177,12 @@ func (c *Cluster) SetPod(name, address string, secondary, ready bool) error {
 			return nil
 		}
 		s = &server{id: fmt.Sprintf("%08x-0000-4000-8000-%012x", len(c.order)+1, len(c.order)+1), name: name,
-			address: address, secondary: secondary, state: "Free", mode: "NONE"}
-		srv, err := bolt.Start(&handler{c: c, name: name})
+			address: address, secondary: secondary, state: "Free", mode: "NONE", loaded: c.mounted}
+		var certificate func() (*tls.Certificate, error)
+		if c.opts.TLS {
+			certificate = func() (*tls.Certificate, error) { return c.presented(name) }
+		}
+		srv, err := bolt.StartTLS(&handler{c: c, name: name}, certificate)
 		if err != nil {
 			return err
 		}
@@ -180,6 +198,9 @@ func (c *Cluster) SetPod(name, address string, secondary, ready bool) error {
 	}
 	if ready && !s.ready {
 		s.readySince = c.opts.Now()
+	}
+	if s.gone { // the process starts again: it reads its files
+		s.loaded = c.mounted
 	}
 	s.ready, s.gone = ready, false
 	c.settle()
@@ -480,4 +501,49 @@ func (c *Cluster) dbNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// SetMountedCertificate is the kubelet writing a new Bolt certificate into
+// every pod's TLS volume: servers that start from now on, or reload, serve
+// it; running ones keep the one they loaded.
+func (c *Cluster) SetMountedCertificate(certPEM, keyPEM []byte) error {
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mounted = &pair
+	return nil
+}
+
+// Reloads is how many times a server was told to reload its certificates.
+func (c *Cluster) Reloads(name string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.servers[name]; s != nil {
+		return s.reloads
+	}
+	return 0
+}
+
+// Presented is the SHA-256 of the leaf certificate a server presents
+// ("" for none).
+func (c *Cluster) Presented(name string) string {
+	cert, err := c.presented(name)
+	if err != nil || cert == nil || len(cert.Certificate) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(cert.Certificate[0])
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func (c *Cluster) presented(name string) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.servers[name]
+	if s == nil || s.loaded == nil {
+		return nil, fmt.Errorf("fake server %s has no certificate loaded", name)
+	}
+	return s.loaded, nil
 }

@@ -89,6 +89,12 @@ func (c *Cluster) answer(server string, q bolt.Query) (bolt.Result, *bolt.Failur
 		return c.showServers(), nil
 	case "SHOW DATABASES YIELD *":
 		return c.showDatabases(), nil
+	case "CALL dbms.security.reloadTLS()":
+		// Each server reloads its own files, leader or not.
+		s := c.servers[server]
+		s.loaded = c.mounted
+		s.reloads++
+		return bolt.Result{}, nil
 	}
 	if server != c.leader {
 		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeNotALeader, Message: "No write operations are allowed on this database. This is a read only Neo4j instance."}

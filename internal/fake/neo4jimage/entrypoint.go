@@ -39,6 +39,10 @@ type Result struct {
 	Plugins []string
 	// LogsDirectory is server.directories.logs as Neo4j would read it.
 	LogsDirectory string
+	// Files and Dirs are what the container sees mounted: files by
+	// absolute path, and the mount points and folders holding files.
+	Files map[string]string
+	Dirs  map[string]bool
 }
 
 // NeoConf is the effective neo4j.conf.
@@ -432,7 +436,8 @@ func (s *script) result() Result {
 	for _, v := range s.vars {
 		env[v.name] = v.value
 	}
-	r := Result{Env: env, ConfFiles: s.conf, InitialPassword: s.password, AuthDisabled: s.noAuth, Plugins: s.plugins}
+	r := Result{Env: env, ConfFiles: s.conf, InitialPassword: s.password, AuthDisabled: s.noAuth, Plugins: s.plugins,
+		Files: s.fs.files, Dirs: s.fs.dirs}
 	r.LogsDirectory = r.NeoConf().Get("server.directories.logs")
 	return r
 }

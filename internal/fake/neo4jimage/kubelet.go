@@ -37,7 +37,17 @@ func (p Pod) mounts(c corev1.Container) (files, error) {
 			return fs, fmt.Errorf("volume mount %q names no volume", m.Name)
 		}
 		fs.dirs[m.MountPath] = true
-		data, items, err := p.volumeData(p.Spec.Volumes[i])
+		vol := p.Spec.Volumes[i]
+		if vol.Projected != nil {
+			if m.SubPath != "" {
+				return fs, fmt.Errorf("subPath mounts of projected volumes are not modelled")
+			}
+			if err := p.project(fs, m.MountPath, vol.Projected); err != nil {
+				return fs, err
+			}
+			continue
+		}
+		data, items, err := p.volumeData(vol)
 		if err != nil {
 			return fs, err
 		}
@@ -47,11 +57,51 @@ func (p Pod) mounts(c corev1.Container) (files, error) {
 		if m.SubPath != "" {
 			return fs, fmt.Errorf("subPath mounts of configMap or secret volumes are not modelled")
 		}
-		for key, dst := range pick(data, items) {
-			fs.files[path.Join(m.MountPath, dst)] = data[key]
-		}
+		fs.add(m.MountPath, data, items)
 	}
 	return fs, nil
+}
+
+// add writes the picked keys under dir, and the folders of their paths.
+func (fs files) add(dir string, data map[string]string, items []corev1.KeyToPath) {
+	for key, dst := range pick(data, items) {
+		f := path.Join(dir, dst)
+		fs.files[f] = data[key]
+		for d := path.Dir(f); d != dir && d != "/"; d = path.Dir(d) {
+			fs.dirs[d] = true
+		}
+	}
+}
+
+// project resolves a projected volume: each Secret or ConfigMap source's
+// items, in one folder. A missing Secret or key fails the mount, as the
+// kubelet's would (the sources are not optional), so the pod never starts.
+func (p Pod) project(fs files, dir string, v *corev1.ProjectedVolumeSource) error {
+	for _, src := range v.Sources {
+		switch {
+		case src.Secret != nil:
+			s, ok := p.Secrets[src.Secret.Name]
+			if !ok {
+				return fmt.Errorf("Secret %q is not there", src.Secret.Name)
+			}
+			data := secretData(s)
+			for _, it := range src.Secret.Items {
+				if _, ok := data[it.Key]; !ok {
+					return fmt.Errorf("Secret %q has no key %q", src.Secret.Name, it.Key)
+				}
+			}
+			fs.add(dir, data, src.Secret.Items)
+		case src.ConfigMap != nil:
+			cm, ok := p.ConfigMaps[src.ConfigMap.Name]
+			if !ok {
+				return fmt.Errorf("ConfigMap %q is not there", src.ConfigMap.Name)
+			}
+			fs.add(dir, cm.Data, src.ConfigMap.Items)
+		default:
+			return fmt.Errorf("projected sources other than Secrets and ConfigMaps are not modelled")
+		}
+	}
+	return nil
 }
 
 func (p Pod) volumeData(v corev1.Volume) (map[string]string, []corev1.KeyToPath, error) {

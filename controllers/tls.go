@@ -1,0 +1,213 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
+	"github.com/graphops-dev/neo4j-operator/internal/plan"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/rollout"
+	"github.com/graphops-dev/neo4j-operator/internal/status"
+	"github.com/graphops-dev/neo4j-operator/internal/step"
+	"github.com/graphops-dev/neo4j-operator/internal/tlsreload"
+)
+
+// tlsRetry is how soon a reload that left servers behind is tried again.
+const tlsRetry = 15 * time.Second
+
+// observeTLS reads each TLS channel's Secret from the API server (Secret
+// data is never cached) and what the certificates decide from; nil
+// without spec.tls.
+func (r *Neo4jEnterpriseClusterReconciler) observeTLS(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed) (*tlsreload.Input, error) {
+	channels := c.TLSChannels()
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	v, _ := neo4jconf.ParseTag(c.WithDefaults().Spec.Image.Tag)
+	in := &tlsreload.Input{Status: c.Status.TLS, CanReload: v.ReloadsTLS(), Now: time.Now(), Delay: r.TLSReloadDelay,
+		Rolling: c.Status.Rollout != nil}
+	if at, err := time.Parse(time.RFC3339, c.Annotations[v1alpha1.AnnotationRestartedAt]); err == nil {
+		in.RestartedAt = at
+	}
+	in.Rolling = in.Rolling || rollout.Needed(o.StatefulSets)
+	for _, ch := range channels {
+		got, err := r.inspectChannel(ctx, c, ch, o.CertManager)
+		if err != nil {
+			return nil, err
+		}
+		in.Channels = append(in.Channels, got)
+	}
+	return in, nil
+}
+
+// inspectChannel reads one channel's Secret; only an API error is an
+// error, a missing or unusable certificate is reported in the channel.
+func (r *Neo4jEnterpriseClusterReconciler) inspectChannel(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, ch v1alpha1.TLSChannel, certManager bool) (tlsreload.Channel, error) {
+	name := c.TLSSecretName(ch)
+	out := tlsreload.Channel{Name: ch.Name, Secret: name}
+	issued := ch.Certificate.IssuerRef != nil
+	if issued && !certManager {
+		out.Reason = "CertManagerMissing"
+		out.Problem = fmt.Sprintf("spec.tls.%s.issuerRef asks cert-manager for a certificate, but this API server does not serve cert-manager.io/v1 Certificates: "+
+			"install cert-manager and restart the operator, or give a Secret in spec.tls.%s.secretName", ch.Name, ch.Name)
+		return out, nil
+	}
+	secret := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: name}, secret)
+	switch {
+	case apierrors.IsNotFound(err) && issued:
+		out.Reason = tlsreload.ReasonPending
+		out.Problem = fmt.Sprintf("the %s certificate: waiting for cert-manager to write Secret %s (Certificate %s)", ch.Name, name, render.CertificateName(c, ch.Name))
+		return out, nil
+	case apierrors.IsNotFound(err):
+		out.Reason = "TLSSecretMissing"
+		out.Problem = fmt.Sprintf("TLS Secret %s/%s of the %s channel not found; the servers cannot start without it", c.Namespace, name, ch.Name)
+		return out, nil
+	case err != nil:
+		return out, fmt.Errorf("reading TLS Secret %s/%s: %w", c.Namespace, name, err)
+	}
+	fp, notAfter, problem := tlsreload.Inspect(secret.Data, neo4jconf.TrustsCA(ch))
+	if problem != "" {
+		out.Reason, out.Problem = "TLSSecretInvalid", fmt.Sprintf("TLS Secret %s/%s of the %s channel: %s", c.Namespace, name, ch.Name, problem)
+		return out, nil
+	}
+	out.Fingerprint, out.NotAfter = fp, notAfter
+	return out, nil
+}
+
+// tlsStep reloads rotated certificates on the servers that have not yet,
+// records status.tls under an optimistic lock when it moved, and passes
+// the decision to the status.
+func (r *Neo4jEnterpriseClusterReconciler) tlsStep(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, d *tlsreload.Decision, obs *status.Observed) step.Result {
+	res := step.Result{}
+	if d.Changed {
+		r.event(c, corev1.EventTypeNormal, "TLSCertificateChanged", "Reload", "%s; the servers reload it after %s",
+			changedChannels(c.Status.TLS, d.Status), r.TLSReloadDelay)
+	}
+	if len(d.Reload) > 0 && r.Observers != nil {
+		d.Reloaded(r.reloadTLS(ctx, c, d.Status, d.Reload))
+		if d.Status.Reload != nil {
+			res = res.Merge(step.After(tlsRetry, "servers still serve the previous certificate"))
+		}
+	}
+	if d.After > 0 {
+		res = res.Merge(step.After(d.After, "a certificate reload waits for the kubelet"))
+	}
+	if !equality.Semantic.DeepEqual(c.Status.TLS, d.Status) {
+		next := d.Status.DeepCopy()
+		if err := r.writeRecord(ctx, c, "tls", func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.TLS = next.DeepCopy() }); err != nil {
+			return res.Merge(step.Failed(err))
+		}
+		if d.Done() {
+			TLSReloads.Inc()
+			r.event(c, corev1.EventTypeNormal, "TLSReloaded", "Reload", "every server reloaded its certificates and serves the current ones")
+		}
+	}
+	obs.TLS = d
+	return res
+}
+
+// reloadTLS tells each server to reload its certificates and returns
+// those that did and, where the operator can check it (Bolt TLS), serve
+// the certificate now in the Secret. A server that still serves the
+// previous one read its files before the kubelet updated them: it is tried
+// again later.
+func (r *Neo4jEnterpriseClusterReconciler) reloadTLS(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, st *v1alpha1.TLSStatus, servers []string) []string {
+	t := r.target(c, true)
+	addrs := map[string]string{}
+	for _, a := range render.BoltAddresses(c) {
+		addrs[render.PodOfAddress(a)] = a
+	}
+	var want string
+	if c.Spec.TLS.Bolt != nil {
+		for _, cert := range st.Certificates {
+			if cert.Channel == v1alpha1.ChannelBolt {
+				want = cert.Fingerprint
+			}
+		}
+	}
+	var done []string
+	for _, s := range servers {
+		if err := r.reloadServer(ctx, t, addrs[s], want); err != nil {
+			log.FromContext(ctx).Info("certificate reload not done yet", "server", s, "reason", err.Error())
+			continue
+		}
+		done = append(done, s)
+	}
+	return done
+}
+
+func (r *Neo4jEnterpriseClusterReconciler) reloadServer(ctx context.Context, t observer.Target, addr, want string) error {
+	conn, err := r.Observers.Admin(ctx, t, addr)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	if err := conn.ReloadTLS(ctx); err != nil {
+		return fmt.Errorf("reload: %s", neo4j.Summary(err))
+	}
+	if want == "" {
+		return nil
+	}
+	cfg, err := r.Observers.TLSConfig(ctx, t)
+	if err != nil {
+		return err
+	}
+	got, err := r.Observers.Dialer.PresentedCertificate(ctx, addr, cfg)
+	if err != nil {
+		return fmt.Errorf("checking the certificate: %s", neo4j.Summary(err))
+	}
+	if got != want {
+		return fmt.Errorf("the server still presents %s on Bolt, not %s: the kubelet has not updated its mounted Secret yet", got, want)
+	}
+	return nil
+}
+
+// changedChannels names the channels whose certificate changed.
+func changedChannels(before, after *v1alpha1.TLSStatus) string {
+	old := map[string]string{}
+	if before != nil {
+		for _, c := range before.Certificates {
+			old[c.Channel] = c.Fingerprint
+		}
+	}
+	var out []string
+	for _, c := range after.Certificates {
+		if fp, ok := old[c.Channel]; ok && fp != c.Fingerprint {
+			out = append(out, fmt.Sprintf("the %s certificate changed to %s", c.Channel, c.Fingerprint))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// tlsTarget adds the TLS the observers need to a target.
+func tlsTarget(c *v1alpha1.Neo4jEnterpriseCluster, t *observer.Target) {
+	for _, ch := range c.TLSChannels() {
+		key := client.ObjectKey{Namespace: c.Namespace, Name: c.TLSSecretName(ch)}
+		t.CertSecrets = append(t.CertSecrets, key)
+		if ch.Name == v1alpha1.ChannelBolt {
+			t.TLS = &observer.TLSTarget{Secret: key, ClientCert: ch.Certificate.ClientAuth != "NONE"}
+		}
+	}
+}
+
+// secretsRead are the Secrets a cluster reads: auth and TLS.
+func secretsRead(c *v1alpha1.Neo4jEnterpriseCluster) []string {
+	out := []string{c.AuthSecretName()}
+	for _, ch := range c.TLSChannels() {
+		out = append(out, c.TLSSecretName(ch))
+	}
+	return out
+}

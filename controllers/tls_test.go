@@ -1,0 +1,149 @@
+package controllers_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
+)
+
+// The suite's API server has a stand-in for cert-manager's Certificate
+// CRD (test/crds) and no cert-manager: the test writes the Secrets
+// cert-manager would.
+var _ = Describe("TLS", func() {
+	var ca *pki.CA
+	BeforeEach(func() {
+		var err error
+		ca, err = pki.NewCA("envtest CA")
+		Expect(err).NotTo(HaveOccurred())
+	})
+	secret := func(name string, data map[string][]byte) *corev1.Secret {
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: managedNS, Name: name}, Type: corev1.SecretTypeTLS, Data: data}
+	}
+	certificate := func(c *v1alpha1.Neo4jEnterpriseCluster, channel string) (*unstructured.Unstructured, error) {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(render.CertificateGVK)
+		err := env.Client.Get(ctx, client.ObjectKey{Namespace: c.Namespace, Name: render.CertificateName(c, channel)}, u)
+		return u, err
+	}
+	tlsReady := func(c *v1alpha1.Neo4jEnterpriseCluster) *metav1.Condition {
+		return meta.FindStatusCondition(getCluster(c).Status.Conditions, v1alpha1.ConditionTLSReady)
+	}
+
+	It("creates cert-manager Certificates, keeps them with the topology, prunes them, and reports the certificates", func() {
+		byo, err := ca.Issue(30*24*time.Hour, "tls-a.ns")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(env.Client.Create(ctx, secret("tls-a-byo", ca.SecretData(byo)))).To(Succeed())
+		c := newCluster(managedNS, "tls-a", 3, 1)
+		c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{IssuerRef: &v1alpha1.IssuerRef{Name: "ca", Kind: "ClusterIssuer"}}}
+		c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "tls-a-byo"}
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+
+		By("the Certificate, owned by the cluster, for every server's name, with a PKCS#8 key")
+		var cert *unstructured.Unstructured
+		Eventually(func() error { cert, err = certificate(c, "bolt"); return err }, timeout, interval).Should(Succeed())
+		Expect(metav1.IsControlledBy(cert, getCluster(c))).To(BeTrue())
+		Expect(nested(cert, "spec", "secretName")).To(Equal("tls-a-bolt-tls"))
+		Expect(nested(cert, "spec", "privateKey", "encoding")).To(Equal("PKCS8"))
+		Expect(nested(cert, "spec", "issuerRef", "kind")).To(Equal("ClusterIssuer"))
+		names, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "dnsNames")
+		Expect(names).To(ContainElements("tls-a-primary-2-internals."+managedNS+".svc.cluster.local", "tls-a-secondary-0-internals."+managedNS+".svc.cluster.local"))
+		_, err = certificate(c, "cluster")
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "a channel with a Secret of the user's gets no Certificate")
+
+		By("TLSReady waits for cert-manager, without calling it a problem")
+		Eventually(func(g Gomega) {
+			cond := tlsReady(c)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.Reason).To(Equal("CertificatePending"))
+		}, timeout, interval).Should(Succeed())
+		Expect(meta.FindStatusCondition(getCluster(c).Status.Conditions, v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
+
+		By("the Secret written, as cert-manager would: the certificates are reported, TLSReady is true")
+		issued, err := ca.Issue(90*24*time.Hour, names...)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(env.Client.Create(ctx, secret("tls-a-bolt-tls", ca.SecretData(issued)))).To(Succeed())
+		Eventually(func(g Gomega) {
+			g.Expect(tlsReady(c).Reason).To(Equal("CertificatesServed"))
+		}, timeout, interval).Should(Succeed())
+		st := getCluster(c).Status.TLS
+		Expect(st.Reload).To(BeNil())
+		Expect(st.Certificates).To(HaveLen(2))
+		Expect(st.Certificates[0].Channel).To(Equal("bolt"))
+		Expect(st.Certificates[0].Fingerprint).To(Equal(neo4j.Fingerprint(issued.Cert)))
+		Expect(st.Certificates[1].Fingerprint).To(Equal(neo4j.Fingerprint(byo.Cert)))
+		Expect(st.Certificates[0].NotAfter.Time.Unix()).To(Equal(issued.Cert.NotAfter.Unix()))
+		Expect(getCluster(c).Status.Endpoints.Bolt).To(HavePrefix("neo4j+s://"))
+
+		By("the pod template names the Secrets and holds none of their content")
+		tmpl := sts(c, "primary").Spec.Template
+		Expect(toJSON(&corev1.Pod{Spec: tmpl.Spec, ObjectMeta: tmpl.ObjectMeta})).NotTo(ContainSubstring("sha256:"))
+		Expect(tmpl.Spec.Volumes).To(ContainElement(HaveField("Name", "tls-bolt")))
+
+		By("settled: nothing is written")
+		waitSettled(c)
+		Eventually(func() map[string]string { return resourceVersions(owned(c)) }, timeout, interval).Should(HaveKey("Certificate/tls-a-bolt"))
+		before, clusterRV := resourceVersions(owned(c)), getCluster(c).ResourceVersion
+		Consistently(func() string { return getCluster(c).ResourceVersion }, 3*time.Second, 200*time.Millisecond).Should(Equal(clusterRV))
+		Expect(resourceVersions(owned(c))).To(Equal(before))
+
+		By("a server added: its name is asked for")
+		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Topology.Primaries = 4 })
+		Eventually(func(g Gomega) {
+			cert, err := certificate(c, "bolt")
+			g.Expect(err).NotTo(HaveOccurred())
+			names, _, _ := unstructured.NestedStringSlice(cert.Object, "spec", "dnsNames")
+			g.Expect(names).To(ContainElement("tls-a-primary-3-internals." + managedNS + ".svc.cluster.local"))
+		}, timeout, interval).Should(Succeed())
+
+		By("Bolt moved to a Secret of the user's: the Certificate is pruned")
+		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "tls-a-byo"}}
+		})
+		Eventually(func() bool { _, err := certificate(c, "bolt"); return apierrors.IsNotFound(err) }, timeout, interval).Should(BeTrue())
+	})
+
+	It("reports a Secret Neo4j could not use, and a missing one", func() {
+		good, err := ca.Issue(24*time.Hour, "x")
+		Expect(err).NotTo(HaveOccurred())
+		other, err := ca.Issue(24*time.Hour, "y")
+		Expect(err).NotTo(HaveOccurred())
+		data := ca.SecretData(good)
+		data["tls.key"] = other.KeyPEM
+		Expect(env.Client.Create(ctx, secret("tls-b-mismatch", data))).To(Succeed())
+		c := newCluster(managedNS, "tls-b", 1, 0)
+		c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "tls-b-mismatch"}
+		c.Spec.TLS.HTTPS = &v1alpha1.HTTPSTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "tls-b-absent"}}
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		Eventually(func(g Gomega) {
+			cond := tlsReady(c)
+			g.Expect(cond).NotTo(BeNil())
+			g.Expect(cond.Reason).To(Equal("TLSSecretMissing"))
+			g.Expect(cond.Message).To(ContainSubstring("tls-b-absent"))
+			g.Expect(cond.Message).To(ContainSubstring("tls-b-mismatch of the cluster channel: tls.key does not match the certificate in tls.crt"))
+			deg := meta.FindStatusCondition(getCluster(c).Status.Conditions, v1alpha1.ConditionDegraded)
+			g.Expect(deg.Status).To(Equal(metav1.ConditionTrue))
+		}, timeout, interval).Should(Succeed())
+		Expect(getCluster(c).Status.TLS.Certificates).To(BeEmpty())
+		svc := &corev1.Service{}
+		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: managedNS, Name: "tls-b"}, svc)).To(Succeed())
+		Expect(svc.Spec.Ports).To(HaveLen(2)) // bolt and https: HTTPS replaced HTTP
+		Expect(svc.Spec.Ports[1].Port).To(Equal(int32(7473)))
+	})
+})
+
+func nested(u *unstructured.Unstructured, fields ...string) string {
+	v, _, _ := unstructured.NestedString(u.Object, fields...)
+	return v
+}

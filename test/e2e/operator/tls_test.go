@@ -1,0 +1,165 @@
+package operator_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+)
+
+// Certificate rotation without restarts, out of process, against a FAKE
+// Neo4j cluster serving Bolt over TLS only (internal/fake/cluster, Options.
+// TLS): each fake server presents the certificate it loaded at start or
+// at its last dbms.security.reloadTLS(). A loop here plays the kubelet:
+// a changed Secret reaches the pods' volume kubeletLag later. The operator
+// waits --tls-reload-delay after it sees the change, then reloads every
+// server and checks, in a TLS handshake, that each presents the new
+// certificate.
+var _ = Describe("Rotating a TLS certificate, out of process", Ordered, func() {
+	const ns, password = "secure", "e2e-secure-password"
+	const kubeletLag, reloadDelay = 2 * time.Second, 5 * time.Second
+	var (
+		fake *fakecluster.Cluster
+		c    *v1alpha1.Neo4jEnterpriseCluster
+		ca   *pki.CA
+		dns  []string
+	)
+	tlsReady := func() metav1.Condition {
+		if got := meta.FindStatusCondition(getCluster(c).Status.Conditions, v1alpha1.ConditionTLSReady); got != nil {
+			return *got
+		}
+		return metav1.Condition{}
+	}
+	servers := []string{"graph-primary-0", "graph-primary-1", "graph-primary-2", "graph-secondary-0"}
+
+	BeforeAll(func() {
+		createNamespace(ns)
+		Expect(operatorproc.GrantNamespace(ctx, admin, ns)).To(Succeed())
+		var err error
+		ca, err = pki.NewCA("e2e CA")
+		Expect(err).NotTo(HaveOccurred())
+		for _, s := range servers {
+			dns = append(dns, s+"-internals."+ns+".svc.cluster.local")
+		}
+		bolt, err := ca.Issue(24*time.Hour, dns...)
+		Expect(err).NotTo(HaveOccurred())
+		peers, err := ca.Issue(24*time.Hour, dns...)
+		Expect(err).NotTo(HaveOccurred())
+		for name, p := range map[string]pki.Pair{"graph-bolt": bolt, "graph-cluster": peers} {
+			Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+				Type: corev1.SecretTypeTLS, Data: ca.SecretData(p)})).To(Succeed())
+		}
+		Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
+			StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
+
+		fake = fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true, TLS: true,
+			DefaultPrimaries: 3, DefaultSecondaries: 1, InitialPrimaries: 3})
+		DeferCleanup(fake.Close)
+		resolve := filepath.Join(cluster0Dir(), "neo4j-resolve-secure")
+		Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
+		wctx, stop := context.WithCancel(ctx)
+		DeferCleanup(stop)
+		go fake.FollowTLSSecret(wctx, admin, types.NamespacedName{Namespace: ns, Name: "graph-bolt"}, kubeletLag)
+		go fake.FollowPods(wctx, admin, ns, "cluster.local", resolve)
+
+		secure := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
+			LogPath: filepath.Join(cluster0Dir(), "logs", "operator-secure.log"),
+			Args: []string{"--zap-log-level=info", "--watch-namespaces=" + ns, "--leader-election-id=neo4j-operator-secure",
+				"--neo4j-fake-resolve=" + resolve, "--neo4j-poll-interval=5s", "--neo4j-busy-poll-interval=1s", "--neo4j-timeout=2s",
+				"--tls-reload-delay=" + reloadDelay.String()}}
+		Expect(secure.Start(ctx)).To(Succeed())
+		DeferCleanup(secure.Stop)
+
+		c = &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph"}}
+		c.Spec.AcceptLicenseAgreement = "eval"
+		c.Spec.Topology = v1alpha1.Topology{Primaries: 3, Secondaries: 1}
+		c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "graph-bolt"}}
+		c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "graph-cluster"}
+		Expect(admin.Create(ctx, c)).To(Succeed())
+	})
+
+	It("forms over bolt+s and reports the certificates", func() {
+		waitReady(c) // Ready needs Neo4j's word: the polls went over TLS (the fake refuses plaintext)
+		Eventually(func() string { return tlsReady().Reason }, readyTimeout, poll).Should(Equal("CertificatesServed"))
+		st := getCluster(c).Status
+		Expect(st.TLS.Certificates).To(HaveLen(2))
+		Expect(st.TLS.Certificates[0].Fingerprint).To(Equal(fake.Presented("graph-primary-0")))
+		Expect(st.Endpoints.Bolt).To(HavePrefix("neo4j+s://"))
+	})
+
+	It("reloads a rotated certificate on every server once: no pod restarted, no new revision, then calm", func() {
+		uids := map[string]types.UID{}
+		for k, v := range podUIDs(ns, "graph-primary") {
+			uids[k] = v
+		}
+		for k, v := range podUIDs(ns, "graph-secondary") {
+			uids[k] = v
+		}
+		revs := revisions(ns, "graph-primary") + revisions(ns, "graph-secondary")
+		update := statefulSet(ns, "graph-primary").Status.UpdateRevision
+
+		rotated, err := ca.Issue(48*time.Hour, dns...)
+		Expect(err).NotTo(HaveOccurred())
+		want := neo4j.Fingerprint(rotated.Cert)
+		secret := &corev1.Secret{}
+		Expect(admin.Get(ctx, types.NamespacedName{Namespace: ns, Name: "graph-bolt"}, secret)).To(Succeed())
+		secret.Data = ca.SecretData(rotated)
+		start := time.Now()
+		Expect(admin.Update(ctx, secret)).To(Succeed())
+
+		By("the operator waits for the kubelet, then reloads")
+		Eventually(func() string { return tlsReady().Reason }, 10*time.Second, poll).Should(Equal("Reloading"))
+		Eventually(func(g Gomega) {
+			for _, s := range servers {
+				g.Expect(fake.Presented(s)).To(Equal(want), s)
+			}
+			g.Expect(tlsReady().Reason).To(Equal("CertificatesServed"))
+		}, reloadDelay+30*time.Second, poll).Should(Succeed())
+		took := time.Since(start)
+		GinkgoWriter.Printf("rotation served by every server %v after the Secret changed (reload delay %v, kubelet lag %v)\n",
+			took.Round(100*time.Millisecond), reloadDelay, kubeletLag)
+		Expect(took).To(BeNumerically(">=", reloadDelay), "no reload before the delay")
+		for _, s := range servers {
+			Expect(fake.Reloads(s)).To(Equal(1), "reloads of %s", s)
+		}
+		st := getCluster(c).Status.TLS
+		Expect(st.Reload).To(BeNil())
+		Expect(st.Certificates[0].Fingerprint).To(Equal(want))
+
+		By("no pod restarted, no new revision")
+		now := map[string]types.UID{}
+		for k, v := range podUIDs(ns, "graph-primary") {
+			now[k] = v
+		}
+		for k, v := range podUIDs(ns, "graph-secondary") {
+			now[k] = v
+		}
+		Expect(now).To(Equal(uids))
+		Expect(revisions(ns, "graph-primary") + revisions(ns, "graph-secondary")).To(Equal(revs))
+		Expect(statefulSet(ns, "graph-primary").Status.UpdateRevision).To(Equal(update))
+		Expect(podCreates(ns, "graph-", start)).To(BeZero())
+
+		By("calm afterwards: 30 s of polls, no API writes")
+		time.Sleep(2 * time.Second)
+		since := time.Now()
+		time.Sleep(30 * time.Second)
+		w := auditWrites(operatorproc.User, since)
+		Expect(w.Spec+w.Status+w.Events).To(BeZero(), "operator writes while calm: %v", w.Details)
+		for _, s := range servers {
+			Expect(fake.Reloads(s)).To(Equal(1), "reloads of %s after the calm window", s)
+		}
+	})
+})
