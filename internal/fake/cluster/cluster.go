@@ -49,7 +49,13 @@
 //   - every command a server receives (every query but the SHOWs) is
 //     logged, refused ones too (Commands, Options.OnCommand);
 //   - test knobs hold deallocations for ever (SetDeallocationBlocked) or
-//     refuse DROP SERVER (SetDropRefused).
+//     refuse DROP SERVER (SetDropRefused);
+//   - with Options.TLS, Bolt is served over TLS only (server.bolt.tls_level
+//     REQUIRED); each server presents the certificate it read when its
+//     process started or at its last CALL dbms.security.reloadTLS(), which
+//     any server accepts for itself, leader or not (Operations Manual,
+//     branch dev, SSL framework, "Certificates rotation": run it on each
+//     member); SetMountedCertificate is the kubelet writing the volume.
 //
 // It models no Raft (no elections, terms or quorums: leadership moves only
 // as above, and not when the leader is merely cut off), no stores or

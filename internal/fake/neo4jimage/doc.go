@@ -54,6 +54,11 @@
 //     else from NEO4J_AUTH: "none" disables auth; otherwise it must be
 //     neo4j/<password> with a password other than "neo4j".
 //
+// The kubelet part resolves ConfigMap, Secret and projected volumes (the
+// Secret and ConfigMap sources, their items as files and folders; a
+// missing Secret or key fails, as the kubelet's mount would); other
+// volumes are empty folders.
+//
 // What it does not model: file permissions and ownership (the operator
 // runs the pod as UID/GID 7474 with fsGroup 7474, so mounted folders are
 // writable), plugin downloads (it records that one would be attempted),
