@@ -55,6 +55,10 @@ verify: manifests generate ## Fail when generated files or formatting drift from
 test: manifests generate vet envtest ## Run unit tests and the Ginkgo envtest suites.
 	go test ./... -count=1 -timeout 30m -coverpkg=./api/...,./controllers/...,./internal/... -coverprofile cover.out
 
+.PHONY: test-calm
+test-calm: manifests generate envtest ## The calm spec at full size: Neo4j polled every 5 s for 5 minutes, 0 API writes (make test runs 60 polls 1 s apart).
+	NEO4J_CALM_INTERVAL=5s NEO4J_CALM_DURATION=5m go test ./controllers/... -count=1 -timeout 30m -ginkgo.focus="stays calm"
+
 .PHONY: neo4j-settings
 neo4j-settings: ## Refresh the valid setting names from the Operations Manual: make neo4j-settings DOCS_OPERATIONS=<neo4j/docs-operations clone or bare mirror>, then commit.
 	@test -n "$(DOCS_OPERATIONS)" || { echo "set DOCS_OPERATIONS to a clone (or bare mirror) of github.com/neo4j/docs-operations; branch 5.x is read for 5.26, dev for CalVer"; exit 1; }

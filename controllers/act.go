@@ -19,6 +19,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/rollout"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
 	"github.com/graphops-dev/neo4j-operator/internal/step"
 )
@@ -93,7 +94,10 @@ func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpr
 		s := obs.StatefulSets[role]
 		busy = busy || s == nil || s.Status.ReadyReplicas != render.Replicas(p.Rendered, role)
 	}
-	r.Observers.Ensure(r.target(p.Rendered, busy))
+	t := r.target(p.Rendered, busy)
+	// While pods roll, some may not speak TLS yet (Bolt TLS just turned on).
+	t.PlaintextFallback = t.TLS != nil && (c.Status.Rollout != nil || rollout.Needed(obs.StatefulSets))
+	r.Observers.Ensure(t)
 }
 
 // target is what the observers poll for a cluster, as rendered: a server
@@ -174,6 +178,7 @@ func (r *Neo4jEnterpriseClusterReconciler) prune(ctx context.Context, c *v1alpha
 			continue
 		}
 		apply.Writes.WithLabelValues(r.kindOf(obj), "delete").Inc()
+		apply.ClusterWrites.WithLabelValues(c.Namespace, c.Name).Inc()
 		r.Expectations.Deleted(client.ObjectKeyFromObject(c), r.objectKey(obj))
 		log.FromContext(ctx).Info("deleted object no longer desired", "object", r.objectKey(obj))
 	}

@@ -34,9 +34,10 @@ var _ = Describe("A Neo4jEnterpriseCluster reconciled by the manager", Ordered, 
 			}
 			return got
 		}, timeout, interval).Should(ConsistOf(want))
-		// 2 StatefulSets, 2 headless + 6 internals + 1 client Service,
-		// a ConfigMap per role, ServiceAccount, Role, RoleBinding, 2 PDBs.
-		Expect(want).To(HaveLen(18))
+		// 2 StatefulSets, 2 headless + 6 internals + 1 client + 1 metrics
+		// Service, a ConfigMap per role, ServiceAccount, Role, RoleBinding,
+		// 2 PDBs.
+		Expect(want).To(HaveLen(19))
 		for name, o := range owned(c) {
 			ref := metav1.GetControllerOf(o)
 			Expect(ref).NotTo(BeNil(), name)

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
@@ -72,10 +73,13 @@ func sts(c *v1alpha1.Neo4jEnterpriseCluster, role string) *appsv1.StatefulSet {
 // server (not a cache).
 func owned(c *v1alpha1.Neo4jEnterpriseCluster) map[string]client.Object {
 	out := map[string]client.Object{}
-	certs := &unstructured.UnstructuredList{}
-	certs.SetGroupVersionKind(render.CertificateGVK.GroupVersion().WithKind("CertificateList"))
 	lists := []client.ObjectList{&appsv1.StatefulSetList{}, &corev1.ServiceList{}, &corev1.ConfigMapList{},
-		&corev1.ServiceAccountList{}, &rbacv1.RoleList{}, &rbacv1.RoleBindingList{}, &policyv1.PodDisruptionBudgetList{}, certs}
+		&corev1.ServiceAccountList{}, &rbacv1.RoleList{}, &rbacv1.RoleBindingList{}, &policyv1.PodDisruptionBudgetList{}}
+	for _, gvk := range []schema.GroupVersionKind{render.CertificateGVK, render.ServiceMonitorGVK, render.PodMonitorGVK} {
+		l := &unstructured.UnstructuredList{}
+		l.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+		lists = append(lists, l)
+	}
 	fresh := getCluster(c)
 	for _, l := range lists {
 		ExpectWithOffset(1, env.Client.List(ctx, l, client.InNamespace(c.Namespace))).To(Succeed())

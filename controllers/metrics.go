@@ -2,7 +2,12 @@ package controllers
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
 )
 
 // ScaleSteps counts the scaling steps entered, by direction (In, Out)
@@ -33,4 +38,55 @@ var TLSReloads = prometheus.NewCounter(prometheus.CounterOpts{
 	Help: "Certificate rotations reloaded on every server of a cluster (dbms.security.reloadTLS()).",
 })
 
-func init() { metrics.Registry.MustRegister(ScaleSteps, RolloutSteps, RolloutInProgress, TLSReloads) }
+// ClusterCondition is 1 while a cluster's condition is True, else 0, for
+// the conditions alerts watch (Ready, Degraded, RolloutStuck, TLSReady);
+// set at every reconcile, dropped with the cluster.
+var ClusterCondition = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "neo4j_operator_cluster_condition",
+	Help: "1 while the cluster's condition is True, else 0 (Ready, Degraded, RolloutStuck, TLSReady).",
+}, []string{"namespace", "name", "condition"})
+
+// CertificateExpiry is when each TLS channel's certificate expires.
+var CertificateExpiry = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "neo4j_operator_certificate_expiry_timestamp_seconds",
+	Help: "When the certificate of a cluster's TLS channel expires (its notAfter), in Unix seconds.",
+}, []string{"namespace", "name", "channel"})
+
+// alertedConditions are the conditions ClusterCondition exports.
+var alertedConditions = []string{v1alpha1.ConditionReady, v1alpha1.ConditionDegraded, v1alpha1.ConditionRolloutStuck, v1alpha1.ConditionTLSReady}
+
+// exportStatus sets the cluster's gauges from its status.
+func exportStatus(c *v1alpha1.Neo4jEnterpriseCluster, st v1alpha1.Neo4jEnterpriseClusterStatus) {
+	for _, t := range alertedConditions {
+		cond := meta.FindStatusCondition(st.Conditions, t)
+		if cond == nil {
+			ClusterCondition.DeleteLabelValues(c.Namespace, c.Name, t)
+			continue
+		}
+		v := 0.0
+		if cond.Status == metav1.ConditionTrue {
+			v = 1
+		}
+		ClusterCondition.WithLabelValues(c.Namespace, c.Name, t).Set(v)
+	}
+	CertificateExpiry.DeletePartialMatch(prometheus.Labels{"namespace": c.Namespace, "name": c.Name})
+	if st.TLS != nil {
+		for _, cert := range st.TLS.Certificates {
+			if cert.NotAfter != nil {
+				CertificateExpiry.WithLabelValues(c.Namespace, c.Name, cert.Channel).Set(float64(cert.NotAfter.Unix()))
+			}
+		}
+	}
+}
+
+// forgetMetrics drops a deleted cluster's series.
+func forgetMetrics(namespace, name string) {
+	RolloutInProgress.DeleteLabelValues(namespace, name)
+	apply.ClusterWrites.DeleteLabelValues(namespace, name)
+	ClusterCondition.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	CertificateExpiry.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+}
+
+func init() {
+	metrics.Registry.MustRegister(ScaleSteps, RolloutSteps, RolloutInProgress, TLSReloads, ClusterCondition, CertificateExpiry)
+}

@@ -38,6 +38,7 @@ import (
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;delete
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors;podmonitors,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
 // +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=list;watch
@@ -120,7 +121,7 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 			r.Expectations.Forget(req.NamespacedName)
 		}
 		if apierrors.IsNotFound(err) {
-			RolloutInProgress.DeleteLabelValues(req.Namespace, req.Name)
+			forgetMetrics(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -141,14 +142,16 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 	return r.act(ctx, cluster, plan.Compute(observed, r.kindOf)).Outcome()
 }
 
-// transitionRecords are what the scaling and roll transitions write.
+// transitionRecords are what the scaling, roll and certificate
+// transitions write.
 type transitionRecords struct {
 	Scaling *v1alpha1.ScalingStatus
 	Rollout *v1alpha1.RolloutStatus
+	TLS     *v1alpha1.TLSStatus
 }
 
 func records(c *v1alpha1.Neo4jEnterpriseCluster) transitionRecords {
-	return transitionRecords{Scaling: c.Status.Scaling, Rollout: c.Status.Rollout}
+	return transitionRecords{Scaling: c.Status.Scaling, Rollout: c.Status.Rollout, TLS: c.Status.TLS}
 }
 
 func (r *Neo4jEnterpriseClusterReconciler) objectKey(obj client.Object) string {

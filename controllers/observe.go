@@ -51,6 +51,7 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 		return o, err
 	}
 	o.CertManager = apply.Has(r.kinds(), "Certificate")
+	o.Monitors = map[string]bool{"ServiceMonitor": apply.Has(r.kinds(), "ServiceMonitor"), "PodMonitor": apply.Has(r.kinds(), "PodMonitor")}
 	if o.TLS, err = r.observeTLS(ctx, c, o); err != nil {
 		return o, err
 	}

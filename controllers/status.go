@@ -37,6 +37,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 			return nil // a newer spec: its own reconcile will report on it
 		}
 		next := status.Compute(fresh, obs)
+		exportStatus(fresh, next)
 		if equality.Semantic.DeepEqual(fresh.Status, next) {
 			apply.WritesSkipped.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
 			return nil
@@ -52,6 +53,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 			return err
 		}
 		apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
+		apply.ClusterWrites.WithLabelValues(fresh.Namespace, fresh.Name).Inc()
 		transitions = status.Transitions(old, next.Conditions)
 		newGeneration = oldGeneration != next.ObservedGeneration
 		written = fresh
@@ -85,6 +87,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeRecord(ctx context.Context, c *v
 		return fmt.Errorf("writing status.%s: %w", field, err)
 	}
 	apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
+	apply.ClusterWrites.WithLabelValues(c.Namespace, c.Name).Inc()
 	set(&c.Status)
 	c.ResourceVersion = next.ResourceVersion
 	r.Written.Wrote(client.ObjectKeyFromObject(c), records(c), time.Now())

@@ -138,9 +138,14 @@ func (r *Neo4jEnterpriseClusterReconciler) reloadTLS(ctx context.Context, c *v1a
 			}
 		}
 	}
+	session, err := r.Observers.Session(ctx, t)
+	if err != nil {
+		log.FromContext(ctx).Info("certificate reload not started", "reason", err.Error())
+		return nil
+	}
 	var done []string
 	for _, s := range servers {
-		if err := r.reloadServer(ctx, t, addrs[s], want); err != nil {
+		if err := r.reloadServer(ctx, session, addrs[s], want); err != nil {
 			log.FromContext(ctx).Info("certificate reload not done yet", "server", s, "reason", err.Error())
 			continue
 		}
@@ -149,8 +154,11 @@ func (r *Neo4jEnterpriseClusterReconciler) reloadTLS(ctx context.Context, c *v1a
 	return done
 }
 
-func (r *Neo4jEnterpriseClusterReconciler) reloadServer(ctx context.Context, t observer.Target, addr, want string) error {
-	conn, err := r.Observers.Admin(ctx, t, addr)
+func (r *Neo4jEnterpriseClusterReconciler) reloadServer(ctx context.Context, session observer.AdminSession, addr, want string) error {
+	if addr == "" {
+		return fmt.Errorf("no Bolt address")
+	}
+	conn, err := session.Dial(addr)
 	if err != nil {
 		return err
 	}
@@ -158,14 +166,10 @@ func (r *Neo4jEnterpriseClusterReconciler) reloadServer(ctx context.Context, t o
 	if err := conn.ReloadTLS(ctx); err != nil {
 		return fmt.Errorf("reload: %s", neo4j.Summary(err))
 	}
-	if want == "" {
+	if want == "" || session.TLS == nil {
 		return nil
 	}
-	cfg, err := r.Observers.TLSConfig(ctx, t)
-	if err != nil {
-		return err
-	}
-	got, err := r.Observers.Dialer.PresentedCertificate(ctx, addr, cfg)
+	got, err := r.Observers.Dialer.PresentedCertificate(ctx, addr, session.TLS)
 	if err != nil {
 		return fmt.Errorf("checking the certificate: %s", neo4j.Summary(err))
 	}

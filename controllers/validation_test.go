@@ -37,6 +37,23 @@ var _ = Describe("The CRD's validation", func() {
 			`spec.acceptLicenseAgreement: Unsupported value: "": supported values: "yes", "eval"`),
 		Entry("a license answer that is not yes or eval", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.AcceptLicenseAgreement = "no" },
 			`supported values: "yes", "eval"`),
+		Entry("a TLS channel with both a Secret and an issuer", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "s", IssuerRef: &v1alpha1.IssuerRef{Name: "ca"}}}
+		}, "set exactly one of secretName (a Secret with tls.crt, tls.key and ca.crt) and issuerRef"),
+		Entry("a TLS channel with neither", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{} },
+			"set exactly one of secretName"),
+		Entry("an unknown client authentication", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.TLS.HTTPS = &v1alpha1.HTTPSTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "s", ClientAuth: "MAYBE"}}
+		}, `supported values: "NONE", "OPTIONAL", "REQUIRE"`),
+		Entry("a Bolt TLS level of DISABLED", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "s"}, Level: "DISABLED"}
+		}, `supported values: "REQUIRED", "OPTIONAL"`),
+		Entry("both a ServiceMonitor and a PodMonitor", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Monitoring = v1alpha1.MonitoringSpec{ServiceMonitor: &v1alpha1.PrometheusMonitor{}, PodMonitor: &v1alpha1.PrometheusMonitor{}}
+		}, "set serviceMonitor or podMonitor, not both: Prometheus would scrape every server twice"),
+		Entry("a scrape interval that is not a duration", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Monitoring.PodMonitor = &v1alpha1.PrometheusMonitor{Interval: "often"}
+		}, "spec.monitoring.podMonitor.interval"),
 		Entry("an old Neo4j", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Image.Tag = "4.4.30-enterprise" },
 			"image.tag must name Neo4j 5.26 or later, or a CalVer 2025.x or later release"),
 		Entry("a tag without a version", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Image.Tag = "latest" },
@@ -229,5 +246,26 @@ var _ = Describe("Neo4j version changes", func() {
 				f.Spec.Image.Tag = tc.to
 			})
 		}
+	})
+})
+
+var _ = Describe("Cluster-channel TLS", func() {
+	It("can be set only at creation: turning it on or off later is refused; changing its Secret is not", func() {
+		c := newCluster(directNS, "cluster-tls-on", 1, 0)
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "peers"}
+		err := env.Client.Update(ctx, c)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("spec.tls.cluster can only be set when the cluster is created"))
+
+		d := newCluster(directNS, "cluster-tls-off", 1, 0)
+		d.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "peers"}
+		Expect(env.Client.Create(ctx, d)).To(Succeed())
+		updateCluster(d, func(f *v1alpha1.Neo4jEnterpriseCluster) { f.Spec.TLS.Cluster.SecretName = "peers-2" })
+		fresh := getCluster(d)
+		fresh.Spec.TLS.Cluster = nil
+		err = env.Client.Update(ctx, fresh)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("spec.tls.cluster can only be set when the cluster is created"))
 	})
 })

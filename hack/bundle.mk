@@ -86,3 +86,7 @@ docker-build-binary: ## Build bin/manager-linux with the Dockerfile's flags, wit
 	@grep -qF 'go build $(DOCKER_BUILD_FLAGS) -o manager .' Dockerfile || \
 	  { echo "the Dockerfile's go build flags changed: update DOCKER_BUILD_FLAGS in hack/bundle.mk"; exit 1; }
 	CGO_ENABLED=0 GOOS=linux GOARCH=$$(go env GOARCH) go build -buildvcs=false $(DOCKER_BUILD_FLAGS) -o bin/manager-linux .
+
+.PHONY: dashboard-png
+dashboard-png: ## Draw the Grafana dashboard's layout (docs/images/dashboard-layout.png; no Grafana needed).
+	go run ./hack/dashboardpng config/grafana/neo4j-operator.json docs/images/dashboard-layout.png

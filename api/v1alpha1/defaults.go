@@ -40,6 +40,9 @@ func (c *Neo4jEnterpriseCluster) WithDefaults() *Neo4jEnterpriseCluster {
 	if s.Storage.Backups != nil {
 		defaultVolume(s.Storage.Backups)
 	}
+	if s.Storage.Import != nil {
+		defaultVolume(s.Storage.Import)
+	}
 	setString(&s.Storage.RetentionPolicy.WhenDeleted, RetentionRetain)
 	setString(&s.Storage.RetentionPolicy.WhenScaled, RetentionRetain)
 	if s.Service.Type == "" {
@@ -64,8 +67,27 @@ func (c *Neo4jEnterpriseCluster) WithDefaults() *Neo4jEnterpriseCluster {
 		s.TerminationGracePeriodSeconds = &g
 	}
 	defaultTLS(&s.TLS)
+	for i := range s.Plugins {
+		if im := s.Plugins[i].Image; im != nil {
+			setString(&im.Delivery, PluginImageVolume)
+			if im.PullPolicy == "" {
+				im.PullPolicy = "IfNotPresent"
+			}
+		}
+	}
+	for _, m := range []*PrometheusMonitor{s.Monitoring.ServiceMonitor, s.Monitoring.PodMonitor} {
+		if m != nil {
+			setString(&m.Interval, "30s")
+		}
+	}
 	return out
 }
+
+// How a plugin image reaches the server.
+const (
+	PluginImageVolume   = "ImageVolume"
+	PluginInitContainer = "InitContainer"
+)
 
 // TLS channels, as Neo4j names its SSL policy scopes.
 const (

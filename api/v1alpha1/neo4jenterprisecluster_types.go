@@ -20,6 +20,10 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.topology) || !has(d.topology.primaries) || d.topology.primaries <= self.topology.primaries)",message="a database in spec.databases has more primaries than topology.primaries: each primary copy needs its own primary server"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.topology) || ((has(d.topology.primaries) ? d.topology.primaries : (self.topology.primaries < 3 ? self.topology.primaries : 3)) + (has(d.topology.secondaries) ? d.topology.secondaries : 0) <= self.topology.primaries + (has(self.topology.secondaries) ? self.topology.secondaries : 0)))",message="a database in spec.databases has more copies (primaries + secondaries) than the cluster has servers: each copy needs its own server"
 // +kubebuilder:validation:XValidation:rule="!has(self.service) || !has(self.service.loadBalancerSourceRanges) || size(self.service.loadBalancerSourceRanges) == 0 || self.service.type == 'LoadBalancer'",message="service.loadBalancerSourceRanges is only allowed with service.type LoadBalancer"
+// +kubebuilder:validation:XValidation:rule="!has(self.plugins) || size(self.plugins) == 0 || !has(self.env) || !self.env.exists(e, e.name == 'NEO4J_PLUGINS' || e.name == 'NEO4JLABS_PLUGINS')",message="list plugins in spec.plugins or in the NEO4J_PLUGINS env variable, not both"
+// +kubebuilder:validation:XValidation:rule="!has(self.plugins) || !has(self.config) || !['dbms.security.procedures.unrestricted', 'dbms.security.procedures.allowlist'].exists(k, k in self.config)",message="with spec.plugins, extend the procedure settings in spec.procedures (unrestricted, allowlist), not in config: the operator derives them from the plugins"
+// +kubebuilder:validation:XValidation:rule="!has(self.plugins) || !self.plugins.exists(p, p.name == 'n10s' && !has(p.image)) || (has(self.image) && has(self.image.tag) && self.image.tag.startsWith('5.'))",message="the Neo4j image installs n10s on 5.x only (its neo4j-plugins.json); on CalVer give plugins[].image"
+// +kubebuilder:validation:XValidation:rule="(has(oldSelf.tls) && has(oldSelf.tls.cluster)) == (has(self.tls) && has(self.tls.cluster))",message="spec.tls.cluster can only be set when the cluster is created: Neo4j needs the same cluster-channel TLS on every server, and a rolling restart cannot turn it on or off (docs/tls.md)"
 type Neo4jEnterpriseClusterSpec struct {
 	// Topology is the number of servers per role.
 	Topology Topology `json:"topology"`
@@ -169,6 +173,247 @@ type Neo4jEnterpriseClusterSpec struct {
 	// later): no restart, no new revision.
 	// +optional
 	TLS TLSSpec `json:"tls,omitempty"`
+
+	// Monitoring makes the servers' Prometheus metrics (port 2004, always
+	// on, behind the <cluster>-metrics Service) known to a Prometheus
+	// Operator, with a ServiceMonitor or a PodMonitor.
+	// +optional
+	Monitoring MonitoringSpec `json:"monitoring,omitempty"`
+
+	// Plugins the servers load. Those without an image are installed by
+	// the Neo4j image at startup (its NEO4J_PLUGINS): apoc,
+	// graph-data-science, bloom, genai and fleet-management are copied from
+	// inside the image, apoc-extended and n10s are downloaded. A plugin
+	// with an image comes from that OCI image instead, which works
+	// air-gapped. The procedure settings each needs are derived (see
+	// procedures).
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	Plugins []PluginSpec `json:"plugins,omitempty"`
+
+	// Procedures extends the procedure settings derived from plugins.
+	// +optional
+	Procedures ProceduresSpec `json:"procedures,omitempty"`
+
+	// AdditionalVolumes are added to every server pod, for
+	// additionalVolumeMounts, initContainers and sidecars to use. Names
+	// the operator uses (conf, auth, data, logs, backups, import,
+	// plugins, licenses, and those starting with tls- or plugin-) are
+	// refused.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(v, !(v.name in ['conf', 'auth', 'data', 'logs', 'backups', 'import', 'plugins', 'licenses']) && !v.name.startsWith('tls-') && !v.name.startsWith('plugin-'))",message="additionalVolumes may not use the names the operator uses: conf, auth, data, logs, backups, import, plugins, licenses, tls-*, plugin-*"
+	AdditionalVolumes []corev1.Volume `json:"additionalVolumes,omitempty"`
+
+	// AdditionalVolumeMounts are added to the Neo4j container. Folders the
+	// operator mounts (/conf, /auth, /data, /logs, /backups, /import,
+	// /plugins, /licenses and /var/lib/neo4j/certificates) are refused.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:XValidation:rule="self.all(m, !(m.mountPath in ['/conf', '/auth', '/data', '/logs', '/backups', '/import', '/plugins', '/licenses']) && !m.mountPath.startsWith('/var/lib/neo4j/certificates'))",message="additionalVolumeMounts may not mount over /conf, /auth, /data, /logs, /backups, /import, /plugins, /licenses or /var/lib/neo4j/certificates, which the operator mounts"
+	AdditionalVolumeMounts []corev1.VolumeMount `json:"additionalVolumeMounts,omitempty"`
+
+	// InitContainers run before Neo4j in every server pod, after the
+	// operator's own (plugin copies). A native sidecar is an init
+	// container with restartPolicy: Always.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(c, c.name != 'neo4j' && !c.name.startsWith('plugin-'))",message="initContainers may not be named neo4j or plugin-*, which the operator uses"
+	InitContainers []corev1.Container `json:"initContainers,omitempty"`
+
+	// Sidecars run beside Neo4j in every server pod, after it.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(c, c.name != 'neo4j')",message="sidecars may not be named neo4j, which is the server's container"
+	Sidecars []corev1.Container `json:"sidecars,omitempty"`
+
+	// LDAP holds the LDAP system account's password, when Neo4j's LDAP
+	// authorization uses one (dbms.security.ldap.authorization.*).
+	// +optional
+	LDAP LDAPSpec `json:"ldap,omitempty"`
+
+	// Logging configures the log4j files the servers read at startup.
+	// +optional
+	Logging LoggingSpec `json:"logging,omitempty"`
+}
+
+// LoggingSpec configures server-logs.xml (debug, query, HTTP and security
+// logs) and user-logs.xml (neo4j.log and the console). A change restarts
+// the servers, one at a time: the image reads them at start.
+// +kubebuilder:validation:XValidation:rule="!(has(self.serverLogsXML) && has(self.serverLogsConfigMap))",message="set serverLogsXML or serverLogsConfigMap, not both"
+// +kubebuilder:validation:XValidation:rule="!(has(self.userLogsXML) && has(self.userLogsConfigMap))",message="set userLogsXML or userLogsConfigMap, not both"
+type LoggingSpec struct {
+	// JSON writes the logs the operator renders as JSON, with the layouts
+	// the Operations Manual documents: StructuredLayoutWithMessage.json
+	// for debug.log, http.log, security.log and neo4j.log,
+	// QueryLogJsonLayout.json for query.log. The console stays text. On
+	// CalVer, debug.log is JSON either way (its default since 2025.01).
+	// +optional
+	JSON bool `json:"json,omitempty"`
+
+	// ServerLogsXML replaces server-logs.xml.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=65536
+	ServerLogsXML string `json:"serverLogsXML,omitempty"`
+
+	// UserLogsXML replaces user-logs.xml.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=65536
+	UserLogsXML string `json:"userLogsXML,omitempty"`
+
+	// ServerLogsConfigMap takes server-logs.xml from a key of your
+	// ConfigMap. Its changes apply when the servers restart (set the
+	// restartedAt annotation): the operator does not read it.
+	// +optional
+	ServerLogsConfigMap *ConfigMapKeyRef `json:"serverLogsConfigMap,omitempty"`
+
+	// UserLogsConfigMap takes user-logs.xml from a key of your ConfigMap,
+	// like serverLogsConfigMap.
+	// +optional
+	UserLogsConfigMap *ConfigMapKeyRef `json:"userLogsConfigMap,omitempty"`
+}
+
+// ConfigMapKeyRef names one key of a ConfigMap in the cluster's namespace.
+type ConfigMapKeyRef struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}
+
+// LDAPSpec is the LDAP system account's password.
+type LDAPSpec struct {
+	// SystemPasswordSecret holds dbms.security.ldap.authorization.
+	// system_password. It is mounted as a file and read by the image's
+	// entrypoint (its NEO4J_*_FILE variables): the password is never in
+	// the pod spec nor in the operator's ConfigMaps.
+	// +optional
+	SystemPasswordSecret *SecretKeyRef `json:"systemPasswordSecret,omitempty"`
+}
+
+// PluginSpec is one plugin.
+type PluginSpec struct {
+	// Name as the Neo4j image knows it (its neo4j-plugins.json). n10s is
+	// known to 5.x images only; fleet-management is built into Neo4j from
+	// 2026.03.
+	// +kubebuilder:validation:Enum=apoc;apoc-extended;bloom;graph-data-science;genai;n10s;fleet-management
+	Name string `json:"name"`
+
+	// Image delivers the plugin from an OCI image instead of the Neo4j
+	// image's installer: nothing is downloaded at startup.
+	// +optional
+	Image *PluginImage `json:"image,omitempty"`
+
+	// LicenseSecret holds the plugin's licence file (Bloom and the Graph
+	// Data Science Enterprise Edition need one). It is mounted at
+	// /licenses/<name>.license and the plugin's licence setting points
+	// there.
+	// +optional
+	LicenseSecret *SecretKeyRef `json:"licenseSecret,omitempty"`
+}
+
+// PluginImage is an OCI image holding a plugin's jar.
+type PluginImage struct {
+	// Reference of the image, for example
+	// registry.example.com/neo4j-plugins/apoc:2025.10.0.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	Reference string `json:"reference"`
+
+	// Jar is the path of the plugin's jar inside the image.
+	// +kubebuilder:validation:MinLength=2
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^/.*\.jar$`
+	Jar string `json:"jar"`
+
+	// Delivery is how the jar reaches the server: ImageVolume mounts it
+	// from a Kubernetes image volume (beta, on by default since 1.33; the
+	// image needs nothing), InitContainer copies it with an init container
+	// that runs the image's cp (the image needs a shell's cp, as busybox
+	// has).
+	// +optional
+	// +kubebuilder:default=ImageVolume
+	// +kubebuilder:validation:Enum=ImageVolume;InitContainer
+	Delivery string `json:"delivery,omitempty"`
+
+	// PullPolicy of the image.
+	// +optional
+	// +kubebuilder:default=IfNotPresent
+	// +kubebuilder:validation:Enum=Always;IfNotPresent;Never
+	PullPolicy corev1.PullPolicy `json:"pullPolicy,omitempty"`
+}
+
+// SecretKeyRef names one key of a Secret in the cluster's namespace.
+type SecretKeyRef struct {
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Key string `json:"key"`
+}
+
+// ProceduresSpec extends the procedure settings.
+type ProceduresSpec struct {
+	// Unrestricted are more dbms.security.procedures.unrestricted
+	// patterns, after the plugins' own.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:Pattern=`^[A-Za-z0-9_.*]+$`
+	Unrestricted []string `json:"unrestricted,omitempty"`
+
+	// Allowlist, when set, renders dbms.security.procedures.allowlist: only
+	// these procedures and the plugins' own load.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:Pattern=`^[A-Za-z0-9_.*]+$`
+	Allowlist []string `json:"allowlist,omitempty"`
+}
+
+// MonitoringSpec asks for Prometheus Operator objects (monitoring.coreos.com/v1).
+// They are created only where the API server serves them; a spec that
+// asks for one elsewhere is reported in Degraded.
+// +kubebuilder:validation:XValidation:rule="!(has(self.serviceMonitor) && has(self.podMonitor))",message="set serviceMonitor or podMonitor, not both: Prometheus would scrape every server twice"
+type MonitoringSpec struct {
+	// ServiceMonitor scrapes the servers through the <cluster>-metrics
+	// Service.
+	// +optional
+	ServiceMonitor *PrometheusMonitor `json:"serviceMonitor,omitempty"`
+
+	// PodMonitor scrapes the server pods directly.
+	// +optional
+	PodMonitor *PrometheusMonitor `json:"podMonitor,omitempty"`
+}
+
+// PrometheusMonitor is a ServiceMonitor or PodMonitor. The operator adds
+// relabelings that keep the cluster, the role and the server as the
+// labels neo4j_cluster, neo4j_role and neo4j_server.
+type PrometheusMonitor struct {
+	// Interval between scrapes.
+	// +optional
+	// +kubebuilder:default="30s"
+	// +kubebuilder:validation:Pattern=`^([0-9]+(ms|s|m|h))+$`
+	Interval string `json:"interval,omitempty"`
+
+	// Labels of the monitor object, for the Prometheus that selects
+	// monitors by label (for example release: kube-prometheus-stack).
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // TLSSpec turns TLS on per channel (Neo4j's SSL policy scopes).
@@ -355,6 +600,11 @@ type StorageSpec struct {
 	// +optional
 	Backups *VolumeSpec `json:"backups,omitempty"`
 
+	// Import, when set, adds a volume at /import, which the image makes
+	// server.directories.import: the root of LOAD CSV file URLs.
+	// +optional
+	Import *VolumeSpec `json:"import,omitempty"`
+
 	// RetentionPolicy says what happens to the volumes when the cluster is
 	// deleted or scaled down. The default keeps them in both cases.
 	// +optional
@@ -515,6 +765,12 @@ type ServiceSpec struct {
 	// balancer.
 	// +optional
 	Annotations map[string]string `json:"annotations,omitempty"`
+
+	// Admin adds <cluster>-admin, a cluster-internal Service over every
+	// server (ready or not) with all their client ports: bolt, http or
+	// https, and metrics. For operations tooling, like the Helm chart's.
+	// +optional
+	Admin bool `json:"admin,omitempty"`
 
 	// LoadBalancerSourceRanges restricts a LoadBalancer Service to these
 	// CIDRs.

@@ -94,6 +94,9 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	if err != nil {
 		return res, fmt.Errorf("applying %s %s/%s: %w", kind, desired.GetNamespace(), desired.GetName(), err)
 	}
+	if res.Outcome == Created || res.Outcome == Updated || res.Outcome == Replaced {
+		ClusterWrites.WithLabelValues(owner.GetNamespace(), owner.GetName()).Inc()
+	}
 	return res, nil
 }
 

@@ -101,11 +101,19 @@ var Kinds = []Kind{
 			l.(*policyv1.PodDisruptionBudget).Spec = d.(*policyv1.PodDisruptionBudget).Spec
 			return nil
 		}},
-	{Name: "Certificate", GVK: render.CertificateGVK, Optional: true,
-		New:  func() client.Object { return newUnstructured(render.CertificateGVK) },
-		List: func() client.ObjectList { return newUnstructuredList(render.CertificateGVK) }, Prunable: true,
+	unstructuredKind("Certificate", render.CertificateGVK),
+	unstructuredKind("ServiceMonitor", render.ServiceMonitorGVK),
+	unstructuredKind("PodMonitor", render.PodMonitorGVK),
+}
+
+// unstructuredKind is another project's kind, optional, prunable, owned
+// by its spec's top-level fields.
+func unstructuredKind(name string, gvk schema.GroupVersionKind) Kind {
+	return Kind{Name: name, GVK: gvk, Optional: true,
+		New:  func() client.Object { return newUnstructured(gvk) },
+		List: func() client.ObjectList { return newUnstructuredList(gvk) }, Prunable: true,
 		Content: func(o client.Object) any { return o.(*unstructured.Unstructured).Object["spec"] },
-		mutate:  mutateSpecFields},
+		mutate:  mutateSpecFields}
 }
 
 // KindOf is the table's entry for obj's type (for unstructured objects, its

@@ -20,6 +20,8 @@ func TestEveryRenderedKindIsInTheTable(t *testing.T) {
 	c.Spec.AcceptLicenseAgreement = "eval"
 	c.Spec.Topology = v1alpha1.Topology{Primaries: 3, Secondaries: 1}
 	c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{IssuerRef: &v1alpha1.IssuerRef{Name: "ca"}}}
+	// Both monitors, which admission refuses together: every kind renders.
+	c.Spec.Monitoring = v1alpha1.MonitoringSpec{ServiceMonitor: &v1alpha1.PrometheusMonitor{}, PodMonitor: &v1alpha1.PrometheusMonitor{}}
 	objs, err := render.Render(c)
 	if err != nil {
 		t.Fatal(err)
@@ -55,19 +57,19 @@ func TestContentChanged(t *testing.T) {
 
 func TestInstalledKinds(t *testing.T) {
 	without := Required()
-	if Has(without, "Certificate") || len(without) != len(Kinds)-1 {
-		t.Errorf("without cert-manager: %d kinds, Certificate %v", len(without), Has(without, "Certificate"))
+	if Has(without, "Certificate") || Has(without, "ServiceMonitor") || len(without) != len(Kinds)-3 {
+		t.Errorf("without cert-manager and the Prometheus Operator: %d kinds", len(without))
 	}
 	with, err := Installed(func(gvk schema.GroupVersionKind) (bool, error) { return gvk == render.CertificateGVK, nil })
-	if err != nil || !Has(with, "Certificate") || len(with) != len(Kinds) {
-		t.Errorf("with cert-manager: %d kinds, %v", len(with), err)
+	if err != nil || !Has(with, "Certificate") || Has(with, "PodMonitor") || len(with) != len(Kinds)-2 {
+		t.Errorf("with cert-manager only: %d kinds, %v", len(with), err)
 	}
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(render.CertificateGVK)
 	if k, err := KindOf(u); err != nil || k.Name != "Certificate" {
 		t.Errorf("KindOf(Certificate) = %v, %v", k.Name, err)
 	}
-	u.SetGroupVersionKind(schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "ServiceMonitor"})
+	u.SetGroupVersionKind(schema.GroupVersionKind{Group: "monitoring.coreos.com", Version: "v1", Kind: "PrometheusRule"})
 	if _, err := KindOf(u); err == nil {
 		t.Error("an unstructured object of another kind is not owned")
 	}

@@ -24,8 +24,16 @@ var (
 		Name: "neo4j_operator_writes_skipped_total",
 		Help: "Objects found already as desired, so not written, by kind.",
 	}, []string{"kind"})
+
+	// ClusterWrites tells which cluster the writes are for: a cluster that
+	// keeps writing at steady state is churning (the alert
+	// Neo4jClusterChurning). Its series go with the cluster.
+	ClusterWrites = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "neo4j_operator_cluster_writes_total",
+		Help: "Writes of a cluster's objects and status, by cluster.",
+	}, []string{"namespace", "name"})
 )
 
 func init() {
-	metrics.Registry.MustRegister(Writes, WriteConflicts, WritesSkipped)
+	metrics.Registry.MustRegister(Writes, WriteConflicts, WritesSkipped, ClusterWrites)
 }

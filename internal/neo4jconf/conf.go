@@ -87,6 +87,11 @@ func Build(in Input) (Files, error) {
 		return Files{}, err
 	}
 	strict := Strict(in.Cluster)
+	for _, p := range spec.Plugins {
+		if p.Name == "n10s" && p.Image == nil && v.CalVer() {
+			return Files{}, fmt.Errorf("plugin n10s: the Neo4j image installs it on 5.x only; on %s give plugins[].image", seriesName(v))
+		}
+	}
 	if err := checkEnv(v, spec.Env, strict); err != nil {
 		return Files{}, err
 	}
@@ -129,7 +134,8 @@ func Build(in Input) (Files, error) {
 	for k, val := range owned(in, v) {
 		conf[k] = val
 	}
-	return Files{Conf: conf, JVM: jvmArguments(spec.JVM, v), APOC: apoc, ServerLogs: ServerLogsXML(v), UserLogs: UserLogsXML}, nil
+	server, user := LogFiles(in.Cluster, v)
+	return Files{Conf: conf, JVM: jvmArguments(spec.JVM, v), APOC: apoc, ServerLogs: server, UserLogs: user}, nil
 }
 
 // StrictValidation is Neo4j's switch for refusing unknown settings.
@@ -217,6 +223,9 @@ func owned(in Input, v Version) Conf {
 		c[k] = val
 	}
 	for k, val := range tlsSettings(in.Cluster, v) {
+		c[k] = val
+	}
+	for k, val := range pluginSettings(in.Cluster, v) {
 		c[k] = val
 	}
 	if HTTPSEnabled(in.Cluster) {

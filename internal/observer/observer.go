@@ -49,6 +49,10 @@ type Target struct {
 	// TLS, when set, is the Bolt channel's TLS: polls and commands go over
 	// bolt+s.
 	TLS *TLSTarget
+	// PlaintextFallback lets a TLS connection that fails fall back to
+	// plaintext Bolt: while a roll turns Bolt TLS on, the servers not yet
+	// restarted speak plaintext only.
+	PlaintextFallback bool
 	// CertSecrets are every TLS channel's Secret. Each poll reads them, so
 	// a rotated certificate wakes the cluster's reconcile where Secrets
 	// are not watched (the operator watching every namespace may only get
@@ -67,6 +71,11 @@ type TLSTarget struct {
 // SecretUnusable is the failure of a poll that could not use the auth
 // Secret (missing, or not user/password): the user must fix the Secret.
 const SecretUnusable neo4j.Kind = "SecretUnusable"
+
+// TLSUnusable is the failure of a poll that could not build its TLS
+// configuration from the Bolt TLS Secret (missing, or no usable CA): the
+// cluster's TLSReady condition says why, so it is no Degraded issue here.
+const TLSUnusable neo4j.Kind = "TLSUnusable"
 
 // Observation is what one poll saw.
 type Observation struct {
@@ -336,12 +345,18 @@ func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) O
 	obs.secretVersion = version
 	obs.certificates = o.certificates(ctx, t)
 	tlsConfig, err := o.TLSConfig(ctx, t)
-	if err != nil {
-		obs.Failure, obs.Message = SecretUnusable, err.Error()
+	switch {
+	case err != nil && previous != nil && !apierrors.IsNotFound(err) && !errors.Is(err, errMalformed):
+		return *previous // the API server did not answer: nothing new is known
+	case err != nil:
+		obs.Failure, obs.Message = TLSUnusable, err.Error()
 		return obs
 	}
 	for _, addr := range t.Addresses {
 		obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer, tlsConfig)
+		if err != nil && tlsConfig != nil && t.PlaintextFallback && neo4j.KindOf(err) == neo4j.Unavailable {
+			obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer, nil)
+		}
 		if err == nil {
 			obs.Failure, obs.Message, obs.address = "", "", addr
 			return obs
@@ -374,7 +389,11 @@ func (o *Observers) ask(ctx context.Context, addr string, creds neo4j.Credential
 	return servers, dbs, err
 }
 
-var errMalformed = errors.New("does not hold user/password")
+var (
+	errMalformed = errors.New("does not hold user/password")
+	errNoPEM     = fmt.Errorf("holds no PEM certificate: %w", errMalformed)
+	errNoPair    = fmt.Errorf("are not a usable key pair: %w", errMalformed)
+)
 
 // credentials reads the Secret by name and returns the credentials and the
 // Secret's resourceVersion. Errors never carry the value.
@@ -471,15 +490,33 @@ func (o *Observers) Accepted(key types.NamespacedName) {
 // cluster's credentials, read now from the auth Secret, over TLS when the
 // cluster's Bolt has it.
 func (o *Observers) Admin(ctx context.Context, t Target, addr string) (*neo4j.Conn, error) {
-	creds, _, err := o.credentials(ctx, t)
+	s, err := o.Session(ctx, t)
 	if err != nil {
 		return nil, err
+	}
+	return s.Dial(addr)
+}
+
+// AdminSession dials several servers with one read of the Secrets.
+type AdminSession struct {
+	// TLS is the client TLS configuration (nil without Bolt TLS).
+	TLS  *tls.Config
+	Dial func(addr string) (*neo4j.Conn, error)
+}
+
+// Session reads the cluster's credentials and TLS configuration once.
+func (o *Observers) Session(ctx context.Context, t Target) (AdminSession, error) {
+	creds, _, err := o.credentials(ctx, t)
+	if err != nil {
+		return AdminSession{}, err
 	}
 	tlsConfig, err := o.TLSConfig(ctx, t)
 	if err != nil {
-		return nil, err
+		return AdminSession{}, err
 	}
-	return o.Dialer.DialTLS(addr, creds, t.CalVer, tlsConfig)
+	return AdminSession{TLS: tlsConfig, Dial: func(addr string) (*neo4j.Conn, error) {
+		return o.Dialer.DialTLS(addr, creds, t.CalVer, tlsConfig)
+	}}, nil
 }
 
 // TLSConfig is the client TLS configuration of a target, read now from its
@@ -490,19 +527,19 @@ func (o *Observers) TLSConfig(ctx context.Context, t Target) (*tls.Config, error
 	}
 	s := &corev1.Secret{}
 	if err := o.Reader.Get(ctx, t.TLS.Secret, s); err != nil {
-		return nil, fmt.Errorf("Bolt TLS Secret %s: %w", t.TLS.Secret, err)
+		return nil, fmt.Errorf("Bolt TLS Secret %s: %w", t.TLS.Secret, err) // NotFound stays NotFound
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if ca := s.Data["ca.crt"]; len(ca) > 0 {
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(ca) {
-			return nil, fmt.Errorf("Bolt TLS Secret %s: ca.crt holds no PEM certificate", t.TLS.Secret)
+			return nil, fmt.Errorf("Bolt TLS Secret %s: ca.crt %w", t.TLS.Secret, errNoPEM)
 		}
 	}
 	if t.TLS.ClientCert {
 		pair, err := tls.X509KeyPair(s.Data["tls.crt"], s.Data["tls.key"])
 		if err != nil {
-			return nil, fmt.Errorf("Bolt TLS Secret %s: tls.crt and tls.key are not a usable key pair", t.TLS.Secret)
+			return nil, fmt.Errorf("Bolt TLS Secret %s: tls.crt and tls.key %w", t.TLS.Secret, errNoPair)
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}

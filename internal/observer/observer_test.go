@@ -11,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 )
 
@@ -129,4 +131,37 @@ func TestIntervalsAreChecked(t *testing.T) {
 		}
 	}()
 	New(nil, neo4j.Dialer{}, time.Minute, 0)
+}
+
+// While a roll turns Bolt TLS on, servers not yet restarted speak
+// plaintext only: with PlaintextFallback a poll reaches them, without it
+// it does not. A Bolt TLS Secret that is missing is TLSUnusable (TLSReady
+// reports it), not an auth Secret problem.
+func TestPlaintextFallbackAndTLSSecretProblems(t *testing.T) {
+	c := fakecluster.New(fakecluster.Options{Password: "pw-12345678", CatchUp: time.Nanosecond})
+	defer c.Close()
+	if err := c.SetPod("g-primary-0", "g-primary-0-internals.ns.svc.cluster.local:7687", false, true); err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := pki.NewCA("ca")
+	pair, _ := ca.Issue(time.Hour, "x")
+	reader := fake.NewClientBuilder().WithObjects(
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "auth"}, Data: map[string][]byte{"NEO4J_AUTH": []byte("neo4j/pw-12345678")}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "bolt"}, Data: ca.SecretData(pair)}).Build()
+	o := New(reader, neo4j.Dialer{Timeout: 2 * time.Second, Resolve: c.Resolve}, time.Minute, 5*time.Second)
+	tg := Target{Cluster: types.NamespacedName{Namespace: "ns", Name: "g"}, Addresses: []string{"g-primary-0-internals.ns.svc.cluster.local:7687"},
+		Secret: types.NamespacedName{Namespace: "ns", Name: "auth"}, Key: "NEO4J_AUTH", CalVer: true,
+		TLS: &TLSTarget{Secret: types.NamespacedName{Namespace: "ns", Name: "bolt"}}}
+	ctx := context.Background()
+	if got := o.Poll(ctx, tg, nil); got.Failure != neo4j.Unavailable {
+		t.Errorf("TLS to a plaintext server without fallback: %+v", got.Failure)
+	}
+	tg.PlaintextFallback = true
+	if got := o.Poll(ctx, tg, nil); got.Failure != "" || len(got.Servers) != 1 {
+		t.Errorf("with fallback: %s %s", got.Failure, got.Message)
+	}
+	tg.TLS.Secret.Name = "absent"
+	if got := o.Poll(ctx, tg, nil); got.Failure != TLSUnusable {
+		t.Errorf("a missing Bolt TLS Secret: %s %s", got.Failure, got.Message)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
@@ -45,6 +46,9 @@ type Observed struct {
 	// CertManager is true when the API server serves cert-manager's
 	// Certificates: without it, none are applied.
 	CertManager bool
+	// Monitors are the Prometheus Operator kinds the API server serves
+	// (ServiceMonitor, PodMonitor): the others are not applied.
+	Monitors map[string]bool
 }
 
 // Auth is what was found of the auth Secret; never its value.
@@ -128,6 +132,17 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 	if !o.CertManager {
 		objs.Certificates = nil // TLSReady says why
 	}
+	var served []*unstructured.Unstructured
+	for _, m := range objs.Monitors {
+		if o.Monitors[m.GetKind()] {
+			served = append(served, m)
+			continue
+		}
+		p.Issues = append(p.Issues, status.Issue{Reason: "PrometheusOperatorMissing", Message: fmt.Sprintf(
+			"spec.monitoring asks for a %s, but this API server does not serve monitoring.coreos.com/v1 %ss: install the Prometheus Operator's CRDs and restart the operator, or scrape the %s Service yourself",
+			m.GetKind(), m.GetKind(), render.MetricsServiceName(c))})
+	}
+	objs.Monitors = served
 	p.Apply = objs.All()
 	desired := map[string]bool{}
 	for _, obj := range p.Apply {

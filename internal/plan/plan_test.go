@@ -97,8 +97,8 @@ func TestCompute(t *testing.T) {
 				c.Annotations = map[string]string{v1alpha1.AnnotationPaused: "true"}
 			}), Auth: found},
 			paused: true},
-		{name: "new cluster, generated password: the Secret first, then 11 objects",
-			observed: plan.Observed{Cluster: cluster(3, 0)}, generate: true, apply: 11},
+		{name: "new cluster, generated password: the Secret first, then 12 objects",
+			observed: plan.Observed{Cluster: cluster(3, 0)}, generate: true, apply: 12},
 		{name: "the user's Secret is missing: wait, apply nothing",
 			observed: plan.Observed{Cluster: cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Auth.SecretName = "mine" })},
 			waiting:  true, issue: "AuthSecretMissing: auth Secret ns/mine not found; create it with key NEO4J_AUTH=neo4j/<password>"},
@@ -111,22 +111,22 @@ func TestCompute(t *testing.T) {
 			}), Auth: found, Owned: owned(3, 0)},
 			issue: `InvalidSpec: did you mean "db.transaction.timeout"?`},
 		{name: "steady state: everything desired exists, nothing to prune",
-			observed: plan.Observed{Cluster: cluster(3, 2), Auth: found, Owned: owned(3, 2)}, apply: 17},
+			observed: plan.Observed{Cluster: cluster(3, 2), Auth: found, Owned: owned(3, 2)}, apply: 18},
 		{name: "secondaries scaled to zero: their StatefulSet and Services go, sorted",
-			observed: plan.Observed{Cluster: cluster(3, 0), Auth: found, Owned: owned(3, 2)}, apply: 11,
+			observed: plan.Observed{Cluster: cluster(3, 0), Auth: found, Owned: owned(3, 2)}, apply: 12,
 			prune: []string{"ConfigMap/" + configMapName(cluster(3, 2), 1), "PodDisruptionBudget/graph-secondary", "Service/graph-secondary-0-internals", "Service/graph-secondary-1-internals", "Service/graph-secondary-headless", "StatefulSet/graph-secondary"}},
 		{name: "a primary removed: its internals Service goes",
-			observed: plan.Observed{Cluster: cluster(3, 0), Auth: found, Owned: owned(4, 0)}, apply: 11,
+			observed: plan.Observed{Cluster: cluster(3, 0), Auth: found, Owned: owned(4, 0)}, apply: 12,
 			prune: []string{"Service/graph-primary-3-internals"}},
 		{name: "a setting that needs a restart: a new ConfigMap, the old one pruned (once no pod mounts it)",
 			observed: plan.Observed{Cluster: cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) {
 				c.Spec.Config = v1alpha1.Neo4jConfig{"db.transaction.timeout": "10s"}
-			}), Auth: found, Owned: owned(3, 0)}, apply: 11,
+			}), Auth: found, Owned: owned(3, 0)}, apply: 12,
 			prune: []string{"ConfigMap/" + configMapName(cluster(3, 0), 0)}},
 		{name: "a formation-only change (the secondaries count) keeps the primaries' ConfigMap: nothing pruned",
-			observed: plan.Observed{Cluster: cluster(3, 1), Auth: found, Owned: owned(3, 0)}, apply: 16},
+			observed: plan.Observed{Cluster: cluster(3, 1), Auth: found, Owned: owned(3, 0)}, apply: 17},
 		{name: "an unknown owned object is pruned",
-			observed: plan.Observed{Cluster: cluster(1, 0), Auth: found, Owned: map[string]client.Object{"Service/stray": svc("stray")}}, apply: 9,
+			observed: plan.Observed{Cluster: cluster(1, 0), Auth: found, Owned: map[string]client.Object{"Service/stray": svc("stray")}}, apply: 10,
 			prune: []string{"Service/stray"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -170,5 +170,34 @@ func TestApplyOrder(t *testing.T) {
 	got := names(p.Apply)
 	if got[0] != "ServiceAccount/graph-server" || !strings.HasPrefix(got[3], "ConfigMap/graph-primary-config-") || !strings.HasPrefix(got[len(got)-1], "PodDisruptionBudget/") {
 		t.Errorf("identity and configuration must come before workloads: %v", got)
+	}
+}
+
+// Objects of kinds the API server does not serve are not applied; a spec
+// that asks for a monitor says so in an issue, and a certificate in
+// TLSReady (so not here).
+func TestOptionalKindsNotServed(t *testing.T) {
+	c := cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+		c.Spec.Monitoring.ServiceMonitor = &v1alpha1.PrometheusMonitor{}
+		c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{IssuerRef: &v1alpha1.IssuerRef{Name: "ca"}}}
+	})
+	kinds := func(p plan.Plan) []string {
+		var out []string
+		for _, o := range p.Apply {
+			out = append(out, o.GetObjectKind().GroupVersionKind().Kind)
+		}
+		return out
+	}
+	none := plan.Compute(plan.Observed{Cluster: c, Auth: plan.Auth{Found: true}}, kindOf)
+	if k := kinds(none); slices.Contains(k, "ServiceMonitor") || slices.Contains(k, "Certificate") {
+		t.Errorf("applied without their CRDs: %v", k)
+	}
+	if len(none.Issues) != 1 || none.Issues[0].Reason != "PrometheusOperatorMissing" || !strings.Contains(none.Issues[0].Message, "graph-metrics") {
+		t.Errorf("issues %+v", none.Issues)
+	}
+	all := plan.Compute(plan.Observed{Cluster: c, Auth: plan.Auth{Found: true}, CertManager: true,
+		Monitors: map[string]bool{"ServiceMonitor": true, "PodMonitor": true}}, kindOf)
+	if k := kinds(all); !slices.Contains(k, "ServiceMonitor") || !slices.Contains(k, "Certificate") || len(all.Issues) != 0 {
+		t.Errorf("with the CRDs: %v, issues %+v", k, all.Issues)
 	}
 }

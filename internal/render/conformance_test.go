@@ -122,6 +122,22 @@ func TestConformanceVariations(t *testing.T) {
 			c.Spec.PodSecurityContext = &corev1.PodSecurityContext{RunAsUser: &id, RunAsNonRoot: &yes}
 			c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "cluster-cert"}
 		}},
+		{"plugins from the image's installer, GDS with a licence", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Plugins = []v1alpha1.PluginSpec{{Name: "apoc"}, {Name: "graph-data-science", LicenseSecret: &v1alpha1.SecretKeyRef{Name: "gds-license", Key: "license"}}}
+		}},
+		{"air-gapped plugins: APOC from an image volume, Bloom by an init container, procedures extended", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Plugins = []v1alpha1.PluginSpec{
+				{Name: "apoc", Image: &v1alpha1.PluginImage{Reference: "registry.example/plugins/apoc:1", Jar: "/jars/apoc.jar"}},
+				{Name: "bloom", Image: &v1alpha1.PluginImage{Reference: "registry.example/plugins/bloom:1", Jar: "/bloom.jar", Delivery: "InitContainer"},
+					LicenseSecret: &v1alpha1.SecretKeyRef{Name: "bloom-license", Key: "bloom.license"}},
+				{Name: "genai"},
+			}
+			c.Spec.Procedures = v1alpha1.ProceduresSpec{Unrestricted: []string{"custom.*"}, Allowlist: []string{"custom.*", "db.*"}}
+		}},
+		{"logs from the user's ConfigMaps", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Logging = v1alpha1.LoggingSpec{ServerLogsConfigMap: &v1alpha1.ConfigMapKeyRef{Name: "my-logs", Key: "server.xml"},
+				UserLogsXML: "<Configuration/>"}
+		}},
 		{"strict validation off by the user", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Config = v1alpha1.Neo4jConfig{"server.config.strict_validation.enabled": "false"}
 		}},
@@ -157,13 +173,21 @@ func conform(t *testing.T, cluster *v1alpha1.Neo4jEnterpriseCluster) {
 				Labels:    map[string]string{"statefulset.kubernetes.io/pod-name": fmt.Sprintf("%s-%d", sts.Name, i)},
 				Spec:      sts.Spec.Template.Spec,
 				PodIP:     "10.0.0.1", HostIP: "192.168.0.1",
-				ConfigMaps: configMaps(o),
+				ConfigMaps: userConfigMaps(c, configMaps(o)),
 				Secrets: map[string]*corev1.Secret{c.AuthSecretName(): {
 					Data: map[string][]byte{c.Spec.Auth.SecretKey: []byte("neo4j/" + testPassword)},
 				}},
 			}
 			for _, ch := range c.TLSChannels() {
 				pod.Secrets[c.TLSSecretName(ch)] = &corev1.Secret{Data: tlsSecretData(t)}
+			}
+			if l := c.Spec.LDAP.SystemPasswordSecret; l != nil {
+				pod.Secrets[l.Name] = &corev1.Secret{Data: map[string][]byte{l.Key: []byte("ldap-system-pw\n")}}
+			}
+			for _, p := range c.Spec.Plugins {
+				if l := p.LicenseSecret; l != nil {
+					pod.Secrets[l.Name] = &corev1.Secret{Data: map[string][]byte{l.Key: []byte("licence of " + p.Name)}}
+				}
 			}
 			for k, val := range sts.Spec.Template.Labels {
 				pod.Labels[k] = val
@@ -216,6 +240,8 @@ func conformServer(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, v neo4jconf
 	checkMemory(t, c, pod, conf)
 	checkLogs(t, pod, conf)
 	checkTLS(t, c, o, pod, res)
+	checkPlugins(t, c, pod, res)
+	checkKnobs(t, c, o, res)
 	if res.InitialPassword != testPassword {
 		t.Errorf("initial password %q, want the Secret's", res.InitialPassword)
 	}
@@ -507,5 +533,114 @@ func checkTLS(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, o *render.Object
 	}
 	if servesPort(client, pod, neo4jconf.PortHTTP) != http {
 		t.Errorf("HTTP on: %v, but the client Service serves 7474: %v", http, !http)
+	}
+}
+
+// checkPlugins: the image installs exactly the plugins without an image of
+// their own; every plugin's jar has a way into /plugins (the installer, an
+// image volume mounted there, or an init container copying it there);
+// each plugin's procedures are unrestricted, the user's additions too;
+// licence settings point at mounted files.
+func checkPlugins(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, pod neo4jimage.Pod, res neo4jimage.Result) {
+	conf := res.NeoConf()
+	var installed []string
+	for _, p := range c.Spec.Plugins {
+		jar := neo4jconf.PluginJar(p.Name)
+		switch {
+		case p.Image == nil:
+			installed = append(installed, p.Name)
+		case p.Image.Delivery == v1alpha1.PluginImageVolume:
+			if !res.Dirs[jar] {
+				t.Errorf("plugin %s: nothing mounted at %s", p.Name, jar)
+			}
+		default:
+			i := slices.IndexFunc(pod.Spec.InitContainers, func(ic corev1.Container) bool { return ic.Image == p.Image.Reference })
+			if i < 0 || !slices.Equal(pod.Spec.InitContainers[i].Command, []string{"cp", p.Image.Jar, jar}) ||
+				pod.Spec.InitContainers[i].VolumeMounts[0].MountPath != neo4jconf.PluginsDir {
+				t.Errorf("plugin %s: no init container copying %s to %s", p.Name, p.Image.Jar, jar)
+			}
+		}
+		if p.LicenseSecret != nil {
+			key := map[string]string{"bloom": "dbms.bloom.license_file", "graph-data-science": "gds.enterprise.license_file"}[p.Name]
+			if f := conf.Get(key); res.Files[f] == "" {
+				t.Errorf("plugin %s: %s = %q, not a mounted file", p.Name, key, f)
+			}
+		}
+	}
+	if len(c.Spec.Plugins) > 0 && !slices.Equal(res.Plugins, installed) {
+		t.Errorf("the image installs %v, want %v", res.Plugins, installed)
+	}
+	if len(c.Spec.Plugins) > 0 && !res.Dirs[neo4jconf.PluginsDir] {
+		t.Error("/plugins is not mounted: the installer needs it writable")
+	}
+	unrestricted := strings.Split(conf.Get("dbms.security.procedures.unrestricted"), ",")
+	for _, p := range c.Spec.Plugins {
+		want := map[string]string{"apoc": "apoc.*", "graph-data-science": "gds.*", "bloom": "bloom.*", "genai": "genai.*"}[p.Name]
+		if !slices.Contains(unrestricted, want) {
+			t.Errorf("plugin %s: %s is not unrestricted (%v)", p.Name, want, unrestricted)
+		}
+	}
+	for _, extra := range c.Spec.Procedures.Unrestricted {
+		if !slices.Contains(unrestricted, extra) {
+			t.Errorf("the user's %s is not unrestricted", extra)
+		}
+	}
+	if len(c.Spec.Procedures.Allowlist) > 0 {
+		allow := strings.Split(conf.Get("dbms.security.procedures.allowlist"), ",")
+		for _, want := range append(slices.Clone(c.Spec.Procedures.Allowlist), unrestricted...) {
+			if !slices.Contains(allow, want) {
+				t.Errorf("%s is not in the allowlist %v: it would not load", want, allow)
+			}
+		}
+	}
+}
+
+// userConfigMaps adds the ConfigMaps a spec names for its logs.
+func userConfigMaps(c *v1alpha1.Neo4jEnterpriseCluster, cms map[string]*corev1.ConfigMap) map[string]*corev1.ConfigMap {
+	for _, ref := range []*v1alpha1.ConfigMapKeyRef{c.Spec.Logging.ServerLogsConfigMap, c.Spec.Logging.UserLogsConfigMap} {
+		if ref != nil {
+			cms[ref.Name] = &corev1.ConfigMap{Data: map[string]string{ref.Key: "<Configuration><!-- the user's --></Configuration>"}}
+		}
+	}
+	return cms
+}
+
+// checkKnobs: the Helm chart's knobs reach the server as the image reads
+// them: /import becomes the import root; the LDAP password file becomes
+// the setting (the entrypoint's NEO4J_*_FILE step, trailing newline
+// stripped); the log configuration is the user's, or JSON when asked; the
+// user's mounts are there; the admin Service serves every client port.
+func checkKnobs(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, o *render.Objects, res neo4jimage.Result) {
+	conf := res.NeoConf()
+	if c.Spec.Storage.Import != nil && conf.Get("server.directories.import") != "/import" {
+		t.Errorf("server.directories.import = %q, want /import", conf.Get("server.directories.import"))
+	}
+	if c.Spec.LDAP.SystemPasswordSecret != nil && conf.Get("dbms.security.ldap.authorization.system_password") != "ldap-system-pw" {
+		t.Errorf("LDAP system password = %q", conf.Get("dbms.security.ldap.authorization.system_password"))
+	}
+	l := c.Spec.Logging
+	server, user := strings.Join(res.ConfFiles["server-logs.xml"], "\n"), strings.Join(res.ConfFiles["user-logs.xml"], "\n")
+	switch {
+	case l.ServerLogsConfigMap != nil && !strings.Contains(server, "the user's"):
+		t.Errorf("server-logs.xml is not the user's ConfigMap's: %.80s", server)
+	case l.JSON && (strings.Count(server, "JsonTemplateLayout") != 4 || !strings.Contains(server, "QueryLogJsonLayout.json")):
+		t.Errorf("JSON logs asked, server-logs.xml has %d JSON layouts", strings.Count(server, "JsonTemplateLayout"))
+	}
+	switch {
+	case l.UserLogsXML != "" && user != l.UserLogsXML:
+		t.Errorf("user-logs.xml is not the spec's: %.80s", user)
+	case l.JSON && l.UserLogsXML == "" && !strings.Contains(user, "StructuredLayoutWithMessage.json"):
+		t.Errorf("JSON logs asked, neo4j.log is not JSON")
+	}
+	for _, m := range c.Spec.AdditionalVolumeMounts {
+		if !res.Dirs[m.MountPath] {
+			t.Errorf("additional mount %s is not there", m.MountPath)
+		}
+	}
+	if c.Spec.Service.Admin {
+		i := slices.IndexFunc(o.Services, func(s *corev1.Service) bool { return s.Name == c.Name+"-admin" })
+		if i < 0 || len(o.Services[i].Spec.Ports) < 3 || !o.Services[i].Spec.PublishNotReadyAddresses {
+			t.Errorf("admin Service missing or without every port")
+		}
 	}
 }

@@ -120,8 +120,8 @@ func TestScalingLeavesPodTemplatesByteIdentical(t *testing.T) {
 			if n := *o.StatefulSets[1].Spec.Replicas; n != secondaries {
 				t.Fatalf("secondary replicas = %d, want %d", n, secondaries)
 			}
-			if got, want := len(o.Services), int(primaries+secondaries)+3; got != want {
-				t.Fatalf("%d services, want %d (internals per server, headless per role, client)", got, want)
+			if got, want := len(o.Services), int(primaries+secondaries)+4; got != want {
+				t.Fatalf("%d services, want %d (internals per server, headless per role, client, metrics)", got, want)
 			}
 		}
 	}

@@ -27,6 +27,9 @@ type Objects struct {
 	// Certificates are cert-manager Certificates, for the TLS channels that
 	// name an issuer.
 	Certificates []*unstructured.Unstructured
+	// Monitors are the Prometheus Operator ServiceMonitor or PodMonitor
+	// the spec asks for.
+	Monitors []*unstructured.Unstructured
 	// ConfigHashes by role, as stamped into the pod templates.
 	ConfigHashes map[neo4jconf.Role]string
 }
@@ -50,6 +53,9 @@ func (o *Objects) All() []client.Object {
 	for _, p := range o.PodDisruptionBudgets {
 		out = append(out, p)
 	}
+	for _, m := range o.Monitors {
+		out = append(out, m)
+	}
 	return out
 }
 
@@ -63,6 +69,7 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 		RoleBinding:    discoveryRoleBinding(c),
 		ConfigHashes:   map[neo4jconf.Role]string{},
 		Certificates:   certificates(c),
+		Monitors:       monitors(c),
 	}
 	for _, role := range Roles(c) {
 		conf, err := neo4jconf.Build(neo4jconf.Input{Cluster: c, Role: role, DiscoverySelector: DiscoverySelector(c)})
@@ -72,7 +79,13 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 		if err := neo4jconf.CheckMemory(c, role); err != nil {
 			return nil, err
 		}
-		files := map[string]string{FileNeo4jConf: conf.NeoConf(), FileServerLogs: conf.ServerLogs, FileUserLogs: conf.UserLogs}
+		files := map[string]string{FileNeo4jConf: conf.NeoConf()}
+		if conf.ServerLogs != "" { // "" when it comes from the user's ConfigMap
+			files[FileServerLogs] = conf.ServerLogs
+		}
+		if conf.UserLogs != "" {
+			files[FileUserLogs] = conf.UserLogs
+		}
 		if len(conf.APOC) > 0 {
 			files[FileAPOCConf] = conf.APOCConf()
 		}
@@ -96,7 +109,10 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 			return nil, err
 		}
 	}
-	o.Services = append(o.Services, clientService(c))
+	o.Services = append(o.Services, clientService(c), metricsService(c))
+	if c.Spec.Service.Admin {
+		o.Services = append(o.Services, adminService(c))
+	}
 	sort.Slice(o.Services, func(i, j int) bool { return o.Services[i].Name < o.Services[j].Name })
 	return o, nil
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"slices"
+	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -101,6 +102,10 @@ func volumes(c *v1alpha1.Neo4jEnterpriseCluster) []volume {
 	if c.Spec.Storage.Backups != nil {
 		v = append(v, volume{"backups", "/backups", c.Spec.Storage.Backups})
 	}
+	if c.Spec.Storage.Import != nil {
+		// The image makes /import server.directories.import.
+		v = append(v, volume{"import", "/import", c.Spec.Storage.Import})
+	}
 	return v
 }
 
@@ -140,7 +145,8 @@ func podTemplate(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHas
 			DeprecatedServiceAccount:      ServiceAccountName(c),
 			AutomountServiceAccountToken:  &automount,
 			EnableServiceLinks:            &enableServiceLinks,
-			Containers:                    []corev1.Container{container(c, r)},
+			InitContainers:                append(pluginInitContainers(c), defaultedContainers(c.Spec.InitContainers)...),
+			Containers:                    append([]corev1.Container{container(c, r)}, defaultedContainers(c.Spec.Sidecars)...),
 			Volumes:                       podVolumes(c, r, configHash),
 			SecurityContext:               podSecurityContext(c),
 			TerminationGracePeriodSeconds: c.Spec.TerminationGracePeriodSeconds,
@@ -231,15 +237,14 @@ func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash
 	if len(c.Spec.APOCConfig) > 0 {
 		items = append(items, corev1.KeyToPath{Key: FileAPOCConf, Path: FileAPOCConf})
 	}
-	items = append(items, corev1.KeyToPath{Key: FileServerLogs, Path: FileServerLogs}, corev1.KeyToPath{Key: FileUserLogs, Path: FileUserLogs})
-	out := []corev1.Volume{{
-		Name: "conf",
-		VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
-			LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(c, r, configHash)},
-			Items:                items,
-			DefaultMode:          &confMode,
-		}},
-	}, {
+	logs := c.Spec.Logging
+	if logs.ServerLogsConfigMap == nil {
+		items = append(items, corev1.KeyToPath{Key: FileServerLogs, Path: FileServerLogs})
+	}
+	if logs.UserLogsConfigMap == nil {
+		items = append(items, corev1.KeyToPath{Key: FileUserLogs, Path: FileUserLogs})
+	}
+	out := []corev1.Volume{{Name: "conf", VolumeSource: confVolume(c, ConfigMapName(c, r, configHash), items, confMode)}, {
 		Name: "auth",
 		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
 			SecretName:  c.AuthSecretName(),
@@ -247,7 +252,32 @@ func podVolumes(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, configHash
 			DefaultMode: &authMode,
 		}},
 	}}
-	return append(out, tlsVolumes(c)...)
+	out = append(out, tlsVolumes(c)...)
+	out = append(out, pluginVolumes(c)...)
+	out = append(out, ldapVolumes(c)...)
+	return append(out, defaultedVolumes(c.Spec.AdditionalVolumes)...)
+}
+
+// confVolume is the operator's ConfigMap, or, when a log configuration
+// comes from the user's ConfigMap, a projection of both into one folder.
+func confVolume(c *v1alpha1.Neo4jEnterpriseCluster, name string, items []corev1.KeyToPath, mode int32) corev1.VolumeSource {
+	logs := c.Spec.Logging
+	if logs.ServerLogsConfigMap == nil && logs.UserLogsConfigMap == nil {
+		return corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: name}, Items: items, DefaultMode: &mode}}
+	}
+	sources := []corev1.VolumeProjection{{ConfigMap: &corev1.ConfigMapProjection{
+		LocalObjectReference: corev1.LocalObjectReference{Name: name}, Items: items}}}
+	for file, ref := range map[string]*v1alpha1.ConfigMapKeyRef{FileServerLogs: logs.ServerLogsConfigMap, FileUserLogs: logs.UserLogsConfigMap} {
+		if ref != nil {
+			sources = append(sources, corev1.VolumeProjection{ConfigMap: &corev1.ConfigMapProjection{
+				LocalObjectReference: corev1.LocalObjectReference{Name: ref.Name}, Items: []corev1.KeyToPath{{Key: ref.Key, Path: file}}}})
+		}
+	}
+	sort.SliceStable(sources[1:], func(i, j int) bool {
+		return sources[1+i].ConfigMap.Items[0].Path < sources[1+j].ConfigMap.Items[0].Path
+	})
+	return corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: sources, DefaultMode: &mode}}
 }
 
 func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Container {
@@ -260,6 +290,9 @@ func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Cont
 		mounts = append(mounts, corev1.VolumeMount{Name: "data", MountPath: neo4jconf.LogsVolumeDir, SubPath: "logs"})
 	}
 	mounts = append(mounts, tlsMounts(c)...)
+	mounts = append(mounts, pluginMounts(c)...)
+	mounts = append(mounts, ldapMounts(c)...)
+	mounts = append(mounts, c.Spec.AdditionalVolumeMounts...)
 	return corev1.Container{
 		Name:                     "neo4j",
 		Image:                    Image(c),
@@ -330,6 +363,10 @@ func env(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.EnvVar {
 		out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName(a[0]), Value: a[1]})
 	}
 	out = append(out, corev1.EnvVar{Name: v1alpha1.EnvName("server.directories.logs"), Value: neo4jconf.LogsVolumeDir})
+	if list := neo4jconf.InstalledPlugins(c); list != "" {
+		out = append(out, corev1.EnvVar{Name: "NEO4J_PLUGINS", Value: list})
+	}
+	out = append(out, ldapEnv(c)...)
 	return append(out, defaultedEnv(c.Spec.Env)...)
 }
 

@@ -86,6 +86,7 @@ func (n Neo4jVerdict) condition(t string, v Verdict, gen int64) metav1.Condition
 var failureReasons = map[neo4j.Kind]string{
 	neo4j.AuthFailed:        "AuthFailed",
 	observer.SecretUnusable: "SecretUnusable",
+	observer.TLSUnusable:    "TLSUnusable",
 	neo4j.Unavailable:       "Unreachable",
 	neo4j.Timeout:           "Timeout",
 	neo4j.Refused:           "Refused",

@@ -116,7 +116,9 @@ func Decide(in Input) Decision {
 		}
 	}
 	if d.Changed {
-		reload = &v1alpha1.TLSReloadStatus{Since: metav1.NewTime(in.Now), RestartRequired: !in.CanReload}
+		// Whole seconds: the API server keeps no more, and the record must
+		// read back equal to what was written (expectations).
+		reload = &v1alpha1.TLSReloadStatus{Since: metav1.NewTime(in.Now.Truncate(time.Second)), RestartRequired: !in.CanReload}
 	}
 	d.Status.Reload = reload
 	d.step(in)

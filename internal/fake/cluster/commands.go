@@ -91,9 +91,10 @@ func (c *Cluster) answer(server string, q bolt.Query) (bolt.Result, *bolt.Failur
 		return c.showDatabases(), nil
 	case "CALL dbms.security.reloadTLS()":
 		// Each server reloads its own files, leader or not.
-		s := c.servers[server]
-		s.loaded = c.mounted
-		s.reloads++
+		if s := c.servers[server]; s != nil { // a volume forgotten under an open connection: nothing to reload
+			s.loaded = c.mounted
+			s.reloads++
+		}
 		return bolt.Result{}, nil
 	}
 	if server != c.leader {
