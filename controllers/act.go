@@ -19,7 +19,6 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
-	"github.com/graphops-dev/neo4j-operator/internal/rollout"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
 	"github.com/graphops-dev/neo4j-operator/internal/step"
 )
@@ -95,8 +94,11 @@ func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpr
 		busy = busy || s == nil || s.Status.ReadyReplicas != render.Replicas(p.Rendered, role)
 	}
 	t := r.target(p.Rendered, busy)
-	// While pods roll, some may not speak TLS yet (Bolt TLS just turned on).
-	t.PlaintextFallback = t.TLS != nil && (c.Status.Rollout != nil || rollout.Needed(obs.StatefulSets))
+	if t.TLS != nil && p.Rollout != nil {
+		// Pods of an older revision may not speak TLS yet (Bolt TLS just
+		// turned on).
+		t.PlaintextFallback = render.BoltAddressesOf(p.Rendered, p.Rollout.Outdated)
+	}
 	r.Observers.Ensure(t)
 }
 

@@ -69,12 +69,21 @@ func exportStatus(c *v1alpha1.Neo4jEnterpriseCluster, st v1alpha1.Neo4jEnterpris
 		}
 		ClusterCondition.WithLabelValues(c.Namespace, c.Name, t).Set(v)
 	}
-	CertificateExpiry.DeletePartialMatch(prometheus.Labels{"namespace": c.Namespace, "name": c.Name})
+	expiry := map[string]float64{}
 	if st.TLS != nil {
 		for _, cert := range st.TLS.Certificates {
 			if cert.NotAfter != nil {
-				CertificateExpiry.WithLabelValues(c.Namespace, c.Name, cert.Channel).Set(float64(cert.NotAfter.Unix()))
+				expiry[cert.Channel] = float64(cert.NotAfter.Unix())
 			}
+		}
+	}
+	// Set or dropped channel by channel: never a scrape without a series
+	// that should be there (an alert's "for" would start over).
+	for _, ch := range []string{v1alpha1.ChannelBolt, v1alpha1.ChannelHTTPS, v1alpha1.ChannelCluster} {
+		if at, ok := expiry[ch]; ok {
+			CertificateExpiry.WithLabelValues(c.Namespace, c.Name, ch).Set(at)
+		} else {
+			CertificateExpiry.DeleteLabelValues(c.Namespace, c.Name, ch)
 		}
 	}
 }

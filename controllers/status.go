@@ -37,8 +37,8 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 			return nil // a newer spec: its own reconcile will report on it
 		}
 		next := status.Compute(fresh, obs)
-		exportStatus(fresh, next)
 		if equality.Semantic.DeepEqual(fresh.Status, next) {
+			exportStatus(fresh, next)
 			apply.WritesSkipped.WithLabelValues("Neo4jEnterpriseCluster/status").Inc()
 			return nil
 		}
@@ -54,6 +54,7 @@ func (r *Neo4jEnterpriseClusterReconciler) writeStatus(ctx context.Context, c *v
 		}
 		apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "status").Inc()
 		apply.ClusterWrites.WithLabelValues(fresh.Namespace, fresh.Name).Inc()
+		exportStatus(fresh, next)
 		transitions = status.Transitions(old, next.Conditions)
 		newGeneration = oldGeneration != next.ObservedGeneration
 		written = fresh

@@ -54,6 +54,34 @@ var _ = Describe("The CRD's validation", func() {
 		Entry("a scrape interval that is not a duration", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Monitoring.PodMonitor = &v1alpha1.PrometheusMonitor{Interval: "often"}
 		}, "spec.monitoring.podMonitor.interval"),
+		Entry("plugins in spec.plugins and in NEO4J_PLUGINS", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Plugins = []v1alpha1.PluginSpec{{Name: "apoc"}}
+			c.Spec.Env = []corev1.EnvVar{{Name: "NEO4J_PLUGINS", Value: `["apoc"]`}}
+		}, "with spec.plugins, the env variables NEO4J_PLUGINS and NEO4J_dbms_security_procedures_* are the operator's"),
+		Entry("procedure settings in a role's config beside plugins", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Plugins = []v1alpha1.PluginSpec{{Name: "apoc"}}
+			c.Spec.Secondary.Config = v1alpha1.Neo4jConfig{"dbms.security.procedures.unrestricted": "x.*"}
+		}, "extend the procedure settings in spec.procedures"),
+		Entry("an unknown plugin", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Plugins = []v1alpha1.PluginSpec{{Name: "streams"}} },
+			`spec.plugins[0].name: Unsupported value: "streams"`),
+		Entry("n10s from the installer on CalVer", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Plugins = []v1alpha1.PluginSpec{{Name: "n10s"}} },
+			"the Neo4j image installs n10s on 5.x only"),
+		Entry("an additional volume named like the operator's", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.AdditionalVolumes = []corev1.Volume{{Name: "tls-extra", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+		}, "additionalVolumes may not use the names the operator uses"),
+		Entry("a mount over /data", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.AdditionalVolumeMounts = []corev1.VolumeMount{{Name: "x", MountPath: "/data"}}
+		}, "additionalVolumeMounts may not mount over /conf"),
+		Entry("a sidecar named neo4j", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Sidecars = []corev1.Container{{Name: "neo4j", Image: "busybox"}}
+		}, "sidecars may not be named neo4j or plugin-*"),
+		Entry("the LDAP password in env beside spec.ldap", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.LDAP.SystemPasswordSecret = &v1alpha1.SecretKeyRef{Name: "l", Key: "p"}
+			c.Spec.Env = []corev1.EnvVar{{Name: "NEO4J_dbms_security_ldap_authorization_system__password", Value: "x"}}
+		}, "the operator sets the LDAP system password"),
+		Entry("both a spec and a ConfigMap for server-logs.xml", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Logging = v1alpha1.LoggingSpec{ServerLogsXML: "<x/>", ServerLogsConfigMap: &v1alpha1.ConfigMapKeyRef{Name: "m", Key: "k"}}
+		}, "set serverLogsXML or serverLogsConfigMap, not both"),
 		Entry("an old Neo4j", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Image.Tag = "4.4.30-enterprise" },
 			"image.tag must name Neo4j 5.26 or later, or a CalVer 2025.x or later release"),
 		Entry("a tag without a version", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Image.Tag = "latest" },

@@ -81,6 +81,8 @@ const JVMConfigKey = "server.jvm.additional"
 var OperatorEnvNames = []string{
 	"NEO4J_AUTH", "NEO4J_AUTH_PATH", "NEO4J_AUTH_FILE", "NEO4J_ACCEPT_LICENSE_AGREEMENT", "NEO4J_EDITION",
 	"NEO4J_HOME", "NEO4J_CONF", "EXTENDED_CONF", "EXTENSION_SCRIPT", "POD_NAME", "POD_NAMESPACE", "SERVER_FQDN",
+	// The LDAP system password file (spec.ldap).
+	"NEO4J_dbms_security_ldap_authorization_system__password_FILE",
 }
 
 // EnvName is the variable the Neo4j image reads a setting from: NEO4J_,

@@ -128,6 +128,18 @@ func (d Dialer) PresentedCertificate(ctx context.Context, hostport string, tlsCo
 	return Fingerprint(certs[0]), nil
 }
 
+// CertificateRejected is true when a TLS connection failed because the
+// server's certificate could not be verified: never a reason to retry
+// without TLS.
+func CertificateRejected(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) ||
+		strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls: failed to verify")
+}
+
 // Fingerprint is a certificate's SHA-256, as "sha256:<hex>".
 func Fingerprint(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)

@@ -71,10 +71,26 @@ func pluginSettings(c *v1alpha1.Neo4jEnterpriseCluster, v Version) Conf {
 		}
 	}
 	out["dbms.security.procedures.unrestricted"] = joinUnique(procs, c.Spec.Procedures.Unrestricted)
-	if len(c.Spec.Procedures.Allowlist) > 0 {
-		out["dbms.security.procedures.allowlist"] = joinUnique(procs, c.Spec.Procedures.Allowlist)
+	switch {
+	case len(c.Spec.Procedures.Allowlist) > 0:
+		out["dbms.security.procedures.allowlist"] = joinUnique(procs, c.Spec.Procedures.Unrestricted, c.Spec.Procedures.Allowlist)
+	case installs(c, "fleet-management"):
+		// The image's installer would set the allowlist to
+		// fleetManagement.* alone, and every other procedure would stop
+		// loading: the setting's default, everything, is kept.
+		out["dbms.security.procedures.allowlist"] = "*"
 	}
 	return out
+}
+
+// installs is true when the image's installer installs the plugin.
+func installs(c *v1alpha1.Neo4jEnterpriseCluster, name string) bool {
+	for _, p := range c.Spec.Plugins {
+		if p.Name == name && p.Image == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func joinUnique(lists ...[]string) string {

@@ -49,10 +49,12 @@ type Target struct {
 	// TLS, when set, is the Bolt channel's TLS: polls and commands go over
 	// bolt+s.
 	TLS *TLSTarget
-	// PlaintextFallback lets a TLS connection that fails fall back to
-	// plaintext Bolt: while a roll turns Bolt TLS on, the servers not yet
-	// restarted speak plaintext only.
-	PlaintextFallback bool
+	// PlaintextFallback are the addresses of servers whose pod still runs
+	// a revision from before the roll under way: a TLS connection to one
+	// of them that fails for want of TLS (not for a certificate it could
+	// not verify) is tried again over plaintext Bolt, since a roll that
+	// turns Bolt TLS on meets servers that do not speak it yet.
+	PlaintextFallback []string
 	// CertSecrets are every TLS channel's Secret. Each poll reads them, so
 	// a rotated certificate wakes the cluster's reconcile where Secrets
 	// are not watched (the operator watching every namespace may only get
@@ -354,7 +356,7 @@ func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) O
 	}
 	for _, addr := range t.Addresses {
 		obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer, tlsConfig)
-		if err != nil && tlsConfig != nil && t.PlaintextFallback && neo4j.KindOf(err) == neo4j.Unavailable {
+		if err != nil && tlsConfig != nil && slices.Contains(t.PlaintextFallback, addr) && neo4j.KindOf(err) == neo4j.Unavailable && !neo4j.CertificateRejected(err) {
 			obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer, nil)
 		}
 		if err == nil {

@@ -156,7 +156,7 @@ func TestPlaintextFallbackAndTLSSecretProblems(t *testing.T) {
 	if got := o.Poll(ctx, tg, nil); got.Failure != neo4j.Unavailable {
 		t.Errorf("TLS to a plaintext server without fallback: %+v", got.Failure)
 	}
-	tg.PlaintextFallback = true
+	tg.PlaintextFallback = []string{"g-primary-0-internals.ns.svc.cluster.local:7687"}
 	if got := o.Poll(ctx, tg, nil); got.Failure != "" || len(got.Servers) != 1 {
 		t.Errorf("with fallback: %s %s", got.Failure, got.Message)
 	}

@@ -134,6 +134,9 @@ func TestConformanceVariations(t *testing.T) {
 			}
 			c.Spec.Procedures = v1alpha1.ProceduresSpec{Unrestricted: []string{"custom.*"}, Allowlist: []string{"custom.*", "db.*"}}
 		}},
+		{"fleet management beside APOC: the allowlist stays open", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Plugins = []v1alpha1.PluginSpec{{Name: "apoc"}, {Name: "fleet-management"}}
+		}},
 		{"logs from the user's ConfigMaps", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Logging = v1alpha1.LoggingSpec{ServerLogsConfigMap: &v1alpha1.ConfigMapKeyRef{Name: "my-logs", Key: "server.xml"},
 				UserLogsXML: "<Configuration/>"}
@@ -575,7 +578,7 @@ func checkPlugins(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, pod neo4jima
 	}
 	unrestricted := strings.Split(conf.Get("dbms.security.procedures.unrestricted"), ",")
 	for _, p := range c.Spec.Plugins {
-		want := map[string]string{"apoc": "apoc.*", "graph-data-science": "gds.*", "bloom": "bloom.*", "genai": "genai.*"}[p.Name]
+		want := map[string]string{"apoc": "apoc.*", "graph-data-science": "gds.*", "bloom": "bloom.*", "genai": "genai.*", "fleet-management": "fleetManagement.*"}[p.Name]
 		if !slices.Contains(unrestricted, want) {
 			t.Errorf("plugin %s: %s is not unrestricted (%v)", p.Name, want, unrestricted)
 		}
@@ -584,6 +587,10 @@ func checkPlugins(t *testing.T, c *v1alpha1.Neo4jEnterpriseCluster, pod neo4jima
 		if !slices.Contains(unrestricted, extra) {
 			t.Errorf("the user's %s is not unrestricted", extra)
 		}
+	}
+	if slices.ContainsFunc(c.Spec.Plugins, func(p v1alpha1.PluginSpec) bool { return p.Name == "fleet-management" && p.Image == nil }) &&
+		len(c.Spec.Procedures.Allowlist) == 0 && conf.Get("dbms.security.procedures.allowlist") != "*" {
+		t.Errorf("dbms.security.procedures.allowlist = %q: every plugin but fleet management would stop loading", conf.Get("dbms.security.procedures.allowlist"))
 	}
 	if len(c.Spec.Procedures.Allowlist) > 0 {
 		allow := strings.Split(conf.Get("dbms.security.procedures.allowlist"), ",")

@@ -89,6 +89,13 @@ func defaultedContainers(in []corev1.Container) []corev1.Container {
 		for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
 			defaultProbe(p)
 		}
+		if l := c.Lifecycle; l != nil {
+			for _, h := range []*corev1.LifecycleHandler{l.PostStart, l.PreStop} {
+				if h != nil {
+					defaultHTTPGet(h.HTTPGet)
+				}
+			}
+		}
 		c.Env = defaultedEnv(c.Env)
 		out[i] = c
 	}
@@ -124,13 +131,22 @@ func defaultProbe(p *corev1.Probe) {
 	if p.FailureThreshold == 0 {
 		p.FailureThreshold = 3
 	}
-	if h := p.HTTPGet; h != nil {
-		if h.Path == "" {
-			h.Path = "/"
-		}
-		if h.Scheme == "" {
-			h.Scheme = corev1.URISchemeHTTP
-		}
+	defaultHTTPGet(p.HTTPGet)
+	if g := p.GRPC; g != nil && g.Service == nil {
+		empty := ""
+		g.Service = &empty
+	}
+}
+
+func defaultHTTPGet(h *corev1.HTTPGetAction) {
+	if h == nil {
+		return
+	}
+	if h.Path == "" {
+		h.Path = "/"
+	}
+	if h.Scheme == "" {
+		h.Scheme = corev1.URISchemeHTTP
 	}
 }
 
@@ -156,13 +172,41 @@ func defaultedVolumes(in []corev1.Volume) []corev1.Volume {
 			v.HostPath.Type = &t
 		}
 		if v.DownwardAPI != nil {
-			for j := range v.DownwardAPI.Items {
-				if f := v.DownwardAPI.Items[j].FieldRef; f != nil && f.APIVersion == "" {
-					f.APIVersion = "v1"
+			defaultFieldRefs(v.DownwardAPI.Items)
+		}
+		if v.Projected != nil {
+			for _, src := range v.Projected.Sources {
+				if t := src.ServiceAccountToken; t != nil && t.ExpirationSeconds == nil {
+					hour := int64(3600)
+					t.ExpirationSeconds = &hour
+				}
+				if d := src.DownwardAPI; d != nil {
+					defaultFieldRefs(d.Items)
 				}
 			}
+		}
+		if e := v.Ephemeral; e != nil && e.VolumeClaimTemplate != nil && e.VolumeClaimTemplate.Spec.VolumeMode == nil {
+			fs := corev1.PersistentVolumeFilesystem
+			e.VolumeClaimTemplate.Spec.VolumeMode = &fs
+		}
+		if im := v.Image; im != nil && im.PullPolicy == "" {
+			im.PullPolicy = corev1.PullIfNotPresent
+			if tag := imageTag(im.Reference); tag == "" || tag == "latest" {
+				im.PullPolicy = corev1.PullAlways
+			}
+		}
+		if v.VolumeSource == (corev1.VolumeSource{}) {
+			v.EmptyDir = &corev1.EmptyDirVolumeSource{} // a volume without a source is an emptyDir
 		}
 		out[i] = v
 	}
 	return out
+}
+
+func defaultFieldRefs(items []corev1.DownwardAPIVolumeFile) {
+	for j := range items {
+		if f := items[j].FieldRef; f != nil && f.APIVersion == "" {
+			f.APIVersion = "v1"
+		}
+	}
 }

@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
@@ -127,6 +128,17 @@ func BoltAddresses(c *v1alpha1.Neo4jEnterpriseCluster) []string {
 	var out []string
 	for _, pod := range PodNames(d) {
 		out = append(out, fmt.Sprintf("%s-internals.%s.svc.%s:%d", pod, d.Namespace, d.Spec.ClusterDomain, neo4jconf.PortBolt))
+	}
+	return out
+}
+
+// BoltAddressesOf are the Bolt addresses of the named pods, in order.
+func BoltAddressesOf(c *v1alpha1.Neo4jEnterpriseCluster, pods []string) []string {
+	var out []string
+	for _, a := range BoltAddresses(c) {
+		if slices.Contains(pods, PodOfAddress(a)) {
+			out = append(out, a)
+		}
 	}
 	return out
 }

@@ -70,11 +70,7 @@ func TemplateKeys(t corev1.PodTemplateSpec) string {
 	for _, v := range t.Spec.Volumes {
 		keys = append(keys, "v:"+v.Name)
 	}
-	for _, c := range t.Spec.InitContainers {
-		keys = append(keys, "i:"+c.Name)
-	}
-	for _, c := range t.Spec.Containers {
-		keys = append(keys, "c:"+c.Name)
+	containerKeys := func(c corev1.Container) {
 		for _, e := range c.Env {
 			keys = append(keys, "e:"+c.Name+"/"+e.Name)
 		}
@@ -84,6 +80,14 @@ func TemplateKeys(t corev1.PodTemplateSpec) string {
 		for k := range c.Resources.Limits {
 			keys = append(keys, "r:"+c.Name+"/limits/"+string(k))
 		}
+	}
+	for _, c := range t.Spec.InitContainers {
+		keys = append(keys, "i:"+c.Name)
+		containerKeys(c)
+	}
+	for _, c := range t.Spec.Containers {
+		keys = append(keys, "c:"+c.Name)
+		containerKeys(c)
 	}
 	slices.Sort(keys)
 	return strings.Join(keys, ",")

@@ -73,6 +73,9 @@ type Decision struct {
 	Stuck string
 	// Started and Finished mark the roll's ends (for Events and metrics).
 	Started, Finished bool
+	// Outdated are the pods not running their update revision yet, in
+	// roll order (none when the pods were not read).
+	Outdated []string
 }
 
 // Needed is true when a StatefulSet has pods of an older revision: the
@@ -91,6 +94,14 @@ func Needed(sets map[neo4jconf.Role]*appsv1.StatefulSet) bool {
 // Decide returns what to do. It never chooses a pod while a gate fails,
 // and never a second pod while the first one's eviction is in flight.
 func Decide(in Input) Decision {
+	d := decide(in)
+	for _, p := range in.outdated() {
+		d.Outdated = append(d.Outdated, p.Name)
+	}
+	return d
+}
+
+func decide(in Input) Decision {
 	cur := in.Cluster.Status.Rollout
 	outdated := in.outdated()
 	if cur != nil && cur.Pod != "" && in.stillThere(cur) {

@@ -116,9 +116,14 @@ func Decide(in Input) Decision {
 		}
 	}
 	if d.Changed {
-		// Whole seconds: the API server keeps no more, and the record must
-		// read back equal to what was written (expectations).
-		reload = &v1alpha1.TLSReloadStatus{Since: metav1.NewTime(in.Now.Truncate(time.Second)), RestartRequired: !in.CanReload}
+		// Whole seconds, rounded up: the API server keeps no more, the
+		// record must read back equal to what was written (expectations),
+		// and the reload must never come before the delay.
+		since := in.Now.Truncate(time.Second)
+		if since.Before(in.Now) {
+			since = since.Add(time.Second)
+		}
+		reload = &v1alpha1.TLSReloadStatus{Since: metav1.NewTime(since), RestartRequired: !in.CanReload}
 	}
 	d.Status.Reload = reload
 	d.step(in)

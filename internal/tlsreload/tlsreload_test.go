@@ -171,3 +171,14 @@ func TestInspect(t *testing.T) {
 		})
 	}
 }
+
+// The recorded time is whole seconds (what the API server keeps), rounded
+// up, so the reload never comes before the delay.
+func TestSinceRoundsUp(t *testing.T) {
+	now := t0.Add(300 * time.Millisecond)
+	d := Decide(Input{Channels: []Channel{{Name: "bolt", Secret: "s", Fingerprint: "B"}}, Status: servedStatus("A"), CanReload: true,
+		Now: now, Delay: delay, Servers: servers})
+	if got := d.Status.Reload.Since.Time; !got.Equal(t0.Add(time.Second)) || d.After < delay {
+		t.Errorf("since %v, after %v", got, d.After)
+	}
+}

@@ -67,3 +67,38 @@ func TestTLSReload(t *testing.T) {
 		t.Error("a certificate no trusted CA signed was accepted")
 	}
 }
+
+// A certificate the client cannot verify is told apart from a server that
+// does not speak TLS: only the latter may be retried over plaintext.
+func TestCertificateRejected(t *testing.T) {
+	ca, err := pki.NewCA("fake CA")
+	ok(t, err)
+	other, err := pki.NewCA("another CA")
+	ok(t, err)
+	pair, err := ca.Issue(time.Hour, "g-primary-0-internals.ns.svc.cluster.local")
+	ok(t, err)
+	secure := cluster.New(cluster.Options{Password: "pw-12345678", TLS: true, CatchUp: time.Nanosecond})
+	t.Cleanup(secure.Close)
+	ok(t, secure.SetMountedCertificate(pair.CertPEM, pair.KeyPEM))
+	ok(t, secure.SetPod("g-primary-0", addr("g-primary-0"), false, true))
+	plain := cluster.New(cluster.Options{Password: "pw-12345678", CatchUp: time.Nanosecond})
+	t.Cleanup(plain.Close)
+	ok(t, plain.SetPod("g-primary-0", addr("g-primary-0"), false, true))
+
+	untrusted := x509.NewCertPool()
+	untrusted.AppendCertsFromPEM(other.PEM)
+	call := func(c *cluster.Cluster, roots *x509.CertPool) error {
+		conn, err := neo4j.Dialer{Timeout: 2 * time.Second, Resolve: c.Resolve}.DialTLS(addr("g-primary-0"),
+			neo4j.Credentials{User: "neo4j", Password: "pw-12345678"}, true, &tls.Config{RootCAs: roots})
+		ok(t, err)
+		defer func() { _ = conn.Close(ctx()) }()
+		_, err = conn.ShowServers(ctx())
+		return err
+	}
+	if err := call(secure, untrusted); err == nil || !neo4j.CertificateRejected(err) {
+		t.Errorf("an untrusted certificate: %v, rejected %v", err, err != nil && neo4j.CertificateRejected(err))
+	}
+	if err := call(plain, untrusted); err == nil || neo4j.CertificateRejected(err) || neo4j.KindOf(err) != neo4j.Unavailable {
+		t.Errorf("a plaintext server: %v (kind %s)", err, neo4j.KindOf(err))
+	}
+}

@@ -162,4 +162,27 @@ var _ = Describe("Rotating a TLS certificate, out of process", Ordered, func() {
 			Expect(fake.Reloads(s)).To(Equal(1), "reloads of %s after the calm window", s)
 		}
 	})
+
+	It("runs without cert-manager and the Prometheus Operator, and says so when a cluster asks for them", func() {
+		// This control plane has neither CRD: the operator started without
+		// them (it is running) and a cluster asking for them is told why.
+		asks := &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "asks"}}
+		asks.Spec.AcceptLicenseAgreement = "eval"
+		asks.Spec.Topology = v1alpha1.Topology{Primaries: 1}
+		asks.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{IssuerRef: &v1alpha1.IssuerRef{Name: "ca"}}}
+		asks.Spec.Monitoring.PodMonitor = &v1alpha1.PrometheusMonitor{}
+		Expect(admin.Create(ctx, asks)).To(Succeed())
+		Eventually(func(g Gomega) {
+			st := getCluster(asks).Status
+			tls := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionTLSReady)
+			g.Expect(tls).NotTo(BeNil())
+			g.Expect(tls.Reason).To(Equal("CertManagerMissing"))
+			deg := meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionDegraded)
+			g.Expect(deg).NotTo(BeNil())
+			g.Expect(deg.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(deg.Message).To(ContainSubstring("does not serve monitoring.coreos.com/v1 PodMonitors"))
+		}, readyTimeout, poll).Should(Succeed())
+		Expect(statefulSet(ns, "asks-primary").Spec.Template.Spec.Volumes).To(ContainElement(HaveField("Name", "tls-bolt")))
+		Expect(admin.Delete(ctx, asks)).To(Succeed())
+	})
 })
