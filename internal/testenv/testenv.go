@@ -78,3 +78,7 @@ func Start(extraCRDDirs ...string) (*Env, error) {
 
 // Stop shuts the API server and etcd down.
 func (e *Env) Stop() error { return e.env.Stop() }
+
+// KubeConfig is a kubeconfig file's content for the API server, as an
+// admin.
+func (e *Env) KubeConfig() []byte { return e.env.KubeConfig }

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/doctor"
 	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
 	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
 )
@@ -97,6 +98,12 @@ var _ = Describe("The operator on a real StatefulSet controller", Ordered, func(
 			}
 		}
 		Expect(w.Spec).To(BeZero(), "operator spec writes: %v", w.Details)
+
+		in, err := doctor.Gather(ctx, admin, ns, time.Since(since), time.Now())
+		Expect(err).NotTo(HaveOccurred())
+		dr := doctor.Examine(in)
+		doctorReports = append(doctorReports, "$ kubectl neo4j doctor -n "+ns+" --since "+time.Since(since).Round(time.Second).String()+"\n"+doctor.Print(dr))
+		Expect(dr.Churning).To(BeFalse(), doctor.Print(dr))
 	})
 
 	It("rolls exactly the affected StatefulSet once on a spec change", func() {

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/doctor"
 	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
@@ -31,6 +34,9 @@ import (
 // naiveUser is the identity the naive reconciler writes as, so the audit
 // log tells its writes apart.
 const naiveUser = "naive-operator"
+
+// naiveManager is the field manager the naive reconciler writes as.
+const naiveManager = "naive-operator"
 
 // naiveReconciler does what the seed's operator did, and lives in test code
 // only: controllerutil.CreateOrUpdate with no conflict handling, the pod
@@ -133,6 +139,7 @@ func naiveConfigHash(cl *v1alpha1.Neo4jEnterpriseCluster, s *appsv1.StatefulSet)
 func startNaive(ns string) (stop func(), r *naiveReconciler) {
 	cfg, err := cluster.UserConfig(naiveUser, []string{localcluster.MastersGroup})
 	Expect(err).NotTo(HaveOccurred())
+	cfg.UserAgent = naiveManager // its name in managedFields, for the doctor
 	skip := true
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 testenv.Scheme,
@@ -190,6 +197,24 @@ func naiveReplay() {
 		Expect(w.Spec).To(BeNumerically(">", 10), "the harness saw no extra writes from the naive reconciler")
 		Expect(newRevs).To(BeNumerically(">", 0), "the harness saw no new revisions from the naive reconciler")
 		Expect(f.podDeletes).To(BeNumerically(">", 0), "the harness saw no pod deletions from the naive reconciler")
+
+		// kubectl neo4j doctor, as a user hit by the seed's incident would
+		// run it on this namespace.
+		in, err := doctor.Gather(ctx, admin, ns, time.Since(since), time.Now())
+		Expect(err).NotTo(HaveOccurred())
+		d := doctor.Examine(in)
+		doctorReports = append(doctorReports, "$ kubectl neo4j doctor -n naive --since "+time.Since(since).Round(time.Second).String()+"\n"+doctor.Print(d))
+		Expect(d.Churning).To(BeTrue(), doctor.Print(d))
+		churned := false
+		for _, s := range d.StatefulSets {
+			churned = churned || (s.NewRevisions > doctor.MaxRevisions && slices.ContainsFunc(s.Findings, func(f string) bool { return strings.Contains(f, "recreated") }))
+			Expect(s.TemplateManagers).To(ContainElement(HavePrefix(naiveManager)), "the naive reconciler owns the template of %s", s.Name)
+		}
+		var seen []string
+		for _, e := range in.Events {
+			seen = append(seen, fmt.Sprintf("%s %s/%s %q x%d first %s last %s", e.Reason, e.InvolvedObject.Kind, e.InvolvedObject.Name, e.Message, e.Count, e.FirstTimestamp, e.LastTimestamp))
+		}
+		Expect(churned).To(BeTrue(), "revisions and recreated pods: %s\nevents (%d):\n%s", doctor.Print(d), len(in.Events), strings.Join(seen, "\n"))
 	})
 }
 

@@ -7,6 +7,7 @@ package operator_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,8 +86,15 @@ var _ = BeforeSuite(func() {
 	failed = false
 })
 
+// doctorReports are kubectl neo4j doctor's reports on the replay's two
+// sides, printed after it.
+var doctorReports []string
+
 var _ = AfterSuite(func() {
 	report.print(os.Stdout)
+	for _, r := range doctorReports {
+		fmt.Fprintln(os.Stdout, "\n"+r)
+	}
 	if op != nil {
 		op.Stop()
 	}
