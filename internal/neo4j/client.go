@@ -234,6 +234,7 @@ const (
 	Unavailable Kind = "Unavailable" // the server or database cannot serve now
 	Timeout     Kind = "Timeout"     // no answer within the bound
 	Refused     Kind = "Refused"     // Neo4j refused the command (a client error)
+	Untrusted   Kind = "Untrusted"   // the server's TLS certificate could not be verified
 	Unknown     Kind = "Unknown"
 )
 
@@ -288,6 +289,8 @@ func classify(query string, ctx context.Context, err error) error {
 		case strings.HasPrefix(n4j.Code, "Neo.ClientError."):
 			out.Kind = Refused
 		}
+	case CertificateRejected(err):
+		out.Kind = Untrusted
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil || isTimeout(err):
 		out.Kind = Timeout
 	case errors.As(err, &conn) || driver.IsRetryable(err):

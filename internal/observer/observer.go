@@ -295,8 +295,10 @@ func (o *Observers) record(ctx context.Context, e *entry, obs Observation) {
 	if e.target.Busy || !obs.Healthy() {
 		interval = o.Busy
 	}
-	if obs.Failure == neo4j.AuthFailed || obs.Failure == SecretUnusable {
-		interval = o.Calm // retrying sooner could lock the user out (auth_max_failed_attempts)
+	if obs.Failure == neo4j.AuthFailed || obs.Failure == SecretUnusable || obs.Failure == neo4j.Untrusted {
+		// Retrying sooner could lock the user out (auth_max_failed_attempts),
+		// or would meet the same certificate.
+		interval = o.Calm
 	}
 	e.next = time.Now().Add(interval)
 	if obs.Failure == "" {

@@ -34,7 +34,7 @@ type Neo4jVerdict struct {
 
 // Issue is a Neo4j problem the user must fix (Degraded), or nil.
 func (n Neo4jVerdict) Issue() *Issue {
-	if n.failure == neo4j.AuthFailed || n.failure == observer.SecretUnusable {
+	if n.failure == neo4j.AuthFailed || n.failure == observer.SecretUnusable || n.failure == neo4j.Untrusted {
 		return &Issue{Reason: n.Healthy.Reason, Message: n.Healthy.Message}
 	}
 	return nil
@@ -87,6 +87,7 @@ var failureReasons = map[neo4j.Kind]string{
 	neo4j.AuthFailed:        "AuthFailed",
 	observer.SecretUnusable: "SecretUnusable",
 	observer.TLSUnusable:    "TLSUnusable",
+	neo4j.Untrusted:         "CertificateUntrusted",
 	neo4j.Unavailable:       "Unreachable",
 	neo4j.Timeout:           "Timeout",
 	neo4j.Refused:           "Refused",
@@ -109,6 +110,8 @@ func Neo4j(c *v1alpha1.Neo4jEnterpriseCluster, o *observer.Observation) Neo4jVer
 			msg = "Neo4j refused the credentials of the auth Secret " + c.AuthSecretName() + ": " + o.Message
 		case observer.SecretUnusable:
 			msg = "the auth Secret cannot be used: " + o.Message
+		case neo4j.Untrusted:
+			msg = "the operator does not trust the servers' Bolt certificate (" + o.Message + "): give the Bolt TLS Secret the ca.crt that signed it, or use a certificate the system's CAs trust"
 		}
 		return Neo4jVerdict{Formed: unknown(reason, msg), Healthy: Verdict{metav1.ConditionFalse, reason, msg}, failure: o.Failure}
 	}

@@ -47,6 +47,8 @@ func TestNeo4jVerdicts(t *testing.T) {
 		{"wrong password: Degraded", &observer.Observation{Failure: neo4j.AuthFailed, Message: "a: AuthFailed"}, "AuthFailed", "AuthFailed", false, true},
 		{"no Secret: Degraded", &observer.Observation{Failure: observer.SecretUnusable, Message: "x"}, "SecretUnusable", "SecretUnusable", false, true},
 		{"timeout", &observer.Observation{Failure: neo4j.Timeout, Message: "a: Timeout"}, "Timeout", "Timeout", false, false},
+		{"an untrusted Bolt certificate: Degraded", &observer.Observation{Failure: neo4j.Untrusted, Message: "a: Untrusted"}, "CertificateUntrusted", "CertificateUntrusted", false, true},
+		{"a Bolt TLS Secret problem: TLSReady says it, not Degraded", &observer.Observation{Failure: observer.TLSUnusable, Message: "x"}, "TLSUnusable", "TLSUnusable", false, false},
 	} {
 		n := Neo4j(cluster3(), tc.obs)
 		if n.Formed.Reason != tc.formed || n.Healthy.Reason != tc.healthy || n.Ready() != tc.ready || (n.Issue() != nil) != tc.issue {

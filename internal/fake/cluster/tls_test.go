@@ -95,8 +95,8 @@ func TestCertificateRejected(t *testing.T) {
 		_, err = conn.ShowServers(ctx())
 		return err
 	}
-	if err := call(secure, untrusted); err == nil || !neo4j.CertificateRejected(err) {
-		t.Errorf("an untrusted certificate: %v, rejected %v", err, err != nil && neo4j.CertificateRejected(err))
+	if err := call(secure, untrusted); err == nil || !neo4j.CertificateRejected(err) || neo4j.KindOf(err) != neo4j.Untrusted {
+		t.Errorf("an untrusted certificate: %v, rejected %v, kind %s", err, err != nil && neo4j.CertificateRejected(err), neo4j.KindOf(err))
 	}
 	if err := call(plain, untrusted); err == nil || neo4j.CertificateRejected(err) || neo4j.KindOf(err) != neo4j.Unavailable {
 		t.Errorf("a plaintext server: %v (kind %s)", err, neo4j.KindOf(err))
