@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -132,7 +133,7 @@ func templateManagers(s *appsv1.StatefulSet) []string {
 			continue
 		}
 		name := fmt.Sprintf("%s (%s)", mf.Manager, mf.Operation)
-		if !contains(out, name) {
+		if !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}
@@ -216,15 +217,6 @@ func countSince(e corev1.Event, since time.Time) int {
 		n = max(n-1, 1)
 	}
 	return n
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Print writes the report for a terminal, ending with the verdict line.

@@ -347,8 +347,14 @@ func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) O
 		return *previous // the same credentials would be refused again
 	}
 	obs.secretVersion = version
-	obs.certificates = o.certificates(ctx, t)
-	tlsConfig, err := o.TLSConfig(ctx, t)
+	certs := o.certSecrets(ctx, t)
+	obs.certificates = digestCertificates(t, certs)
+	var tlsConfig *tls.Config
+	if s, ok := certs[t.TLS.secret()]; ok {
+		tlsConfig, err = tlsConfigOf(t, s) // the Bolt Secret, read once a poll
+	} else {
+		tlsConfig, err = o.TLSConfig(ctx, t) // none, or the error to report
+	}
 	switch {
 	case err != nil && previous != nil && !apierrors.IsNotFound(err) && !errors.Is(err, errMalformed):
 		return *previous // the API server did not answer: nothing new is known
@@ -533,6 +539,20 @@ func (o *Observers) TLSConfig(ctx context.Context, t Target) (*tls.Config, error
 	if err := o.Reader.Get(ctx, t.TLS.Secret, s); err != nil {
 		return nil, fmt.Errorf("Bolt TLS Secret %s: %w", t.TLS.Secret, err) // NotFound stays NotFound
 	}
+	return tlsConfigOf(t, s)
+}
+
+// secret is the Bolt Secret (none without Bolt TLS).
+func (t *TLSTarget) secret() types.NamespacedName {
+	if t == nil {
+		return types.NamespacedName{}
+	}
+	return t.Secret
+}
+
+// tlsConfigOf builds a target's client TLS configuration from its Bolt
+// Secret.
+func tlsConfigOf(t Target, s *corev1.Secret) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if ca := s.Data["ca.crt"]; len(ca) > 0 {
 		cfg.RootCAs = x509.NewCertPool()
@@ -550,19 +570,31 @@ func (o *Observers) TLSConfig(ctx context.Context, t Target) (*tls.Config, error
 	return cfg, nil
 }
 
-// certificates digests the certificates of a target's TLS Secrets (a
-// missing Secret or key counts as empty).
-func (o *Observers) certificates(ctx context.Context, t Target) string {
+// digestCertificates digests the certificates of a target's TLS Secrets
+// (a missing Secret or key counts as empty).
+func digestCertificates(t Target, secrets map[types.NamespacedName]*corev1.Secret) string {
 	if len(t.CertSecrets) == 0 {
 		return ""
 	}
 	h := sha256.New()
 	for _, key := range t.CertSecrets {
-		s := &corev1.Secret{}
-		if err := o.Reader.Get(ctx, key, s); err == nil {
+		if s, ok := secrets[key]; ok {
 			h.Write(s.Data["tls.crt"])
 		}
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// certSecrets reads a target's TLS Secrets, leaving out those it could
+// not read.
+func (o *Observers) certSecrets(ctx context.Context, t Target) map[types.NamespacedName]*corev1.Secret {
+	out := map[types.NamespacedName]*corev1.Secret{}
+	for _, key := range t.CertSecrets {
+		s := &corev1.Secret{}
+		if err := o.Reader.Get(ctx, key, s); err == nil {
+			out[key] = s
+		}
+	}
+	return out
 }

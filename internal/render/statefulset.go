@@ -2,7 +2,6 @@ package render
 
 import (
 	"slices"
-	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -272,15 +271,15 @@ func confVolume(c *v1alpha1.Neo4jEnterpriseCluster, name string, items []corev1.
 	}
 	sources := []corev1.VolumeProjection{{ConfigMap: &corev1.ConfigMapProjection{
 		LocalObjectReference: corev1.LocalObjectReference{Name: name}, Items: items}}}
-	for file, ref := range map[string]*v1alpha1.ConfigMapKeyRef{FileServerLogs: logs.ServerLogsConfigMap, FileUserLogs: logs.UserLogsConfigMap} {
-		if ref != nil {
+	for _, user := range []struct {
+		file string
+		ref  *v1alpha1.ConfigMapKeyRef
+	}{{FileServerLogs, logs.ServerLogsConfigMap}, {FileUserLogs, logs.UserLogsConfigMap}} {
+		if user.ref != nil {
 			sources = append(sources, corev1.VolumeProjection{ConfigMap: &corev1.ConfigMapProjection{
-				LocalObjectReference: corev1.LocalObjectReference{Name: ref.Name}, Items: []corev1.KeyToPath{{Key: ref.Key, Path: file}}}})
+				LocalObjectReference: corev1.LocalObjectReference{Name: user.ref.Name}, Items: []corev1.KeyToPath{{Key: user.ref.Key, Path: user.file}}}})
 		}
 	}
-	sort.SliceStable(sources[1:], func(i, j int) bool {
-		return sources[1+i].ConfigMap.Items[0].Path < sources[1+j].ConfigMap.Items[0].Path
-	})
 	return corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: sources, DefaultMode: &mode}}
 }
 

@@ -7,10 +7,8 @@
 package tlsreload
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"slices"
@@ -20,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 )
 
 // Channel is one TLS channel as read from its Secret.
@@ -243,8 +242,7 @@ func Inspect(data map[string][]byte, needCA bool) (fingerprint string, notAfter 
 			return "", time.Time{}, "ca.crt holds no PEM certificate, and this channel needs the CA its servers and clients are signed by"
 		}
 	}
-	sum := sha256.Sum256(leaf.Raw)
-	return "sha256:" + hex.EncodeToString(sum[:]), leaf.NotAfter, ""
+	return neo4j.Fingerprint(leaf), leaf.NotAfter, ""
 }
 
 // Reloaded records the servers that reloaded and serve the new

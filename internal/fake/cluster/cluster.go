@@ -67,9 +67,8 @@
 package cluster
 
 import (
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
+	"crypto/x509"
 	"fmt"
 	"sort"
 	"strings"
@@ -77,6 +76,7 @@ import (
 	"time"
 
 	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 )
 
 // Options of a fake cluster.
@@ -540,8 +540,11 @@ func (c *Cluster) Presented(name string) string {
 	if err != nil || cert == nil || len(cert.Certificate) == 0 {
 		return ""
 	}
-	sum := sha256.Sum256(cert.Certificate[0])
-	return "sha256:" + hex.EncodeToString(sum[:])
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		return ""
+	}
+	return neo4j.Fingerprint(leaf)
 }
 
 func (c *Cluster) presented(name string) (*tls.Certificate, error) {
