@@ -75,7 +75,7 @@ bench: ## Run the Go benchmarks and write bench.txt.
 
 .PHONY: update-golden
 update-golden: ## Regenerate golden files of rendered samples.
-	go test ./internal/render/... -run Golden -update
+	go test ./internal/render/... ./internal/backup/ -run Golden -update
 
 ##@ Build
 

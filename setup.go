@@ -9,6 +9,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/graphops-dev/neo4j-operator/controllers"
+	backupctl "github.com/graphops-dev/neo4j-operator/controllers/backup"
 	"github.com/graphops-dev/neo4j-operator/internal/expectations"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
@@ -16,7 +17,7 @@ import (
 
 // setupControllers registers the operator's controllers with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
-	return (&controllers.Neo4jEnterpriseClusterReconciler{
+	err := (&controllers.Neo4jEnterpriseClusterReconciler{
 		Observers:      observers(mgr, o.neo4j),
 		Expectations:   expectations.New(),
 		Written:        expectations.NewRecords(5 * time.Second),
@@ -33,6 +34,10 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		Recorder:                mgr.GetEventRecorder("neo4j-operator"),
 		MaxConcurrentReconciles: o.maxConcurrent,
 	}).SetupWithManager(ctx, mgr)
+	if err != nil {
+		return err
+	}
+	return backupctl.SetupWithManager(mgr, o.maxConcurrent)
 }
 
 // watchNamespaces splits the --watch-namespaces flag (or the

@@ -28,7 +28,7 @@ import (
 // reports in the same result type; the status is written whatever the
 // others did, so failures show.
 func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan) step.Result {
-	obs := status.Observed{Paused: p.Paused, Issues: p.Issues}
+	obs := status.Observed{Paused: p.Paused, Issues: p.Issues, LastBackup: p.LastBackup}
 	res := step.Result{}
 	if p.GenerateAuthSecret {
 		res = res.Merge(r.generateAuthSecret(ctx, c))

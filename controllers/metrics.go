@@ -86,7 +86,21 @@ func exportStatus(c *v1alpha1.Neo4jEnterpriseCluster, st v1alpha1.Neo4jEnterpris
 			CertificateExpiry.DeleteLabelValues(c.Namespace, c.Name, ch)
 		}
 	}
+	if b := st.LastSuccessfulBackup; b != nil {
+		LastSuccessfulBackup.WithLabelValues(c.Namespace, c.Name).Set(float64(b.CompletionTime.Unix()))
+	} else {
+		LastSuccessfulBackup.DeleteLabelValues(c.Namespace, c.Name)
+	}
 }
+
+// LastSuccessfulBackup is when the cluster's newest completed backup
+// finished: the alert Neo4jBackupMissing fires when it is more than 26
+// hours ago. A cluster that never had one has no series (the alert covers
+// clusters that had backups; docs/backup.md).
+var LastSuccessfulBackup = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+	Name: "neo4j_operator_last_successful_backup_timestamp_seconds",
+	Help: "When the cluster's newest completed Neo4jBackup finished, in Unix seconds.",
+}, []string{"namespace", "cluster"})
 
 // forgetMetrics drops a deleted cluster's series.
 func forgetMetrics(namespace, name string) {
@@ -94,8 +108,9 @@ func forgetMetrics(namespace, name string) {
 	apply.ClusterWrites.DeleteLabelValues(namespace, name)
 	ClusterCondition.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 	CertificateExpiry.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
+	LastSuccessfulBackup.DeleteLabelValues(namespace, name)
 }
 
 func init() {
-	metrics.Registry.MustRegister(ScaleSteps, RolloutSteps, RolloutInProgress, TLSReloads, ClusterCondition, CertificateExpiry)
+	metrics.Registry.MustRegister(ScaleSteps, RolloutSteps, RolloutInProgress, TLSReloads, ClusterCondition, CertificateExpiry, LastSuccessfulBackup)
 }

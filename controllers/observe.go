@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	backupctl "github.com/graphops-dev/neo4j-operator/controllers/backup"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
@@ -55,7 +57,8 @@ func (r *Neo4jEnterpriseClusterReconciler) observe(ctx context.Context, c *v1alp
 	if o.TLS, err = r.observeTLS(ctx, c, o); err != nil {
 		return o, err
 	}
-	return o, nil
+	o.LastBackup, err = r.observeBackups(ctx, c)
+	return o, err
 }
 
 // cacheSynced is true when the cache shows the operator's last write of
@@ -82,7 +85,7 @@ func (r *Neo4jEnterpriseClusterReconciler) cacheSynced(c *v1alpha1.Neo4jEnterpri
 func (r *Neo4jEnterpriseClusterReconciler) observeScale(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed, fresh, synced bool) (*scale.Input, error) {
 	key := client.ObjectKeyFromObject(c)
 	in := &scale.Input{Cluster: c, Current: map[neo4jconf.Role]int32{}, Neo4j: o.Neo4j, Fresh: fresh,
-		Refused: r.Observers.Refusal(key), Now: time.Now(), StuckAfter: r.StuckAfter}
+		Refused: r.Observers.Refusal(key), Now: time.Now(), StuckAfter: r.StuckAfter, Seeds: r.observeSeeds(ctx, c)}
 	for role, sts := range o.StatefulSets {
 		in.Current[role] = ptr.Deref(sts.Spec.Replicas, 1)
 	}
@@ -164,4 +167,66 @@ func (r *Neo4jEnterpriseClusterReconciler) observeOwned(ctx context.Context, c *
 		}
 	}
 	return out, nil
+}
+
+// observeBackups finds the cluster's newest completed Neo4jBackup, from
+// the cache.
+func (r *Neo4jEnterpriseClusterReconciler) observeBackups(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (*v1alpha1.LastBackup, error) {
+	list := &v1alpha1.Neo4jBackupList{}
+	if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingFields{backupctl.ClusterIndex: c.Name}); err != nil {
+		return nil, err
+	}
+	var out *v1alpha1.LastBackup
+	for _, b := range list.Items {
+		t := b.Status.CompletionTime
+		if b.Status.Phase != v1alpha1.BackupCompleted || t == nil {
+			continue
+		}
+		if out == nil || out.CompletionTime.Before(t) || (out.CompletionTime.Equal(t) && out.Name < b.Name) {
+			out = &v1alpha1.LastBackup{Name: b.Name, CompletionTime: *t.DeepCopy()}
+		}
+	}
+	return out, nil
+}
+
+// observeSeeds resolves the seeds of declared databases: a URI as given,
+// or a Neo4jBackup's folder once it completed. Only a backup of exactly
+// one database (under any name: a restore may make a copy) in its own
+// cloud folder can seed it: the servers cannot
+// read a Job's claim, and a folder with several databases' chains is
+// ambiguous to Neo4j 5.26 (seedSourceDatabase exists from 2025.06 only).
+func (r *Neo4jEnterpriseClusterReconciler) observeSeeds(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) map[string]scale.Seed {
+	out := map[string]scale.Seed{}
+	for _, d := range c.Spec.Databases {
+		if s := d.SeedFrom; s != nil {
+			out[d.Name] = r.seed(ctx, c.Namespace, d.Name, s)
+		}
+	}
+	return out
+}
+
+func (r *Neo4jEnterpriseClusterReconciler) seed(ctx context.Context, namespace, database string, s *v1alpha1.SeedSource) scale.Seed {
+	if s.URI != "" {
+		return scale.Seed{URI: s.URI, Config: s.Config}
+	}
+	b := &v1alpha1.Neo4jBackup{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: s.Backup}, b); apierrors.IsNotFound(err) {
+		return scale.Seed{Wait: fmt.Sprintf("Neo4jBackup %s does not exist", s.Backup)}
+	} else if err != nil {
+		return scale.Seed{Wait: err.Error()}
+	}
+	spec := b.Spec
+	switch {
+	case spec.Target.Volume != nil:
+		return scale.Seed{Problem: fmt.Sprintf("Neo4jBackup %s is on a volume the servers cannot read; seed from a backup to S3, GCS or Azure, or give a URI", s.Backup)}
+	case spec.Target.Folder == v1alpha1.FolderShared:
+		return scale.Seed{Problem: fmt.Sprintf("Neo4jBackup %s shares its folder with other backups; seed from one with target.folder PerBackup, or give the artefact's URI", s.Backup)}
+	case len(spec.Databases) != 1 || strings.ContainsAny(spec.Databases[0], "*?"):
+		return scale.Seed{Problem: fmt.Sprintf("Neo4jBackup %s holds %v; a seed needs a backup of exactly one database (its folder then holds one chain), or the artefact's URI", s.Backup, spec.Databases)}
+	case b.Status.Phase == v1alpha1.BackupFailed:
+		return scale.Seed{Problem: fmt.Sprintf("Neo4jBackup %s failed", s.Backup)}
+	case b.Status.Phase != v1alpha1.BackupCompleted:
+		return scale.Seed{Wait: fmt.Sprintf("Neo4jBackup %s has not completed", s.Backup)}
+	}
+	return scale.Seed{URI: b.Status.Location, Config: s.Config}
 }

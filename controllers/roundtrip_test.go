@@ -17,7 +17,7 @@ import (
 )
 
 func loadSamples() map[string]*v1alpha1.Neo4jEnterpriseCluster {
-	paths, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "neo4j_*.yaml"))
+	paths, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "neo4j_v1alpha1_neo4jenterprisecluster_*.yaml"))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(len(paths)).To(BeNumerically(">=", 3))
 	out := map[string]*v1alpha1.Neo4jEnterpriseCluster{}

@@ -131,7 +131,7 @@ func run(ctx context.Context, conn *neo4j.Conn, cmd scale.Command) error {
 	case scale.Reallocate:
 		return conn.ReallocateDatabases(ctx)
 	case scale.Create:
-		return conn.CreateDatabase(ctx, cmd.Database, cmd.Primaries, cmd.Secondaries)
+		return conn.CreateSeededDatabase(ctx, cmd.Database, cmd.Primaries, cmd.Secondaries, neo4j.Seed{URI: cmd.SeedURI, Config: cmd.SeedConfig})
 	case scale.Alter:
 		return conn.SetTopology(ctx, cmd.Database, cmd.Primaries, cmd.Secondaries)
 	}
@@ -158,7 +158,11 @@ func commandNote(p plan.Plan, cmd scale.Command) string {
 	case scale.Reallocate:
 		return "reallocated the databases over the enabled servers"
 	case scale.Create:
-		return fmt.Sprintf("created database %s with %d primaries and %d secondaries", cmd.Database, cmd.Primaries, cmd.Secondaries)
+		seed := ""
+		if cmd.SeedURI != "" {
+			seed = ", seeded from " + cmd.SeedURI
+		}
+		return fmt.Sprintf("created database %s with %d primaries and %d secondaries%s", cmd.Database, cmd.Primaries, cmd.Secondaries, seed)
 	default:
 		return fmt.Sprintf("set the topology of %s to %d primaries and %d secondaries", cmd.Database, cmd.Primaries, cmd.Secondaries)
 	}

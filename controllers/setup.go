@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	olpredicate "github.com/operator-framework/operator-lib/predicate"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
@@ -23,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	backupctl "github.com/graphops-dev/neo4j-operator/controllers/backup"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/predicates"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
@@ -37,6 +39,9 @@ const authSecretIndex = "spec.auth.secretName"
 func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.Neo4jEnterpriseCluster{}, authSecretIndex,
 		func(o client.Object) []string { return secretsRead(o.(*v1alpha1.Neo4jEnterpriseCluster)) }); err != nil {
+		return err
+	}
+	if err := backupctl.IndexBackups(ctx, mgr); err != nil {
 		return err
 	}
 	// operator-lib's pause predicate drops spec changes while the cluster is
@@ -67,10 +72,33 @@ func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context,
 			return err
 		}
 	}
+	// A backup that completes (or a completed one deleted) changes the
+	// cluster's status.lastSuccessfulBackup.
+	b = b.Watches(&v1alpha1.Neo4jBackup{}, handler.EnqueueRequestsFromMapFunc(r.backupClusters),
+		builder.WithPredicates(backupctl.PhaseChanged()))
 	if r.WatchSecrets {
 		b = b.Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.clustersForSecret), builder.OnlyMetadata)
 	}
 	return b.Complete(r)
+}
+
+// backupClusters maps a Neo4jBackup to the cluster it backs up and the
+// clusters that seed a database from it.
+func (r *Neo4jEnterpriseClusterReconciler) backupClusters(ctx context.Context, o client.Object) []reconcile.Request {
+	out := []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: o.GetNamespace(), Name: o.(*v1alpha1.Neo4jBackup).Spec.Cluster}}}
+	list := &v1alpha1.Neo4jEnterpriseClusterList{}
+	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace())); err != nil {
+		return out
+	}
+	for _, c := range list.Items {
+		for _, d := range c.Spec.Databases {
+			if d.SeedFrom != nil && d.SeedFrom.Backup == o.GetName() && c.Name != out[0].Name {
+				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
+				break
+			}
+		}
+	}
+	return out
 }
 
 // clustersForSecret maps a Secret to the clusters that read it.
@@ -101,6 +129,9 @@ func CacheOptions(namespaces []string, kinds []apply.Kind) cache.Options {
 	for _, k := range kinds {
 		opts.ByObject[k.New()] = cache.ByObject{Label: managed}
 	}
+	// Backup Jobs are created by the backup controllers, not the owned
+	// kinds table: the same restriction holds.
+	opts.ByObject[&batchv1.Job{}] = cache.ByObject{Label: managed}
 	if len(namespaces) > 0 {
 		opts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range namespaces {

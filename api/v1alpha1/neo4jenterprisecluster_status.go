@@ -233,6 +233,19 @@ type Neo4jEnterpriseClusterStatus struct {
 	// rotated certificate while one is under way.
 	// +optional
 	TLS *TLSStatus `json:"tls,omitempty"`
+
+	// LastSuccessfulBackup is when the newest completed Neo4jBackup of
+	// this cluster finished, and its name.
+	// +optional
+	LastSuccessfulBackup *LastBackup `json:"lastSuccessfulBackup,omitempty"`
+}
+
+// LastBackup names a completed backup.
+type LastBackup struct {
+	// Name of the Neo4jBackup.
+	Name string `json:"name"`
+	// CompletionTime of the backup.
+	CompletionTime metav1.Time `json:"completionTime"`
 }
 
 // TLSStatus reports the channels' certificates.

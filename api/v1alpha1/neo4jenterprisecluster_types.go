@@ -19,6 +19,7 @@ import (
 // sense, so a chart user finds familiar names.
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.topology) || !has(d.topology.primaries) || d.topology.primaries <= self.topology.primaries)",message="a database in spec.databases has more primaries than topology.primaries: each primary copy needs its own primary server"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.topology) || ((has(d.topology.primaries) ? d.topology.primaries : (self.topology.primaries < 3 ? self.topology.primaries : 3)) + (has(d.topology.secondaries) ? d.topology.secondaries : 0) <= self.topology.primaries + (has(self.topology.secondaries) ? self.topology.secondaries : 0)))",message="a database in spec.databases has more copies (primaries + secondaries) than the cluster has servers: each copy needs its own server"
+// +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.seedFrom) || d.name != 'neo4j')",message="the neo4j database exists from the cluster's first start and cannot be seeded: seed another database"
 // +kubebuilder:validation:XValidation:rule="!has(self.service) || !has(self.service.loadBalancerSourceRanges) || size(self.service.loadBalancerSourceRanges) == 0 || self.service.type == 'LoadBalancer'",message="service.loadBalancerSourceRanges is only allowed with service.type LoadBalancer"
 // +kubebuilder:validation:XValidation:rule="!has(self.plugins) || size(self.plugins) == 0 || !has(self.env) || !self.env.exists(e, e.name in ['NEO4J_PLUGINS', 'NEO4JLABS_PLUGINS', 'NEO4J_dbms_security_procedures_unrestricted', 'NEO4J_dbms_security_procedures_allowlist'])",message="with spec.plugins, the env variables NEO4J_PLUGINS and NEO4J_dbms_security_procedures_* are the operator's: list plugins in spec.plugins and extend procedures in spec.procedures"
 // +kubebuilder:validation:XValidation:rule="!has(self.plugins) || size(self.plugins) == 0 || ((has(self.config) ? [self.config] : []) + (has(self.primary) && has(self.primary.config) ? [self.primary.config] : []) + (has(self.secondary) && has(self.secondary.config) ? [self.secondary.config] : [])).all(m, !['dbms.security.procedures.unrestricted', 'dbms.security.procedures.allowlist'].exists(k, k in m))",message="with spec.plugins, extend the procedure settings in spec.procedures (unrestricted, allowlist), not in config: the operator derives them from the plugins"
@@ -245,6 +246,11 @@ type Neo4jEnterpriseClusterSpec struct {
 	// Logging configures the log4j files the servers read at startup.
 	// +optional
 	Logging LoggingSpec `json:"logging,omitempty"`
+
+	// Backup opens each server's backup port to the operator's backup
+	// Jobs (Neo4jBackup, Neo4jBackupSchedule).
+	// +optional
+	Backup BackupSpec `json:"backup,omitempty"`
 }
 
 // LoggingSpec configures server-logs.xml (debug, query, HTTP and security
@@ -283,6 +289,16 @@ type LoggingSpec struct {
 	// like serverLogsConfigMap.
 	// +optional
 	UserLogsConfigMap *ConfigMapKeyRef `json:"userLogsConfigMap,omitempty"`
+}
+
+// BackupSpec is the servers' side of backups.
+type BackupSpec struct {
+	// Enabled makes every server listen for backups on port 6362 of its
+	// internals Service (server.backup.listen_address=0.0.0.0:6362;
+	// Neo4j listens on 127.0.0.1 only by default). Changing it restarts
+	// the servers one by one, like any setting.
+	// +optional
+	Enabled bool `json:"enabled,omitempty"`
 }
 
 // ConfigMapKeyRef names one key of a ConfigMap in the cluster's namespace.
@@ -676,6 +692,39 @@ type DatabaseSpec struct {
 	// every secondary server.
 	// +optional
 	Topology DatabaseTopology `json:"topology,omitempty"`
+
+	// SeedFrom creates the database from a backup or dump instead of
+	// empty (CREATE DATABASE ... OPTIONS {seedURI: ...}). It is read only
+	// when the database is created: an existing database is never
+	// replaced.
+	// +optional
+	SeedFrom *SeedSource `json:"seedFrom,omitempty"`
+}
+
+// SeedSource is where a database's first data comes from: exactly one
+// of a URI and a Neo4jBackup.
+// +kubebuilder:validation:XValidation:rule="has(self.uri) != has(self.backup)",message="seedFrom needs exactly one of uri and backup"
+type SeedSource struct {
+	// URI of a backup artefact or dump (s3://, gs://, azb://; file:,
+	// http(s): and ftp: need their seed provider in
+	// dbms.databases.seed_from_uri_providers). The servers read it with
+	// their own credentials.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	// +kubebuilder:validation:Pattern=`^(s3|gs|azb|file|https?|ftp)://`
+	URI string `json:"uri,omitempty"`
+
+	// Backup is a completed Neo4jBackup in the cluster's namespace with a
+	// cloud target and a PerBackup folder: the database's artefact in its
+	// folder is the seed.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	Backup string `json:"backup,omitempty"`
+
+	// Config is the seedConfig option (for example region=eu-west-1).
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	Config string `json:"config,omitempty"`
 }
 
 // DatabaseTopology is how many copies of a database each role hosts.

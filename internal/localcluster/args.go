@@ -69,6 +69,7 @@ func apiserverArgs(dir, etcdURL string, port int) []string {
 //   - namespace: deleting a namespace deletes its contents;
 //   - node-lifecycle: removes the not-ready taint every new node gets;
 //   - persistentvolume-binder: binds claims to the pre-created volumes;
+//   - job: pods for backup Jobs, and their Complete or Failed outcome;
 //   - persistentvolumeclaim-protection and persistentvolume-protection: the
 //     apiserver puts protection finalizers on every claim and volume, and
 //     without these controllers a deleted claim would never go away.
@@ -80,6 +81,7 @@ var controllers = []string{
 	"namespace-controller",
 	"node-lifecycle-controller",
 	"persistentvolume-binder-controller",
+	"job-controller",
 	"persistentvolumeclaim-protection-controller",
 	"persistentvolume-protection-controller",
 }

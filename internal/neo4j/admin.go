@@ -151,7 +151,37 @@ func (c *Conn) SetTopology(ctx context.Context, database string, primaries, seco
 // name and counts from 5.26 on (clustering/databases.adoc); Cypher 25
 // still accepts TOPOLOGY without SET.
 func (c *Conn) CreateDatabase(ctx context.Context, database string, primaries, secondaries int) error {
-	_, err := c.run(ctx, "create-database", "CREATE DATABASE $db IF NOT EXISTS TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES",
+	return c.CreateSeededDatabase(ctx, database, primaries, secondaries, Seed{})
+}
+
+// Seed is where a new database's data comes from (empty: none).
+type Seed struct{ URI, Config string }
+
+// CreateSeededDatabase creates a database from a backup or dump at a URI,
+// unless it exists. OPTIONS {existingData: 'use', seedURI: ...}: the 5.x
+// manual requires existingData 'use' with seedURI; Cypher 25 (2025.06)
+// deprecates it and ignores it, and the operator's sessions speak Cypher
+// 5 (database-administration/standard-databases/seed-from-uri.adoc). The
+// options are literals, as every example in the manual writes them.
+func (c *Conn) CreateSeededDatabase(ctx context.Context, database string, primaries, secondaries int, seed Seed) error {
+	return c.runCreate(ctx, CreateDatabaseQuery(seed), database, primaries, secondaries)
+}
+
+// CreateDatabaseQuery is the CREATE DATABASE text for a seed.
+func CreateDatabaseQuery(seed Seed) string {
+	q := "CREATE DATABASE $db IF NOT EXISTS TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES"
+	if seed.URI == "" {
+		return q
+	}
+	opts := "existingData: 'use', seedURI: " + quote(seed.URI)
+	if seed.Config != "" {
+		opts += ", seedConfig: " + quote(seed.Config)
+	}
+	return q + " OPTIONS {" + opts + "}"
+}
+
+func (c *Conn) runCreate(ctx context.Context, query, database string, primaries, secondaries int) error {
+	_, err := c.run(ctx, "create-database", query,
 		map[string]any{"db": database, "primaries": int64(primaries), "secondaries": int64(secondaries)})
 	return err
 }

@@ -37,6 +37,7 @@ const (
 	PortDiscovery = 5000 // discovery v1 (5.x only); unused with V2_ONLY
 
 	DiscoveryPortName = "tcp-tx"
+	BackupPortName    = "backup"
 )
 
 // Directories in the server container.
@@ -230,6 +231,12 @@ func owned(in Input, v Version) Conf {
 	}
 	if HTTPSEnabled(in.Cluster) {
 		c["server.https.listen_address"] = listen(PortHTTPS)
+	}
+	if in.Cluster.Spec.Backup.Enabled {
+		// Neo4j's default is 127.0.0.1:6362: only a neo4j-admin inside the
+		// server's own container could reach it.
+		c["server.backup.enabled"] = "true"
+		c["server.backup.listen_address"] = listen(PortBackup)
 	}
 	if v.CalVer() {
 		c["dbms.kubernetes.discovery.service_port_name"] = DiscoveryPortName

@@ -49,6 +49,9 @@ type Observed struct {
 	// Monitors are the Prometheus Operator kinds the API server serves
 	// (ServiceMonitor, PodMonitor): the others are not applied.
 	Monitors map[string]bool
+	// LastBackup is the cluster's newest completed Neo4jBackup (nil:
+	// none).
+	LastBackup *v1alpha1.LastBackup
 }
 
 // Auth is what was found of the auth Secret; never its value.
@@ -60,6 +63,8 @@ type Auth struct {
 
 // Plan is what to do now.
 type Plan struct {
+	// LastBackup is reported in the status as it was observed.
+	LastBackup *v1alpha1.LastBackup
 	// Paused: write nothing but the status.
 	Paused bool
 	// GenerateAuthSecret creates "<cluster>-auth" before anything else.
@@ -97,9 +102,9 @@ func Key(kind, name string) string { return kind + "/" + name }
 func Compute(o Observed, kindOf func(client.Object) string) Plan {
 	c := o.Cluster
 	if c.IsPaused() {
-		return Plan{Paused: true, Neo4j: o.Neo4j}
+		return Plan{Paused: true, Neo4j: o.Neo4j, LastBackup: o.LastBackup}
 	}
-	p := Plan{Neo4j: o.Neo4j}
+	p := Plan{Neo4j: o.Neo4j, LastBackup: o.LastBackup}
 	switch {
 	case !o.Auth.Found && c.GeneratesAuthSecret():
 		p.GenerateAuthSecret = true

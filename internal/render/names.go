@@ -165,3 +165,14 @@ func PodOfAddress(address string) string {
 	}
 	return pod
 }
+
+// BackupAddresses are every server's backup address on its internals
+// Service, primaries first: a backup Job names them all in --from.
+func BackupAddresses(c *v1alpha1.Neo4jEnterpriseCluster) []string {
+	d := c.WithDefaults()
+	var out []string
+	for _, pod := range PodNames(d) {
+		out = append(out, fmt.Sprintf("%s-internals.%s.svc.%s:%d", pod, d.Namespace, d.Spec.ClusterDomain, neo4jconf.PortBackup))
+	}
+	return out
+}

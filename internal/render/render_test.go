@@ -44,7 +44,7 @@ func loadSample(t testing.TB, path string) *v1alpha1.Neo4jEnterpriseCluster {
 }
 
 func samples(t testing.TB) []string {
-	paths, err := filepath.Glob("../../config/samples/neo4j_*.yaml")
+	paths, err := filepath.Glob("../../config/samples/neo4j_v1alpha1_neo4jenterprisecluster_*.yaml")
 	if err != nil || len(paths) < 3 {
 		t.Fatalf("want at least 3 samples, found %d (%v)", len(paths), err)
 	}

@@ -15,9 +15,8 @@ func servicePort(name string, port int32) corev1.ServicePort {
 // serverPorts are the ports a server serves to other servers and
 // clients, named as the containers name them (the discovery resolver looks
 // tcp-tx up by name). HTTPS only when it is turned on, HTTP only when
-// HTTPS did not replace it; the backup port not
-// at all: Neo4j's backup server listens on 127.0.0.1 unless told
-// otherwise.
+// HTTPS did not replace it. The backup port is on the internals Services
+// only (backupPort).
 func serverPorts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.ServicePort {
 	out := webPorts(c)
 	return append(out,
@@ -65,7 +64,18 @@ func internalsService(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, ordi
 	labels[LabelService] = ServiceInternals
 	selector := RoleSelector(c, r)
 	selector["statefulset.kubernetes.io/pod-name"] = PodName(c, r, ordinal)
-	return serverService(c, InternalsServiceName(c, r, ordinal), labels, selector)
+	s := serverService(c, InternalsServiceName(c, r, ordinal), labels, selector)
+	if p, ok := backupPort(c); ok {
+		s.Spec.Ports = append(s.Spec.Ports, p)
+	}
+	return s
+}
+
+// backupPort is where backup Jobs reach a server, when spec.backup opens
+// it: Neo4j's backup server listens on 127.0.0.1 unless told otherwise.
+// Each Job names every server's internals Service, so it is on those only.
+func backupPort(c *v1alpha1.Neo4jEnterpriseCluster) (corev1.ServicePort, bool) {
+	return servicePort(neo4jconf.BackupPortName, neo4jconf.PortBackup), c.Spec.Backup.Enabled
 }
 
 // clientService is what applications connect to: bolt (with server-side

@@ -315,7 +315,11 @@ func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Cont
 
 func containerPorts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.ContainerPort {
 	var out []corev1.ContainerPort
-	for _, p := range serverPorts(c) {
+	ports := serverPorts(c)
+	if p, ok := backupPort(c); ok {
+		ports = append(ports, p)
+	}
+	for _, p := range ports {
 		out = append(out, corev1.ContainerPort{Name: p.Name, ContainerPort: p.Port, Protocol: corev1.ProtocolTCP})
 	}
 	return append(out, corev1.ContainerPort{Name: "metrics", ContainerPort: neo4jconf.PortMetrics, Protocol: corev1.ProtocolTCP})
@@ -386,4 +390,15 @@ func defaultedEnv(in []corev1.EnvVar) []corev1.EnvVar {
 		out[i] = e
 	}
 	return out
+}
+
+// PodSecurityContext is the servers' pod security context; other pods
+// running the Neo4j image (backup Jobs) use it too.
+func PodSecurityContext(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.PodSecurityContext {
+	return podSecurityContext(c)
+}
+
+// ContainerSecurityContext is the servers' container security context.
+func ContainerSecurityContext(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.SecurityContext {
+	return containerSecurityContext(c)
 }

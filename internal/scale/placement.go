@@ -14,6 +14,8 @@ import (
 type Database struct {
 	Name                   string
 	Primaries, Secondaries int
+	// Seeded: the spec asks for the database to be created from a seed.
+	Seeded bool
 }
 
 // DefaultDatabase is the database every cluster declares unless the spec
@@ -28,7 +30,7 @@ const DefaultDatabase = "neo4j"
 func Declared(c *v1alpha1.Neo4jEnterpriseCluster) []Database {
 	t := c.Spec.Topology
 	resolve := func(s v1alpha1.DatabaseSpec) Database {
-		d := Database{Name: s.Name, Primaries: int(min(t.Primaries, 3)), Secondaries: int(t.Secondaries)}
+		d := Database{Name: s.Name, Primaries: int(min(t.Primaries, 3)), Secondaries: int(t.Secondaries), Seeded: s.SeedFrom != nil}
 		if p := s.Topology.Primaries; p != nil {
 			d.Primaries = int(*p)
 		}
@@ -100,7 +102,7 @@ func capacity(v view) (primaries, all int) {
 // ALTER DATABASE ... SET TOPOLOGY for those whose topology differs, when
 // the enabled servers can take it (else it waits: a scale-out may be
 // bringing them); and judges the placement.
-func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, dec *Decision) ([]Command, Placement) {
+func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, seeds map[string]Seed, dec *Decision) ([]Command, Placement) {
 	dbs := databases(v)
 	capP, capAll := capacity(v)
 	var out []Command
@@ -112,6 +114,12 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, dec *Decisio
 		case !fits && (st == nil || st.requested != want):
 			dec.wait(fmt.Sprintf("database %s waits for enough enabled servers: it needs %d primaries and %d secondaries; %d servers are enabled, %d of them can host primaries",
 				d.Name, want.primaries, want.secondaries, capAll, capP))
+		case st == nil && d.Seeded:
+			// Never created empty when a seed was asked for: it could not be
+			// seeded later.
+			if cmd, ok := seeded(d, seeds[d.Name], dec); ok {
+				out = append(out, cmd)
+			}
 		case st == nil:
 			out = append(out, Command{Kind: Create, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
 		case st.requested == want:
@@ -126,6 +134,30 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, dec *Decisio
 		}
 	}
 	return out, placement(c, v, dbs)
+}
+
+// Seed is a declared database's seed as observed: its URI, or why there
+// is none yet (Wait: a backup not completed yet) or will be none without
+// a fix (Problem).
+type Seed struct {
+	URI, Config   string
+	Wait, Problem string
+}
+
+// seeded is the CREATE DATABASE of a seeded database, or the wait or
+// issue that holds it back.
+func seeded(d Database, s Seed, dec *Decision) (Command, bool) {
+	switch {
+	case s.Problem != "":
+		dec.Issues = append(dec.Issues, Issue{"SeedUnusable", fmt.Sprintf("database %s is not created: %s", d.Name, s.Problem)})
+	case s.Wait != "":
+		dec.wait(fmt.Sprintf("database %s waits for its seed: %s", d.Name, s.Wait))
+	case s.URI == "":
+		dec.wait(fmt.Sprintf("database %s waits for its seed to be resolved", d.Name))
+	default:
+		return Command{Kind: Create, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries, SeedURI: s.URI, SeedConfig: s.Config}, true
+	}
+	return Command{}, false
 }
 
 // placement judges whether every declared database exists with its

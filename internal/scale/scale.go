@@ -59,6 +59,8 @@ type Input struct {
 	// StuckAfter is how long a deallocation may take before it is
 	// reported as stuck.
 	StuckAfter time.Duration
+	// Seeds of the declared databases that have seedFrom, by name.
+	Seeds map[string]Seed
 }
 
 // Kind of a Neo4j command.
@@ -85,6 +87,8 @@ type Command struct {
 	// Database, Primaries and Secondaries (Create, Alter).
 	Database               string
 	Primaries, Secondaries int
+	// SeedURI and SeedConfig seed a created database.
+	SeedURI, SeedConfig string
 }
 
 // Issue is a problem the user must fix: the Degraded condition.
@@ -141,7 +145,7 @@ func Decide(in Input) (d Decision) {
 	if d.Scaling == nil || d.Scaling.Direction == v1alpha1.ScaleOut {
 		d.Commands = append(d.Commands, enables(c, v)...)
 		var cmds []Command
-		cmds, d.Placement = place(c, v, shrinkable(c, in, v), &d)
+		cmds, d.Placement = place(c, v, shrinkable(c, in, v), in.Seeds, &d)
 		d.Commands = append(d.Commands, cmds...)
 	} else {
 		d.Placement = placement(c, v, nil)

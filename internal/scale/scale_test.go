@@ -333,6 +333,23 @@ func TestDecide(t *testing.T) {
 			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Secondaries: ptr(0)}}}
 		}), 3, 1, healthy(3, 1)),
 			want{replicas: [2]int32{3, 1}, commands: []Command{{Kind: Create, Database: "sales", Primaries: 3, Secondaries: 0}}}},
+		{"a seeded database is created from its seed", func() Input {
+			i := input(cluster(3, 1, seededSales), 3, 1, healthy(3, 1))
+			i.Seeds = map[string]Seed{"sales": {URI: "s3://b/p/sales-1/", Config: "region=eu-west-1"}}
+			return i
+		}(), want{replicas: [2]int32{3, 1}, commands: []Command{{Kind: Create, Database: "sales", Primaries: 3, Secondaries: 1, SeedURI: "s3://b/p/sales-1/", SeedConfig: "region=eu-west-1"}}}},
+		{"a seeded database is never created empty: no seed yet", input(cluster(3, 1, seededSales), 3, 1, healthy(3, 1)),
+			want{replicas: [2]int32{3, 1}, waiting: "database sales waits for its seed to be resolved"}},
+		{"a seeded database waits for its backup", func() Input {
+			i := input(cluster(3, 1, seededSales), 3, 1, healthy(3, 1))
+			i.Seeds = map[string]Seed{"sales": {Wait: "Neo4jBackup sales-1 has not completed"}}
+			return i
+		}(), want{replicas: [2]int32{3, 1}, waiting: "database sales waits for its seed: Neo4jBackup sales-1 has not completed"}},
+		{"an unusable seed is an issue", func() Input {
+			i := input(cluster(3, 1, seededSales), 3, 1, healthy(3, 1))
+			i.Seeds = map[string]Seed{"sales": {Problem: "Neo4jBackup sales-1 failed"}}
+			return i
+		}(), want{replicas: [2]int32{3, 1}, reason: "SeedUnusable", issue: "database sales is not created: Neo4jBackup sales-1 failed"}},
 		{"a topology too big for the enabled servers waits for them", input(cluster(5, 1, func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "neo4j", Topology: v1alpha1.DatabaseTopology{Primaries: ptr(5)}}}
 		}, scaling(v1alpha1.ScaleOut, "primary", v1alpha1.StepEnableServers, 5, "g-primary-3", "g-primary-4")), 5, 1, healthy(3, 1)),
@@ -390,12 +407,12 @@ func TestDeclared(t *testing.T) {
 		c    *v1alpha1.Neo4jEnterpriseCluster
 		want []Database
 	}{
-		{"neo4j by default, following the cluster", cluster(5, 2), []Database{{"neo4j", 3, 2}}},
-		{"one primary", cluster(1, 0), []Database{{"neo4j", 1, 0}}},
+		{"neo4j by default, following the cluster", cluster(5, 2), []Database{{"neo4j", 3, 2, false}}},
+		{"one primary", cluster(1, 0), []Database{{"neo4j", 1, 0, false}}},
 		{"listed neo4j wins; others after", cluster(3, 1, func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Primaries: ptr(1)}},
 				{Name: "neo4j", Topology: v1alpha1.DatabaseTopology{Secondaries: ptr(0)}}}
-		}), []Database{{"sales", 1, 1}, {"neo4j", 3, 0}}},
+		}), []Database{{"sales", 1, 1, false}, {"neo4j", 3, 0, false}}},
 	} {
 		if got := Declared(tc.c); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
@@ -427,3 +444,7 @@ func TestPlacement(t *testing.T) {
 }
 
 func ptr(n int32) *int32 { return &n }
+
+func seededSales(c *v1alpha1.Neo4jEnterpriseCluster) {
+	c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", SeedFrom: &v1alpha1.SeedSource{Backup: "sales-1"}}}
+}

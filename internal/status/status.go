@@ -44,6 +44,8 @@ type Observed struct {
 	// TLS is the certificates' decision, after the reloads it asked for
 	// (nil: none made; the previous status.tls stands).
 	TLS *tlsreload.Decision
+	// LastBackup is the newest completed Neo4jBackup of the cluster.
+	LastBackup *v1alpha1.LastBackup
 }
 
 // replicas are the servers of a role wanted now: the scaling decision's
@@ -80,6 +82,8 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		// status.rollout likewise (controllers/rollout.go).
 		Rollout: c.Status.Rollout.DeepCopy(),
 		TLS:     c.Status.TLS.DeepCopy(),
+
+		LastSuccessfulBackup: o.LastBackup.DeepCopy(),
 	}
 	ready := s.Primaries.ReadyReplicas + s.Secondaries.ReadyReplicas
 	desired := s.Primaries.Replicas + s.Secondaries.Replicas

@@ -232,7 +232,7 @@ func TestAlerts(t *testing.T) {
 			checkNames(t, a.Alert, a.Expr, ours)
 		}
 	}
-	want := []string{"Neo4jOperatorWriteConflicts", "Neo4jClusterChurning", "Neo4jRolloutStuck", "Neo4jClusterNotReady", "Neo4jCertificateExpiresSoon"}
+	want := []string{"Neo4jOperatorWriteConflicts", "Neo4jClusterChurning", "Neo4jRolloutStuck", "Neo4jClusterNotReady", "Neo4jCertificateExpiresSoon", "Neo4jBackupMissing"}
 	if !slices.Equal(names, want) {
 		t.Errorf("alerts %v, want %v", names, want)
 	}

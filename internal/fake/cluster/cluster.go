@@ -32,6 +32,10 @@
 //     constraint allows it (databases:65-68); CREATE does nothing when the
 //     database exists (create-databases:194); a smaller topology removes
 //     the copies on cordoned servers first (databases:139);
+//   - CREATE DATABASE … OPTIONS {existingData: 'use', seedURI: '…'[,
+//     seedConfig: '…']} creates the database like the plain command and
+//     records its seed (Seeds); the fake reads no seed (the real server
+//     downloads it when the database starts: seed-from-uri.adoc);
 //   - DEALLOCATE is refused when a database the server hosts would have no
 //     other home (servers:418: "fails with an error and no changes are
 //     made") or has one primary, hosted there (servers:436-439); otherwise
@@ -118,6 +122,7 @@ type Cluster struct {
 	leader    string // the system leader; "" while no server can lead
 	txn       int64
 	commands  []Command
+	seeds     map[string]Seed
 	// Test knobs.
 	deallocBlocked bool
 	dropRefused    *bolt.Failure

@@ -550,3 +550,33 @@ func TestLeaderMoves(t *testing.T) {
 	ok(t, c.SetPod("g-primary-1", addr("g-primary-1"), false, true))
 	leaderIs(addr("g-primary-1"))
 }
+
+func TestCreateSeededDatabase(t *testing.T) {
+	c, clk, _ := newCluster(t, cluster.Options{CatchUp: 10 * time.Second, AutoEnable: true, DefaultPrimaries: 2, InitialPrimaries: 2})
+	ok(t, c.SetPod("g-primary-0", addr("g-primary-0"), false, true))
+	ok(t, c.SetPod("g-primary-1", addr("g-primary-1"), false, true))
+	clk.Add(10 * time.Second)
+	params := map[string]any{"db": "sales", "primaries": int64(2), "secondaries": int64(0)}
+	q := neo4j.CreateDatabaseQuery(neo4j.Seed{URI: "s3://graph-backups/prod/sales-1/", Config: "region=eu-west-1"})
+	if code := cypher(t, c, "g-primary-0", q, params); code != "" {
+		t.Fatalf("refused: %s", code)
+	}
+	want := map[string]cluster.Seed{"sales": {URI: "s3://graph-backups/prod/sales-1/", Config: "region=eu-west-1"}}
+	if got := c.Seeds(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("seeds %v, want %v", got, want)
+	}
+	// An existing database is never seeded again; quotes in a URI are
+	// escaped.
+	if code := cypher(t, c, "g-primary-0", neo4j.CreateDatabaseQuery(neo4j.Seed{URI: "gs://other/it's/"}), params); code != "" {
+		t.Fatalf("refused: %s", code)
+	}
+	if got := c.Seeds(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("seeds %v after a second create, want %v", got, want)
+	}
+	if code := cypher(t, c, "g-primary-0", neo4j.CreateDatabaseQuery(neo4j.Seed{URI: "gs://other/it's/"}), map[string]any{"db": "quoted", "primaries": int64(1), "secondaries": int64(0)}); code != "" {
+		t.Fatalf("refused: %s", code)
+	}
+	if got := c.Seeds()["quoted"]; got != (cluster.Seed{URI: "gs://other/it's/"}) {
+		t.Fatalf("seed %+v", got)
+	}
+}

@@ -53,6 +53,7 @@ var (
 	reEnable     = regexp.MustCompile(`^ENABLE SERVER '((?:[^'\\]|\\.)*)'(?: OPTIONS \{modeConstraint: \$mode\})?$`)
 	reDeallocate = regexp.MustCompile(`^DEALLOCATE DATABASES FROM SERVER '((?:[^'\\]|\\.)*)'$`)
 	reDrop       = regexp.MustCompile(`^DROP SERVER '((?:[^'\\]|\\.)*)'$`)
+	reSeeded     = regexp.MustCompile(`^CREATE DATABASE \$db IF NOT EXISTS TOPOLOGY \$primaries PRIMARIES \$secondaries SECONDARIES OPTIONS \{existingData: 'use', seedURI: '((?:[^'\\]|\\.)*)'(?:, seedConfig: '((?:[^'\\]|\\.)*)')?\}$`)
 )
 
 // Run answers, logs the command, and calls OnCommand unlocked.
@@ -115,6 +116,9 @@ func (c *Cluster) answer(server string, q bolt.Query) (bolt.Result, *bolt.Failur
 		fail = c.setTopology(q.Params)
 	case q.Text == "CREATE DATABASE $db IF NOT EXISTS TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES":
 		fail = c.createDatabase(q.Params)
+	case reSeeded.MatchString(q.Text):
+		m := reSeeded.FindStringSubmatch(q.Text)
+		fail = c.createSeeded(q.Params, unquote(m[1]), unquote(m[2]))
 	default:
 		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeSyntax, Message: "the fake cluster does not know this query"}
 	}
@@ -295,4 +299,33 @@ func (c *Cluster) setTopology(p map[string]any) *bolt.Failure {
 		}
 	}
 	return nil
+}
+
+// Seed is the seed a database was created from.
+type Seed struct{ URI, Config string }
+
+// createSeeded creates a database from a seed and records the seed; an
+// existing database keeps its data and its first seed.
+func (c *Cluster) createSeeded(p map[string]any, uri, config string) *bolt.Failure {
+	name, _, _ := topology(p)
+	exists := c.databases[name] != nil
+	if f := c.createDatabase(p); f != nil || exists {
+		return f
+	}
+	if c.seeds == nil {
+		c.seeds = map[string]Seed{}
+	}
+	c.seeds[name] = Seed{URI: uri, Config: config}
+	return nil
+}
+
+// Seeds are the seeds databases were created from, by database.
+func (c *Cluster) Seeds() map[string]Seed {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]Seed{}
+	for k, v := range c.seeds {
+		out[k] = v
+	}
+	return out
 }
