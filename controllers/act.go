@@ -61,6 +61,10 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 		rolled, moved := r.rolloutStep(ctx, c, p.Rollout)
 		res, transitioned = res.Merge(rolled), moved
 	}
+	if res.Err == nil && p.Scale != nil && p.Scale.Bootstrap != nil && !transitioned && !p.Paused && !wroteSTS {
+		restored, moved := r.bootstrapStep(ctx, c, p)
+		res, transitioned = res.Merge(restored), moved
+	}
 	if res.Err == nil && p.TLS != nil && !transitioned && !p.Paused {
 		res = res.Merge(r.tlsStep(ctx, c, p.TLS, &obs))
 	}

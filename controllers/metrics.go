@@ -79,7 +79,7 @@ func exportStatus(c *v1alpha1.Neo4jEnterpriseCluster, st v1alpha1.Neo4jEnterpris
 	}
 	// Set or dropped channel by channel: never a scrape without a series
 	// that should be there (an alert's "for" would start over).
-	for _, ch := range []string{v1alpha1.ChannelBolt, v1alpha1.ChannelHTTPS, v1alpha1.ChannelCluster} {
+	for _, ch := range []string{v1alpha1.ChannelBolt, v1alpha1.ChannelHTTPS, v1alpha1.ChannelCluster, v1alpha1.ChannelBackup} {
 		if at, ok := expiry[ch]; ok {
 			CertificateExpiry.WithLabelValues(c.Namespace, c.Name, ch).Set(at)
 		} else {

@@ -145,13 +145,14 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 // transitionRecords are what the scaling, roll and certificate
 // transitions write.
 type transitionRecords struct {
-	Scaling *v1alpha1.ScalingStatus
-	Rollout *v1alpha1.RolloutStatus
-	TLS     *v1alpha1.TLSStatus
+	Scaling   *v1alpha1.ScalingStatus
+	Rollout   *v1alpha1.RolloutStatus
+	TLS       *v1alpha1.TLSStatus
+	Bootstrap *v1alpha1.BootstrapStatus
 }
 
 func records(c *v1alpha1.Neo4jEnterpriseCluster) transitionRecords {
-	return transitionRecords{Scaling: c.Status.Scaling, Rollout: c.Status.Rollout, TLS: c.Status.TLS}
+	return transitionRecords{Scaling: c.Status.Scaling, Rollout: c.Status.Rollout, TLS: c.Status.TLS, Bootstrap: c.Status.Bootstrap}
 }
 
 func (r *Neo4jEnterpriseClusterReconciler) objectKey(obj client.Object) string {

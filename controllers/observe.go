@@ -202,6 +202,11 @@ func (r *Neo4jEnterpriseClusterReconciler) observeSeeds(ctx context.Context, c *
 			out[d.Name] = r.seed(ctx, c.Namespace, d.Name, s)
 		}
 	}
+	if b := c.Spec.Bootstrap; b != nil {
+		for _, rs := range b.FromBackup {
+			out[rs.Database] = r.seed(ctx, c.Namespace, rs.Database, &rs.SeedSource)
+		}
+	}
 	return out
 }
 

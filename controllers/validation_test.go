@@ -40,6 +40,22 @@ var _ = Describe("The CRD's validation", func() {
 		Entry("a TLS channel with both a Secret and an issuer", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "s", IssuerRef: &v1alpha1.IssuerRef{Name: "ca"}}}
 		}, "set exactly one of secretName (a Secret with tls.crt, tls.key and ca.crt) and issuerRef"),
+		Entry("backup TLS without the backup port", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.TLS.Backup = &v1alpha1.TLSCertificate{SecretName: "backup-cert"}
+		}, "spec.tls.backup needs spec.backup.enabled"),
+		Entry("seeding neo4j", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "neo4j", SeedFrom: &v1alpha1.SeedSource{URI: "s3://b/neo4j/"}}}
+		}, "the neo4j database exists from the cluster's first start and cannot be seeded"),
+		Entry("a seed with both a URI and a backup", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", SeedFrom: &v1alpha1.SeedSource{URI: "s3://b/s/", Backup: "b1"}}}
+		}, "seedFrom needs exactly one of uri and backup"),
+		Entry("restoring system", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: []v1alpha1.DatabaseRestore{{Database: "system", SeedSource: v1alpha1.SeedSource{URI: "s3://b/system/"}}}}
+		}, "the system database cannot be restored from a seed"),
+		Entry("a database restored twice", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: []v1alpha1.DatabaseRestore{{Database: "sales", SeedSource: v1alpha1.SeedSource{URI: "s3://b/sales/"}}}}
+			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", SeedFrom: &v1alpha1.SeedSource{URI: "s3://b/s/"}}}
+		}, "a database is restored either by spec.bootstrap.fromBackup or by its seedFrom, not both"),
 		Entry("a TLS channel with neither", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{} },
 			"set exactly one of secretName"),
 		Entry("an unknown client authentication", func(c *v1alpha1.Neo4jEnterpriseCluster) {

@@ -94,6 +94,7 @@ const (
 	ChannelBolt    = "bolt"
 	ChannelHTTPS   = "https"
 	ChannelCluster = "cluster"
+	ChannelBackup  = "backup"
 )
 
 func defaultTLS(t *TLSSpec) {
@@ -106,6 +107,10 @@ func defaultTLS(t *TLSSpec) {
 	}
 	if t.Cluster != nil {
 		defaultCertificate(t.Cluster, "REQUIRE")
+	}
+	if t.Backup != nil {
+		// Neo4j's default for the backup scope (SSL framework).
+		defaultCertificate(t.Backup, "REQUIRE")
 	}
 }
 
@@ -136,6 +141,9 @@ func (c *Neo4jEnterpriseCluster) TLSChannels() []TLSChannel {
 	}
 	if t.Cluster != nil {
 		out = append(out, TLSChannel{ChannelCluster, *t.Cluster})
+	}
+	if t.Backup != nil {
+		out = append(out, TLSChannel{ChannelBackup, *t.Backup})
 	}
 	return out
 }

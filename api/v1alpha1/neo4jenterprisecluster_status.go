@@ -238,6 +238,38 @@ type Neo4jEnterpriseClusterStatus struct {
 	// this cluster finished, and its name.
 	// +optional
 	LastSuccessfulBackup *LastBackup `json:"lastSuccessfulBackup,omitempty"`
+
+	// Bootstrap is the restore of the neo4j database from its backup
+	// (spec.bootstrap.fromBackup), once asked for.
+	// +optional
+	Bootstrap *BootstrapStatus `json:"bootstrap,omitempty"`
+}
+
+// BootstrapState is where the neo4j database's restore is.
+// +kubebuilder:validation:Enum=Requested;Restored;Failed
+type BootstrapState string
+
+// Bootstrap states. Requested is written before the recreate procedure is
+// called and Restored or Failed after it answers: a Requested found at the
+// start of a reconcile means the operator stopped in between, and whether
+// the call ran is unknown (it is never sent twice).
+const (
+	BootstrapRequested BootstrapState = "Requested"
+	BootstrapRestored  BootstrapState = "Restored"
+	BootstrapFailed    BootstrapState = "Failed"
+)
+
+// BootstrapStatus reports the restore of neo4j.
+type BootstrapStatus struct {
+	// State of the restore.
+	State BootstrapState `json:"state"`
+	// SeedURI it was restored from.
+	SeedURI string `json:"seedURI"`
+	// Since is when the state was entered.
+	Since metav1.Time `json:"since"`
+	// Message from Neo4j when it failed.
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // LastBackup names a completed backup.
@@ -264,7 +296,7 @@ type TLSStatus struct {
 
 // CertificateStatus is one channel's certificate.
 type CertificateStatus struct {
-	// Channel is bolt, https or cluster.
+	// Channel is bolt, https, cluster or backup.
 	Channel string `json:"channel"`
 	// Secret holding the certificate.
 	Secret string `json:"secret"`

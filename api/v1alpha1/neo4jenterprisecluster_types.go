@@ -19,12 +19,15 @@ import (
 // sense, so a chart user finds familiar names.
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.topology) || !has(d.topology.primaries) || d.topology.primaries <= self.topology.primaries)",message="a database in spec.databases has more primaries than topology.primaries: each primary copy needs its own primary server"
 // +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.topology) || ((has(d.topology.primaries) ? d.topology.primaries : (self.topology.primaries < 3 ? self.topology.primaries : 3)) + (has(d.topology.secondaries) ? d.topology.secondaries : 0) <= self.topology.primaries + (has(self.topology.secondaries) ? self.topology.secondaries : 0)))",message="a database in spec.databases has more copies (primaries + secondaries) than the cluster has servers: each copy needs its own server"
-// +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.seedFrom) || d.name != 'neo4j')",message="the neo4j database exists from the cluster's first start and cannot be seeded: seed another database"
+// +kubebuilder:validation:XValidation:rule="!has(self.databases) || self.databases.all(d, !has(d.seedFrom) || d.name != 'neo4j')",message="the neo4j database exists from the cluster's first start and cannot be seeded: seed another database, or restore it with spec.bootstrap.fromBackup when creating the cluster"
+// +kubebuilder:validation:XValidation:rule="has(oldSelf.bootstrap) == has(self.bootstrap) && (!has(self.bootstrap) || self.bootstrap == oldSelf.bootstrap)",message="spec.bootstrap can only be set when the cluster is created, and cannot change"
+// +kubebuilder:validation:XValidation:rule="!has(self.bootstrap) || !has(self.databases) || self.databases.all(d, !has(d.seedFrom) || !self.bootstrap.fromBackup.exists(r, r.database == d.name))",message="a database is restored either by spec.bootstrap.fromBackup or by its seedFrom, not both"
 // +kubebuilder:validation:XValidation:rule="!has(self.service) || !has(self.service.loadBalancerSourceRanges) || size(self.service.loadBalancerSourceRanges) == 0 || self.service.type == 'LoadBalancer'",message="service.loadBalancerSourceRanges is only allowed with service.type LoadBalancer"
 // +kubebuilder:validation:XValidation:rule="!has(self.plugins) || size(self.plugins) == 0 || !has(self.env) || !self.env.exists(e, e.name in ['NEO4J_PLUGINS', 'NEO4JLABS_PLUGINS', 'NEO4J_dbms_security_procedures_unrestricted', 'NEO4J_dbms_security_procedures_allowlist'])",message="with spec.plugins, the env variables NEO4J_PLUGINS and NEO4J_dbms_security_procedures_* are the operator's: list plugins in spec.plugins and extend procedures in spec.procedures"
 // +kubebuilder:validation:XValidation:rule="!has(self.plugins) || size(self.plugins) == 0 || ((has(self.config) ? [self.config] : []) + (has(self.primary) && has(self.primary.config) ? [self.primary.config] : []) + (has(self.secondary) && has(self.secondary.config) ? [self.secondary.config] : [])).all(m, !['dbms.security.procedures.unrestricted', 'dbms.security.procedures.allowlist'].exists(k, k in m))",message="with spec.plugins, extend the procedure settings in spec.procedures (unrestricted, allowlist), not in config: the operator derives them from the plugins"
 // +kubebuilder:validation:XValidation:rule="!has(self.ldap) || !has(self.ldap.systemPasswordSecret) || !has(self.env) || !self.env.exists(e, e.name == 'NEO4J_dbms_security_ldap_authorization_system__password')",message="with spec.ldap.systemPasswordSecret, the operator sets the LDAP system password: remove NEO4J_dbms_security_ldap_authorization_system__password from env"
 // +kubebuilder:validation:XValidation:rule="!has(self.plugins) || !self.plugins.exists(p, p.name == 'n10s' && !has(p.image)) || (has(self.image) && has(self.image.tag) && self.image.tag.startsWith('5.'))",message="the Neo4j image installs n10s on 5.x only (its neo4j-plugins.json); on CalVer give plugins[].image"
+// +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.backup) || (has(self.backup) && has(self.backup.enabled) && self.backup.enabled)",message="spec.tls.backup needs spec.backup.enabled: the backup port is closed otherwise"
 // +kubebuilder:validation:XValidation:rule="(has(oldSelf.tls) && has(oldSelf.tls.cluster)) == (has(self.tls) && has(self.tls.cluster))",message="spec.tls.cluster can only be set when the cluster is created: Neo4j needs the same cluster-channel TLS on every server, and a rolling restart cannot turn it on or off (docs/tls.md)"
 type Neo4jEnterpriseClusterSpec struct {
 	// Topology is the number of servers per role.
@@ -251,6 +254,11 @@ type Neo4jEnterpriseClusterSpec struct {
 	// Jobs (Neo4jBackup, Neo4jBackupSchedule).
 	// +optional
 	Backup BackupSpec `json:"backup,omitempty"`
+
+	// Bootstrap is where a new cluster's data comes from. It can only be
+	// set when the cluster is created.
+	// +optional
+	Bootstrap *BootstrapSpec `json:"bootstrap,omitempty"`
 }
 
 // LoggingSpec configures server-logs.xml (debug, query, HTTP and security
@@ -289,6 +297,39 @@ type LoggingSpec struct {
 	// like serverLogsConfigMap.
 	// +optional
 	UserLogsConfigMap *ConfigMapKeyRef `json:"userLogsConfigMap,omitempty"`
+}
+
+// BootstrapSpec is how a new cluster's data starts.
+type BootstrapSpec struct {
+	// FromBackup restores the databases of a lost cluster, each from its
+	// own backup: the Operations Manual's path when every server is lost
+	// is a new cluster with each database restored from its backup
+	// (clustering/disaster-recovery.adoc). The system database is not
+	// restored: users and roles are recreated by hand (docs/backup.md).
+	// neo4j, which exists from the first start, is replaced once with
+	// dbms.recreateDatabase and its seed; the others are created seeded,
+	// with the topology spec.databases gives them.
+	// +listType=map
+	// +listMapKey=database
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=100
+	FromBackup []DatabaseRestore `json:"fromBackup"`
+}
+
+// DatabaseRestore is one database and the backup it is restored from.
+// +kubebuilder:validation:XValidation:rule="has(self.uri) != has(self.backup)",message="each fromBackup entry needs exactly one of uri and backup"
+// +kubebuilder:validation:XValidation:rule="self.database != 'neo4j' || !has(self.config)",message="neo4j is restored with the recreate procedure, which takes no seedConfig"
+type DatabaseRestore struct {
+	// Database to restore, under this name.
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z][a-z0-9.-]*[a-z0-9]$`
+	// +kubebuilder:validation:XValidation:rule="self != 'system'",message="the system database cannot be restored from a seed; recreate users and roles instead (docs/backup.md)"
+	Database string `json:"database"`
+
+	// SeedSource is the backup: a URI, or a Neo4jBackup of exactly one
+	// database.
+	SeedSource `json:",inline"`
 }
 
 // BackupSpec is the servers' side of backups.
@@ -448,6 +489,13 @@ type TLSSpec struct {
 	// the Secret's ca.crt is required.
 	// +optional
 	Cluster *TLSCertificate `json:"cluster,omitempty"`
+
+	// Backup encrypts the backup port (6362) between the servers and the
+	// backup Jobs, which present the same certificate: Neo4j asks backup
+	// clients for one by default (client_auth REQUIRE), so the Secret's
+	// ca.crt must sign it. Needs spec.backup.enabled.
+	// +optional
+	Backup *TLSCertificate `json:"backup,omitempty"`
 }
 
 // TLSCertificate is where a channel's certificate comes from: a Secret

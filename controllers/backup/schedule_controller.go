@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -139,7 +140,7 @@ func activeBackup(backups []v1alpha1.Neo4jBackup, due string) string {
 func (r *ScheduleReconciler) create(ctx context.Context, s *v1alpha1.Neo4jBackupSchedule, name string) error {
 	t := s.Spec.BackupTemplate
 	b := &v1alpha1.Neo4jBackup{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.Namespace, Labels: map[string]string{}, Annotations: copyMap(t.Metadata.Annotations)},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.Namespace, Labels: map[string]string{}, Annotations: maps.Clone(t.Metadata.Annotations)},
 		Spec:       *t.Spec.DeepCopy(),
 	}
 	for k, v := range t.Metadata.Labels {
@@ -159,17 +160,6 @@ func (r *ScheduleReconciler) create(ctx context.Context, s *v1alpha1.Neo4jBackup
 	apply.Writes.WithLabelValues("Neo4jBackup", "create").Inc()
 	r.event(s, corev1.EventTypeNormal, "Created", "created backup %s", name)
 	return nil
-}
-
-func copyMap(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func defaultInt64(p *int64, d int64) *int64 {

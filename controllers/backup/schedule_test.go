@@ -93,6 +93,25 @@ var _ = Describe("Neo4jBackupSchedule", func() {
 		Expect(s.Status.LastBackup).To(Equal(want[7]))
 		Expect(s.Status.NextScheduleTime.Time.Sub(s.Status.LastScheduleTime.Time)).To(Equal(6 * time.Hour))
 		Expect(meta.IsStatusConditionTrue(s.Status.Conditions, v1alpha1.ConditionScheduleReady)).To(BeTrue())
+
+		By("between ticks, reconciles write nothing: steady state is 0 writes")
+		versions := map[string]string{"schedule": s.ResourceVersion}
+		for _, b := range scheduleBackups("every6h") {
+			versions[b.Name] = b.ResourceVersion
+		}
+		r.clock.SetTime(s.Status.LastScheduleTime.Add(time.Hour))
+		for range 5 {
+			r.reconcileSchedule("every6h")
+			for _, b := range scheduleBackups("every6h") {
+				r.reconcileBackup(b.Name)
+			}
+		}
+		Expect(k8s.Get(ctx, client.ObjectKeyFromObject(s), s)).To(Succeed())
+		after := map[string]string{"schedule": s.ResourceVersion}
+		for _, b := range scheduleBackups("every6h") {
+			after[b.Name] = b.ResourceVersion
+		}
+		Expect(after).To(Equal(versions))
 	})
 
 	It("makes no duplicate when the operator restarts between making a backup and recording the tick", func() {

@@ -38,6 +38,9 @@ const (
 	// Home is HOME: the AWS SDK reads ~/.aws/credentials and ~/.aws/config
 	// (the manual's documented way for S3), mounted here.
 	Home = "/backup-home"
+	// MountClientConf holds neo4j-admin.conf with the backup scope's SSL
+	// policy, when the backup port speaks TLS (spec.tls.backup).
+	MountClientConf = "/backup-conf"
 	// Admin is neo4j-admin in the image (its Dockerfiles put
 	// $NEO4J_HOME/bin on PATH; the full path does not depend on it).
 	Admin = "/var/lib/neo4j/bin/neo4j-admin"
@@ -140,6 +143,11 @@ func BackupArgs(name string, s v1alpha1.Neo4jBackupSpec, c *v1alpha1.Neo4jEnterp
 	if s.ParallelDownload {
 		args = append(args, "--parallel-download=true")
 	}
+	if vols, _ := render.BackupClientTLS(c, MountClientConf); len(vols) > 0 {
+		// Read over neo4j.conf and neo4j-admin.conf (the manual's order of
+		// precedence): the backup scope's client policy.
+		args = append(args, "--additional-config="+path.Join(MountClientConf, render.FileAdminConf))
+	}
 	return append(args, s.Databases...)
 }
 
@@ -169,6 +177,11 @@ func Job(b *v1alpha1.Neo4jBackup, c *v1alpha1.Neo4jEnterpriseCluster) *batchv1.J
 		}
 	}
 	pod := podSpec(c, s, b)
+	if vols, mounts := render.BackupClientTLS(c, MountClientConf); len(vols) > 0 {
+		// The backup step presents the cluster's backup certificate.
+		steps[0].VolumeMounts = append(steps[0].VolumeMounts, mounts...)
+		pod.Volumes = append(pod.Volumes, vols...)
+	}
 	pod.Containers = []corev1.Container{steps[len(steps)-1]}
 	if len(steps) > 1 {
 		pod.InitContainers = append([]corev1.Container(nil), steps[:len(steps)-1]...)

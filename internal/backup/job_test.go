@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,6 +140,33 @@ func TestJobGolden(t *testing.T) {
 				t.Errorf("Job %s differs from %s; if intended, run make update-golden and review the diff.\ngot:\n%s", tc.name, golden, got)
 			}
 		})
+	}
+}
+
+// With spec.tls.backup, the backup step presents the cluster's backup
+// certificate and reads the client policy (golden file backup-tls.yaml).
+func TestJobGoldenBackupTLS(t *testing.T) {
+	c := testCluster()
+	c.Spec.TLS.Backup = &v1alpha1.TLSCertificate{SecretName: "graph-backup-tls"}
+	b := newBackup("nightly-1", v1alpha1.Neo4jBackupSpec{Target: volumeTarget})
+	got := jobYAML(t, Job(b, c))
+	golden := filepath.Join("testdata", "backup-tls.yaml")
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run make update-golden)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("Job differs from %s; if intended, run make update-golden.\ngot:\n%s", golden, got)
+	}
+	args := Job(b, c).Spec.Template.Spec.Containers[0].Args
+	if !slices.Contains(args, "--additional-config=/backup-conf/neo4j-admin.conf") {
+		t.Errorf("args %q lack the client policy", args)
 	}
 }
 

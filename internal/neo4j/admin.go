@@ -238,3 +238,25 @@ func (c *Conn) ReloadTLS(ctx context.Context) error {
 	_, err := c.run(ctx, "reload-tls", qReloadTLS, nil)
 	return err
 }
+
+// RecreateDatabase replaces a database's stores on every allocation with
+// a seed: CALL dbms.cluster.recreateDatabase on 5.26 and 2025.01-03,
+// dbms.recreateDatabase from 2025.04, which deprecated the other name
+// (database-administration/standard-databases/recreate-database.adoc,
+// branches 5.x and dev; the 5.x manual's clustering pages show the newer
+// name, copied from dev, but 5.26 has only the older one). The options
+// are seedURI, primaries and secondaries; seedConfig is not one of them.
+// Without seedingServers the stores come from the URI.
+func (c *Conn) RecreateDatabase(ctx context.Context, calVer2504 bool, database string, primaries, secondaries int, seedURI string) error {
+	_, err := c.run(ctx, "recreate-database", RecreateQuery(calVer2504),
+		map[string]any{"db": database, "options": map[string]any{"seedURI": seedURI, "primaries": int64(primaries), "secondaries": int64(secondaries)}})
+	return err
+}
+
+// RecreateQuery is the recreate procedure's call for a release.
+func RecreateQuery(calVer2504 bool) string {
+	if calVer2504 {
+		return "CALL dbms.recreateDatabase($db, $options)"
+	}
+	return "CALL dbms.cluster.recreateDatabase($db, $options)"
+}

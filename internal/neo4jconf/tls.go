@@ -1,6 +1,8 @@
 package neo4jconf
 
 import (
+	"strings"
+
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 )
 
@@ -38,13 +40,21 @@ func (v Version) ReloadsTLS() bool { return !v.Before(Version{Major: 2025, Minor
 // ca.crt: the cluster channel always (servers check each other's
 // certificates), the others when they ask clients for certificates.
 func TrustsCA(ch v1alpha1.TLSChannel) bool {
-	return ch.Name == v1alpha1.ChannelCluster || ch.Certificate.ClientAuth != "NONE"
+	return peerChannel(ch) || ch.Certificate.ClientAuth != "NONE"
+}
+
+// peerChannel: both ends present the same kind of certificate (servers to
+// servers; backup Jobs to servers), so the CA is always trusted and the
+// leaf never (the manual: the backup scope's trusted_dir holds CA and
+// intermediate certificates only).
+func peerChannel(ch v1alpha1.TLSChannel) bool {
+	return ch.Name == v1alpha1.ChannelCluster || ch.Name == v1alpha1.ChannelBackup
 }
 
 // TrustsLeaf is true when a channel's trusted folder holds its own
 // certificate, as the manual's Bolt and HTTPS steps do: the folder must
 // exist even when no client certificate is asked for.
-func TrustsLeaf(ch v1alpha1.TLSChannel) bool { return ch.Name != v1alpha1.ChannelCluster }
+func TrustsLeaf(ch v1alpha1.TLSChannel) bool { return !peerChannel(ch) }
 
 // tlsSettings are the SSL policies of the channels spec.tls turns on, and
 // the connector settings that use them (the manual's "SSL framework":
@@ -83,4 +93,33 @@ func tlsSettings(c *v1alpha1.Neo4jEnterpriseCluster, v Version) Conf {
 func HTTPEnabled(c *v1alpha1.Neo4jEnterpriseCluster) bool {
 	h := c.Spec.TLS.HTTPS
 	return h == nil || h.KeepHTTP
+}
+
+// BackupClientPolicy is the backup scope's SSL policy as a backup client
+// (neo4j-admin database backup) reads it: the same folder layout as the
+// servers', and the manual's client side of the scope. Empty without
+// spec.tls.backup.
+func BackupClientPolicy(c *v1alpha1.Neo4jEnterpriseCluster) Conf {
+	out := Conf{}
+	for _, ch := range c.TLSChannels() {
+		if ch.Name != v1alpha1.ChannelBackup {
+			continue
+		}
+		p := "dbms.ssl.policy.backup."
+		out[p+"enabled"] = "true"
+		out[p+"base_directory"] = ChannelDir(ch.Name)
+		out[p+"private_key"] = FilePrivateKey
+		out[p+"public_certificate"] = FilePublicCertificate
+		out[p+"trusted_dir"] = TrustedDir
+		out[p+"revoked_dir"] = RevokedDir
+	}
+	return out
+}
+
+// Text prints settings as a neo4j.conf-style file, sorted.
+func (c Conf) Text() string {
+	var b strings.Builder
+	b.WriteString(header)
+	c.write(&b)
+	return b.String()
 }

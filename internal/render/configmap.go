@@ -19,3 +19,27 @@ func configMap(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role, hash string
 		Data:       files,
 	}
 }
+
+// FileAdminConf is the backup client's configuration, which neo4j-admin
+// reads with --additional-config.
+const FileAdminConf = "neo4j-admin.conf"
+
+// BackupClientConfigMapName holds the backup scope's client policy.
+func BackupClientConfigMapName(c *v1alpha1.Neo4jEnterpriseCluster) string {
+	return c.Name + "-backup-client"
+}
+
+// backupClientConfigMap is the SSL policy a backup Job's neo4j-admin needs
+// to reach servers whose backup port speaks TLS (spec.tls.backup); nil
+// without it. A fixed name: a Job created once mounts it for its whole
+// life, and the policy's paths never change.
+func backupClientConfigMap(c *v1alpha1.Neo4jEnterpriseCluster) *corev1.ConfigMap {
+	policy := neo4jconf.BackupClientPolicy(c)
+	if len(policy) == 0 {
+		return nil
+	}
+	return &corev1.ConfigMap{
+		ObjectMeta: objectMeta(c, BackupClientConfigMapName(c), ClusterLabels(c)),
+		Data:       map[string]string{FileAdminConf: policy.Text()},
+	}
+}

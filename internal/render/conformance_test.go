@@ -105,10 +105,12 @@ func TestConformanceVariations(t *testing.T) {
 			c.Spec.Config = v1alpha1.Neo4jConfig{"server.https.enabled": "true"}
 		}},
 		{"TLS on every channel, Secrets and cert-manager", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Backup.Enabled = true
 			c.Spec.TLS = v1alpha1.TLSSpec{
 				Bolt:    &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "bolt-cert"}},
 				HTTPS:   &v1alpha1.HTTPSTLS{TLSCertificate: v1alpha1.TLSCertificate{IssuerRef: &v1alpha1.IssuerRef{Name: "ca", Kind: "ClusterIssuer"}}},
 				Cluster: &v1alpha1.TLSCertificate{SecretName: "cluster-cert"},
+				Backup:  &v1alpha1.TLSCertificate{IssuerRef: &v1alpha1.IssuerRef{Name: "ca", Kind: "ClusterIssuer"}},
 			}
 		}},
 		{"Bolt TLS optional with client certificates, HTTP kept beside HTTPS", func(c *v1alpha1.Neo4jEnterpriseCluster) {

@@ -20,7 +20,7 @@ type Objects struct {
 	ServiceAccount       *corev1.ServiceAccount
 	Role                 *rbacv1.Role
 	RoleBinding          *rbacv1.RoleBinding
-	ConfigMaps           []*corev1.ConfigMap // one per role, primaries first
+	ConfigMaps           []*corev1.ConfigMap // one per role, primaries first; then the backup client's
 	Services             []*corev1.Service   // sorted by name
 	StatefulSets         []*appsv1.StatefulSet
 	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
@@ -108,6 +108,9 @@ func Render(cluster *v1alpha1.Neo4jEnterpriseCluster) (*Objects, error) {
 		if err := neo4jconf.CheckMemory(c, neo4jconf.Secondary); err != nil {
 			return nil, err
 		}
+	}
+	if cm := backupClientConfigMap(c); cm != nil {
+		o.ConfigMaps = append(o.ConfigMaps, cm)
 	}
 	o.Services = append(o.Services, clientService(c), metricsService(c))
 	if c.Spec.Service.Admin {

@@ -85,3 +85,31 @@ func tlsMounts(c *v1alpha1.Neo4jEnterpriseCluster) []corev1.VolumeMount {
 	}
 	return append(out, corev1.VolumeMount{Name: volumeTLSRevoked, MountPath: neo4jconf.RevokedDir, ReadOnly: true})
 }
+
+// BackupClientTLS are the volumes and mounts a backup Job needs to speak
+// TLS to the backup port: the backup channel's folder, the empty revoked
+// folder and the client policy; none without spec.tls.backup.
+func BackupClientTLS(c *v1alpha1.Neo4jEnterpriseCluster, confDir string) ([]corev1.Volume, []corev1.VolumeMount) {
+	if backupClientConfigMap(c) == nil {
+		return nil, nil
+	}
+	keep := map[string]bool{tlsVolumeName(v1alpha1.ChannelBackup): true, volumeTLSRevoked: true}
+	var vols []corev1.Volume
+	for _, v := range tlsVolumes(c) {
+		if keep[v.Name] {
+			vols = append(vols, v)
+		}
+	}
+	var mounts []corev1.VolumeMount
+	for _, m := range tlsMounts(c) {
+		if keep[m.Name] {
+			mounts = append(mounts, m)
+		}
+	}
+	vols = append(vols, corev1.Volume{Name: "backup-client", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+		LocalObjectReference: corev1.LocalObjectReference{Name: BackupClientConfigMapName(c)},
+		Items:                []corev1.KeyToPath{{Key: FileAdminConf, Path: FileAdminConf}},
+	}}})
+	mounts = append(mounts, corev1.VolumeMount{Name: "backup-client", MountPath: confDir, ReadOnly: true})
+	return vols, mounts
+}

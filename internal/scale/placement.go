@@ -2,6 +2,7 @@ package scale
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
@@ -48,9 +49,27 @@ func Declared(c *v1alpha1.Neo4jEnterpriseCluster) []Database {
 		out = append(out, resolve(v1alpha1.DatabaseSpec{Name: DefaultDatabase}))
 	}
 	for _, s := range c.Spec.Databases {
-		out = append(out, resolve(s))
+		d := resolve(s)
+		d.Seeded = d.Seeded || restored(c, s.Name)
+		out = append(out, d)
+	}
+	// Databases restored at bootstrap that spec.databases does not list
+	// are declared too, at the default topology.
+	if b := c.Spec.Bootstrap; b != nil {
+		for _, r := range b.FromBackup {
+			if r.Database != DefaultDatabase && !slices.ContainsFunc(c.Spec.Databases, func(s v1alpha1.DatabaseSpec) bool { return s.Name == r.Database }) {
+				d := resolve(v1alpha1.DatabaseSpec{Name: r.Database})
+				d.Seeded = true
+				out = append(out, d)
+			}
+		}
 	}
 	return out
+}
+
+// restored reports whether spec.bootstrap restores the database.
+func restored(c *v1alpha1.Neo4jEnterpriseCluster, name string) bool {
+	return c.Spec.Bootstrap != nil && slices.ContainsFunc(c.Spec.Bootstrap.FromBackup, func(r v1alpha1.DatabaseRestore) bool { return r.Database == name })
 }
 
 func declaredNames(c *v1alpha1.Neo4jEnterpriseCluster) map[string]bool {
@@ -114,6 +133,15 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, seeds map[st
 		case !fits && (st == nil || st.requested != want):
 			dec.wait(fmt.Sprintf("database %s waits for enough enabled servers: it needs %d primaries and %d secondaries; %d servers are enabled, %d of them can host primaries",
 				d.Name, want.primaries, want.secondaries, capAll, capP))
+		case d.Name == DefaultDatabase && restored(c, d.Name):
+			// Restored from its backup before anything else touches it.
+			dec.Bootstrap = bootstrap(c, d, st, seeds[d.Name], dec)
+			if dec.Bootstrap == nil && (c.Status.Bootstrap == nil || c.Status.Bootstrap.State != v1alpha1.BootstrapRestored) {
+				continue
+			}
+			if st != nil && st.requested != want && dec.Bootstrap == nil {
+				out = append(out, Command{Kind: Alter, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
+			}
 		case st == nil && d.Seeded:
 			// Never created empty when a seed was asked for: it could not be
 			// seeded later.
@@ -142,6 +170,35 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, seeds map[st
 type Seed struct {
 	URI, Config   string
 	Wait, Problem string
+}
+
+// bootstrap is the recreate of neo4j from its backup, once, when the
+// cluster formed and neo4j is online on every allocation; or the wait or
+// issue that holds it back. status.bootstrap records it: Requested before
+// the call and Restored or Failed after, so a Requested seen here means
+// the operator stopped in between and the call is not sent again.
+func bootstrap(c *v1alpha1.Neo4jEnterpriseCluster, d Database, st *dbState, s Seed, dec *Decision) *Command {
+	if b := c.Status.Bootstrap; b != nil {
+		switch b.State {
+		case v1alpha1.BootstrapRequested:
+			dec.Issues = append(dec.Issues, Issue{"BootstrapUnconfirmed", fmt.Sprintf(
+				"the operator stopped while restoring neo4j from %s (since %s); whether Neo4j ran the restore is unknown and it is not sent twice: check neo4j's data, and if it is empty run the recreate procedure by hand (docs/backup.md)", b.SeedURI, b.Since.UTC().Format("2006-01-02T15:04:05Z"))})
+		case v1alpha1.BootstrapFailed:
+			dec.Issues = append(dec.Issues, Issue{"BootstrapFailed", fmt.Sprintf("Neo4j refused to restore neo4j from %s: %s", b.SeedURI, b.Message)})
+		}
+		return nil
+	}
+	switch {
+	case s.Problem != "":
+		dec.Issues = append(dec.Issues, Issue{"SeedUnusable", fmt.Sprintf("neo4j is not restored: %s", s.Problem)})
+	case s.Wait != "" || s.URI == "":
+		dec.wait(fmt.Sprintf("the restore of neo4j waits for its seed: %s", s.Wait))
+	case st == nil || len(st.notOnline) > 0:
+		dec.wait("the restore of neo4j waits for the database to be online on every allocation")
+	default:
+		return &Command{Kind: Recreate, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries, SeedURI: s.URI}
+	}
+	return nil
 }
 
 // seeded is the CREATE DATABASE of a seeded database, or the wait or

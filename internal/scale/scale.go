@@ -68,6 +68,7 @@ type Kind string
 
 // Commands the plan can ask for.
 const (
+	Recreate   Kind = "recreate"
 	Enable     Kind = "enable"
 	Cordon     Kind = "cordon"
 	Deallocate Kind = "deallocate"
@@ -117,6 +118,9 @@ type Decision struct {
 	Waiting   string
 	Issues    []Issue
 	Placement Placement
+	// Bootstrap is the restore of neo4j from its backup, to run with its
+	// status record around it (never among Commands: it is not idempotent).
+	Bootstrap *Command
 }
 
 // Decide decides.
@@ -151,6 +155,11 @@ func Decide(in Input) (d Decision) {
 		d.Placement = placement(c, v, nil)
 	}
 	d.holdRefused(in)
+	if d.Bootstrap != nil && (!in.Fresh || len(d.Commands) > 0) {
+		// Alone, and on a poll newer than any command.
+		d.Bootstrap = nil
+		d.wait("the restore of neo4j waits for a quiet, fresh poll")
+	}
 	if len(d.Commands) > 0 && !in.Fresh {
 		d.Commands, d.Transition = nil, false
 		d.Scaling = sc

@@ -448,3 +448,87 @@ func ptr(n int32) *int32 { return &n }
 func seededSales(c *v1alpha1.Neo4jEnterpriseCluster) {
 	c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", SeedFrom: &v1alpha1.SeedSource{Backup: "sales-1"}}}
 }
+
+func restoreNeo4j(c *v1alpha1.Neo4jEnterpriseCluster) {
+	c.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: []v1alpha1.DatabaseRestore{
+		{Database: "neo4j", SeedSource: v1alpha1.SeedSource{URI: "s3://b/lost/neo4j-1/"}},
+		{Database: "sales", SeedSource: v1alpha1.SeedSource{Backup: "sales-1"}},
+	}}
+}
+
+func bootstrapped(state v1alpha1.BootstrapState) func(*v1alpha1.Neo4jEnterpriseCluster) {
+	return func(c *v1alpha1.Neo4jEnterpriseCluster) {
+		c.Status.Bootstrap = &v1alpha1.BootstrapStatus{State: state, SeedURI: "s3://b/lost/neo4j-1/", Since: metav1.NewTime(now), Message: "no such key"}
+	}
+}
+
+// The restore of neo4j at bootstrap: once, on a fresh poll, with nothing
+// else sent, once neo4j is online everywhere; reported, never resent,
+// once recorded.
+func TestBootstrap(t *testing.T) {
+	seeds := map[string]Seed{"neo4j": {URI: "s3://b/lost/neo4j-1/"}, "sales": {URI: "s3://b/lost/sales-1/"}}
+	in := func(c *v1alpha1.Neo4jEnterpriseCluster, o *observer.Observation, fresh bool, seeds map[string]Seed) Input {
+		i := input(c, 3, 1, o)
+		i.Fresh, i.Seeds = fresh, seeds
+		return i
+	}
+	withSales := func(o *observer.Observation) {
+		o.Databases = append(o.Databases, db("sales", 3, 1, pods("primary", 3), pods("secondary", 1))...)
+	}
+	recreate := &Command{Kind: Recreate, Database: "neo4j", Primaries: 3, Secondaries: 1, SeedURI: "s3://b/lost/neo4j-1/"}
+	for _, tc := range []struct {
+		name      string
+		in        Input
+		bootstrap *Command
+		commands  []Command
+		waiting   string
+		issue     string
+	}{
+		{name: "formed, sales restored: neo4j is recreated from its seed",
+			in: in(cluster(3, 1, restoreNeo4j), with(healthy(3, 1), withSales), true, seeds), bootstrap: recreate},
+		{name: "the other restored databases are created from their seeds first, alone",
+			in:       in(cluster(3, 1, restoreNeo4j), healthy(3, 1), true, seeds),
+			commands: []Command{{Kind: Create, Database: "sales", Primaries: 3, Secondaries: 1, SeedURI: "s3://b/lost/sales-1/"}},
+			waiting:  "the restore of neo4j waits for a quiet, fresh poll"},
+		{name: "not on a stale poll",
+			in: in(cluster(3, 1, restoreNeo4j), with(healthy(3, 1), withSales), false, seeds), waiting: "the restore of neo4j waits for a quiet, fresh poll"},
+		{name: "neo4j not online everywhere yet",
+			in: in(cluster(3, 1, restoreNeo4j), with(with(healthy(3, 1), withSales), func(o *observer.Observation) {
+				for i := range o.Databases {
+					if o.Databases[i].Name == "neo4j" && strings.HasPrefix(o.Databases[i].Address, "g-secondary-0") {
+						o.Databases[i].CurrentStatus = "store copying"
+					}
+				}
+			}), true, seeds), waiting: "waits for the database to be online on every allocation"},
+		{name: "the seed is a backup not completed yet",
+			in:      in(cluster(3, 1, restoreNeo4j), with(healthy(3, 1), withSales), true, map[string]Seed{"neo4j": {Wait: "Neo4jBackup neo4j-1 has not completed"}, "sales": seeds["sales"]}),
+			waiting: "the restore of neo4j waits for its seed: Neo4jBackup neo4j-1 has not completed"},
+		{name: "restored: nothing more",
+			in: in(cluster(3, 1, restoreNeo4j, bootstrapped(v1alpha1.BootstrapRestored)), with(healthy(3, 1), withSales), true, seeds)},
+		{name: "requested but unanswered: reported, never resent",
+			in:    in(cluster(3, 1, restoreNeo4j, bootstrapped(v1alpha1.BootstrapRequested)), with(healthy(3, 1), withSales), true, seeds),
+			issue: "the operator stopped while restoring neo4j from s3://b/lost/neo4j-1/"},
+		{name: "refused: reported",
+			in:    in(cluster(3, 1, restoreNeo4j, bootstrapped(v1alpha1.BootstrapFailed)), with(healthy(3, 1), withSales), true, seeds),
+			issue: "Neo4j refused to restore neo4j from s3://b/lost/neo4j-1/: no such key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Decide(tc.in)
+			if !reflect.DeepEqual(d.Bootstrap, tc.bootstrap) {
+				t.Errorf("bootstrap = %+v, want %+v", d.Bootstrap, tc.bootstrap)
+			}
+			if !reflect.DeepEqual(d.Commands, tc.commands) {
+				t.Errorf("commands = %+v, want %+v", d.Commands, tc.commands)
+			}
+			if !strings.Contains(d.Waiting, tc.waiting) || (tc.waiting == "") != (d.Waiting == "") {
+				t.Errorf("waiting = %q, want %q", d.Waiting, tc.waiting)
+			}
+			switch {
+			case tc.issue == "" && len(d.Issues) > 0:
+				t.Errorf("issues = %+v, want none", d.Issues)
+			case tc.issue != "" && (len(d.Issues) != 1 || !strings.Contains(d.Issues[0].Message, tc.issue)):
+				t.Errorf("issues = %+v, want %q", d.Issues, tc.issue)
+			}
+		})
+	}
+}

@@ -84,6 +84,8 @@ func Compute(c *v1alpha1.Neo4jEnterpriseCluster, o Observed) v1alpha1.Neo4jEnter
 		TLS:     c.Status.TLS.DeepCopy(),
 
 		LastSuccessfulBackup: o.LastBackup.DeepCopy(),
+		// status.bootstrap likewise (controllers/bootstrap.go).
+		Bootstrap: c.Status.Bootstrap.DeepCopy(),
 	}
 	ready := s.Primaries.ReadyReplicas + s.Secondaries.ReadyReplicas
 	desired := s.Primaries.Replicas + s.Secondaries.Replicas

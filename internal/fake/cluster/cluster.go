@@ -109,6 +109,20 @@ type Options struct {
 	// REQUIRED), with the certificate it loaded: the mounted one when it
 	// started, or when it last reloaded (SetMountedCertificate, ReloadTLS).
 	TLS bool
+	// Release is the Neo4j release the servers run, for the commands whose
+	// name changed ("5.26", "2025.10"); CalVer 2025.04 or later when
+	// empty.
+	Release string
+}
+
+// recreateNewName: dbms.recreateDatabase exists from 2025.04 on; before,
+// only dbms.cluster.recreateDatabase.
+func (o Options) recreateNewName() bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(o.Release, "%d.%d", &major, &minor); err != nil {
+		return true
+	}
+	return major > 2025 || (major == 2025 && minor >= 4)
 }
 
 // Cluster is the shared state.
@@ -123,6 +137,7 @@ type Cluster struct {
 	txn       int64
 	commands  []Command
 	seeds     map[string]Seed
+	recreated map[string][]string
 	// Test knobs.
 	deallocBlocked bool
 	dropRefused    *bolt.Failure

@@ -580,3 +580,40 @@ func TestCreateSeededDatabase(t *testing.T) {
 		t.Fatalf("seed %+v", got)
 	}
 }
+
+// Each release knows one name of the recreate procedure; the database
+// must exist and system cannot be recreated.
+func TestRecreateDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		release string
+		newName bool
+		db      string
+		code    string
+	}{
+		{"5.26", false, "neo4j", ""},
+		{"5.26", true, "neo4j", "Neo.ClientError.Procedure.ProcedureNotFound"},
+		{"2025.03", false, "neo4j", ""},
+		{"2025.04", true, "neo4j", ""},
+		{"2025.10", false, "neo4j", "Neo.ClientError.Procedure.ProcedureNotFound"},
+		{"2025.10", true, "nope", "Neo.ClientError.Database.DatabaseNotFound"},
+		{"2025.10", true, "system", "Neo.ClientError.Procedure.ProcedureCallFailed"},
+	} {
+		t.Run(fmt.Sprintf("%s/%v/%s", tc.release, tc.newName, tc.db), func(t *testing.T) {
+			c, clk, _ := newCluster(t, cluster.Options{CatchUp: 10 * time.Second, AutoEnable: true, DefaultPrimaries: 2, InitialPrimaries: 2, Release: tc.release})
+			ok(t, c.SetPod("g-primary-0", addr("g-primary-0"), false, true))
+			ok(t, c.SetPod("g-primary-1", addr("g-primary-1"), false, true))
+			clk.Add(10 * time.Second)
+			params := map[string]any{"db": tc.db, "options": map[string]any{"seedURI": "s3://b/neo4j-1/", "primaries": int64(2), "secondaries": int64(0)}}
+			if code := cypher(t, c, "g-primary-0", neo4j.RecreateQuery(tc.newName), params); code != tc.code {
+				t.Fatalf("code %q, want %q", code, tc.code)
+			}
+			want := map[string][]string{}
+			if tc.code == "" {
+				want[tc.db] = []string{"s3://b/neo4j-1/"}
+			}
+			if got := c.Recreated(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("recreated %v, want %v", got, want)
+			}
+		})
+	}
+}

@@ -116,6 +116,8 @@ func (c *Cluster) answer(server string, q bolt.Query) (bolt.Result, *bolt.Failur
 		fail = c.setTopology(q.Params)
 	case q.Text == "CREATE DATABASE $db IF NOT EXISTS TOPOLOGY $primaries PRIMARIES $secondaries SECONDARIES":
 		fail = c.createDatabase(q.Params)
+	case q.Text == "CALL dbms.cluster.recreateDatabase($db, $options)" || q.Text == "CALL dbms.recreateDatabase($db, $options)":
+		fail = c.recreate(q.Text, q.Params)
 	case reSeeded.MatchString(q.Text):
 		m := reSeeded.FindStringSubmatch(q.Text)
 		fail = c.createSeeded(q.Params, unquote(m[1]), unquote(m[2]))
@@ -326,6 +328,54 @@ func (c *Cluster) Seeds() map[string]Seed {
 	out := map[string]Seed{}
 	for k, v := range c.seeds {
 		out[k] = v
+	}
+	return out
+}
+
+// recreate replaces a database's stores with a seed
+// (recreate-database.adoc): the database must exist, system cannot be
+// recreated, and each release knows one name of the procedure (5.26
+// dbms.cluster.recreateDatabase; 2025.04 on, dbms.recreateDatabase; the
+// fake's Options.Version decides, CalVer 2025.04+ when unset). The
+// topology given replaces the database's. It is recorded (Recreated).
+func (c *Cluster) recreate(text string, p map[string]any) *bolt.Failure {
+	newName := text == "CALL dbms.recreateDatabase($db, $options)"
+	if newName != c.opts.recreateNewName() {
+		return &bolt.Failure{Code: "Neo.ClientError.Procedure.ProcedureNotFound", Message: "There is no procedure with the name used on this release"}
+	}
+	name, _ := p["db"].(string)
+	opts, _ := p["options"].(map[string]any)
+	uri, _ := opts["seedURI"].(string)
+	db := c.databases[name]
+	switch {
+	case name == "system":
+		return &bolt.Failure{Code: "Neo.ClientError.Procedure.ProcedureCallFailed", Message: "the system database cannot be recreated"}
+	case db == nil:
+		return &bolt.Failure{Code: "Neo.ClientError.Database.DatabaseNotFound", Message: "database " + name + " does not exist"}
+	case uri == "":
+		return &bolt.Failure{Code: "Neo.ClientError.Procedure.ProcedureCallFailed", Message: "seedURI is required without seeding servers"}
+	}
+	if pr, ok := opts["primaries"].(int64); ok {
+		se, _ := opts["secondaries"].(int64)
+		if f := c.fits(int(pr), int(se)); f != nil {
+			return f
+		}
+		db.primaries, db.secondaries = int(pr), int(se)
+	}
+	if c.recreated == nil {
+		c.recreated = map[string][]string{}
+	}
+	c.recreated[name] = append(c.recreated[name], uri)
+	return nil
+}
+
+// Recreated are the seeds each database was recreated from, in order.
+func (c *Cluster) Recreated() map[string][]string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string][]string{}
+	for k, v := range c.recreated {
+		out[k] = append([]string(nil), v...)
 	}
 	return out
 }

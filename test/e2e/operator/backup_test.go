@@ -175,3 +175,84 @@ var _ = Describe("Backups, out of process", Ordered, func() {
 		}, 61*time.Second, time.Second).Should(Succeed())
 	})
 })
+
+// A lost cluster restored into a new one (spec.bootstrap.fromBackup): its
+// backups survived (Neo4jBackups, completed, in the namespace); the new
+// cluster forms, creates sales from its backup and replaces the empty
+// neo4j once with dbms.recreateDatabase — against the FAKE cluster, which
+// records both.
+var _ = Describe("Restoring a lost cluster, out of process", Ordered, func() {
+	const ns, password = "phoenix", "e2e-phoenix-password"
+	var fake *fakecluster.Cluster
+	BeforeAll(func() {
+		createNamespace(ns)
+		Expect(operatorproc.GrantNamespace(ctx, admin, ns)).To(Succeed())
+		Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
+			StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
+		fake = fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true,
+			DefaultPrimaries: 3, InitialPrimaries: 3, Release: "2025.10"})
+		DeferCleanup(fake.Close)
+		resolve := filepath.Join(cluster0Dir(), "neo4j-resolve-phoenix")
+		Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
+		wctx, stop := context.WithCancel(ctx)
+		DeferCleanup(stop)
+		go fake.FollowPods(wctx, admin, ns, "cluster.local", resolve)
+		phoenix := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
+			LogPath: filepath.Join(cluster0Dir(), "logs", "operator-phoenix.log"),
+			Args: []string{"--zap-log-level=info", "--watch-namespaces=" + ns, "--leader-election-id=neo4j-operator-phoenix",
+				"--neo4j-fake-resolve=" + resolve, "--neo4j-poll-interval=5s", "--neo4j-busy-poll-interval=1s", "--neo4j-timeout=2s"}}
+		Expect(phoenix.Start(ctx)).To(Succeed())
+		DeferCleanup(phoenix.Stop)
+	})
+
+	It("restores every listed database once, neo4j with the recreate procedure", func() {
+		// The lost cluster's backup of sales, as it survived: completed.
+		lost := &v1alpha1.Neo4jBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "lost-sales-1"},
+			Spec: v1alpha1.Neo4jBackupSpec{Cluster: "lost", Databases: []string{"sales"},
+				Target: v1alpha1.BackupTarget{S3: &v1alpha1.S3Target{Bucket: "graph-backups", Prefix: "lost"}}}}
+		Expect(admin.Create(ctx, lost)).To(Succeed())
+		Eventually(func() error {
+			b := &v1alpha1.Neo4jBackup{}
+			if err := admin.Get(ctx, client.ObjectKeyFromObject(lost), b); err != nil {
+				return err
+			}
+			at := metav1.Now()
+			b.Status = v1alpha1.Neo4jBackupStatus{Phase: v1alpha1.BackupCompleted, CompletionTime: &at, Location: "s3://graph-backups/lost/lost-sales-1/"}
+			return admin.Status().Update(ctx, b)
+		}, readyTimeout, poll).Should(Succeed())
+
+		c := &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph"}}
+		c.Spec.AcceptLicenseAgreement = "eval"
+		c.Spec.Image.Tag = "2025.10.1-enterprise"
+		c.Spec.Topology = v1alpha1.Topology{Primaries: 3}
+		c.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: []v1alpha1.DatabaseRestore{
+			{Database: "neo4j", SeedSource: v1alpha1.SeedSource{URI: "s3://graph-backups/lost/lost-neo4j-1/"}},
+			{Database: "sales", SeedSource: v1alpha1.SeedSource{Backup: "lost-sales-1"}},
+		}}
+		Expect(admin.Create(ctx, c)).To(Succeed())
+		Eventually(func() v1alpha1.BootstrapState {
+			if b := getCluster(c).Status.Bootstrap; b != nil {
+				return b.State
+			}
+			return ""
+		}, readyTimeout, poll).Should(Equal(v1alpha1.BootstrapRestored))
+		Eventually(func(g Gomega) {
+			got := getCluster(c)
+			g.Expect(got.Status.Phase).To(Equal(v1alpha1.PhaseReady), "conditions %+v", got.Status.Conditions)
+		}, readyTimeout, poll).Should(Succeed())
+		Expect(fake.Seeds()).To(Equal(map[string]fakecluster.Seed{"sales": {URI: "s3://graph-backups/lost/lost-sales-1/"}}))
+		Expect(fake.Recreated()).To(Equal(map[string][]string{"neo4j": {"s3://graph-backups/lost/lost-neo4j-1/"}}))
+
+		By("never again: not on later polls, not after a change of spec")
+		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Backup.Enabled = true })
+		waitReady(c)
+		Consistently(fake.Recreated, 10*time.Second, time.Second).Should(Equal(map[string][]string{"neo4j": {"s3://graph-backups/lost/lost-neo4j-1/"}}))
+
+		By("spec.bootstrap cannot change once the cluster exists")
+		fresh := getCluster(c)
+		fresh.Spec.Bootstrap.FromBackup[0].URI = "s3://elsewhere/"
+		err := admin.Update(ctx, fresh)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("spec.bootstrap can only be set when the cluster is created, and cannot change"))
+	})
+})
