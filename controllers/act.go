@@ -61,7 +61,7 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 		rolled, moved := r.rolloutStep(ctx, c, p.Rollout)
 		res, transitioned = res.Merge(rolled), moved
 	}
-	if res.Err == nil && p.Scale != nil && p.Scale.Bootstrap != nil && !transitioned && !p.Paused && !wroteSTS {
+	if res.Err == nil && p.Scale != nil && (p.Scale.Bootstrap != nil || p.Scale.BootstrapSkip != "") && !transitioned && !p.Paused && !wroteSTS && !rolling(p) {
 		restored, moved := r.bootstrapStep(ctx, c, p)
 		res, transitioned = res.Merge(restored), moved
 	}
@@ -242,4 +242,10 @@ func (r *Neo4jEnterpriseClusterReconciler) generateAuthSecret(ctx context.Contex
 	r.event(c, corev1.EventTypeNormal, "AuthSecretGenerated", "GenerateSecret",
 		"generated auth Secret %s with a random password", secret.Name)
 	return step.Result{}
+}
+
+// rolling: a roll is under way or about to evict; the restore of neo4j
+// waits for a cluster whose allocations stay put.
+func rolling(p plan.Plan) bool {
+	return p.Rollout != nil && (p.Rollout.Rollout != nil || p.Rollout.Evict != nil)
 }

@@ -28,8 +28,10 @@ import (
 // the cluster's Secrets. Listing and watching Secrets (metadata only) is a
 // namespaced Role, bound where the operator watches clusters when it runs
 // with --watch-namespaces (OLM binds it in each target namespace).
+// It patches a cluster only to annotate it before restoring neo4j from a
+// backup (AnnotationBootstrapped), so that the restore never runs twice.
 //
-// +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters,verbs=get;list;watch
+// +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters/status,verbs=get;update
 // +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jenterpriseclusters/finalizers,verbs=update
 // +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update;delete

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	olpredicate "github.com/operator-framework/operator-lib/predicate"
@@ -96,6 +97,9 @@ func (r *Neo4jEnterpriseClusterReconciler) backupClusters(ctx context.Context, o
 				out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
 				break
 			}
+		}
+		if b := c.Spec.Bootstrap; b != nil && c.Name != out[0].Name && slices.ContainsFunc(b.FromBackup, func(r v1alpha1.DatabaseRestore) bool { return r.Backup == o.GetName() }) {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
 		}
 	}
 	return out

@@ -11,6 +11,12 @@ const (
 	// objects until it is removed.
 	AnnotationPaused = "neo4j.graphops.dev/paused"
 
+	// AnnotationBootstrapped is written by the operator before neo4j is
+	// restored from its backup (spec.bootstrap): with status.bootstrap,
+	// it keeps the restore from ever running twice, even if the status is
+	// lost (a restore from a snapshot, an older operator).
+	AnnotationBootstrapped = "neo4j.graphops.dev/bootstrapped"
+
 	// AnnotationRestartedAt, set to any new value (a timestamp, say), rolls
 	// every server once, like `kubectl rollout restart` but for both roles.
 	// The value is copied into the pod templates.

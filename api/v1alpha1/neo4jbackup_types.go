@@ -127,6 +127,15 @@ type Neo4jBackupSpec struct {
 	// +kubebuilder:validation:Maximum=10
 	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
 
+	// ActiveDeadlineSeconds bounds the Job: a backup whose pod never
+	// starts (an image pull, an unschedulable pod, a volume attached
+	// elsewhere) or never ends fails then, instead of holding the
+	// cluster's next backups forever.
+	// +optional
+	// +kubebuilder:default=86400
+	// +kubebuilder:validation:Minimum=60
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+
 	// PodLabels are added to the Job's pod (network policies, cost
 	// allocation).
 	// +optional
@@ -347,11 +356,6 @@ type Neo4jBackupStatus struct {
 	// termination message), with credentials redacted.
 	// +optional
 	Message string `json:"message,omitempty"`
-
-	// ArtefactsDeleted is true once the retention of a schedule deleted
-	// the folder of this backup from its volume.
-	// +optional
-	ArtefactsDeleted bool `json:"artefactsDeleted,omitempty"`
 }
 
 // Neo4jBackup is one online backup of a Neo4jEnterpriseCluster.

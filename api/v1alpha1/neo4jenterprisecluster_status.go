@@ -246,7 +246,7 @@ type Neo4jEnterpriseClusterStatus struct {
 }
 
 // BootstrapState is where the neo4j database's restore is.
-// +kubebuilder:validation:Enum=Requested;Restored;Failed
+// +kubebuilder:validation:Enum=Requested;Restored;Failed;Skipped
 type BootstrapState string
 
 // Bootstrap states. Requested is written before the recreate procedure is
@@ -257,6 +257,9 @@ const (
 	BootstrapRequested BootstrapState = "Requested"
 	BootstrapRestored  BootstrapState = "Restored"
 	BootstrapFailed    BootstrapState = "Failed"
+	// BootstrapSkipped: neo4j was not replaced, because its data predates
+	// the cluster object or the annotation says a restore already ran.
+	BootstrapSkipped BootstrapState = "Skipped"
 )
 
 // BootstrapStatus reports the restore of neo4j.
@@ -267,7 +270,7 @@ type BootstrapStatus struct {
 	SeedURI string `json:"seedURI"`
 	// Since is when the state was entered.
 	Since metav1.Time `json:"since"`
-	// Message from Neo4j when it failed.
+	// Message from Neo4j when it failed, or why it was skipped.
 	// +optional
 	Message string `json:"message,omitempty"`
 }

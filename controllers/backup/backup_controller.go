@@ -7,6 +7,7 @@ package backup
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -25,6 +26,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/backup"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/step"
 )
 
@@ -32,6 +34,7 @@ import (
 // +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jbackups/status,verbs=get;update
 // +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jbackupschedules,verbs=get;list;watch
 // +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jbackupschedules/status,verbs=get;update
+// +kubebuilder:rbac:groups=neo4j.graphops.dev,resources=neo4jbackups/finalizers;neo4jbackupschedules/finalizers,verbs=update
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
 
@@ -53,6 +56,32 @@ type BackupReconciler struct {
 	Scheme    *runtime.Scheme
 	Recorder  events.EventRecorder
 	Clock     clock.PassiveClock
+
+	// starting serialises the start of backups of one cluster: "one at a
+	// time" is checked and the Job created under it, so two Backups
+	// reconciled at once cannot both start.
+	starting keyedMutex
+}
+
+// keyedMutex is a mutex per key.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*sync.Mutex{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &sync.Mutex{}
+		k.locks[key] = l
+	}
+	k.mu.Unlock()
+	l.Lock()
+	return l.Unlock
 }
 
 // Reconcile moves a Backup along Pending → Running → Completed or Failed.
@@ -89,8 +118,15 @@ func (r *BackupReconciler) step(ctx context.Context, b *v1alpha1.Neo4jBackup) (v
 	case !apierrors.IsNotFound(err):
 		return st, step.Failed(err)
 	case st.Phase == v1alpha1.BackupRunning:
+		// The cache may lag a Job just created: ask the API server.
+		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Name}, job); err == nil {
+			return r.follow(ctx, b, job, st), step.Result{}
+		} else if !apierrors.IsNotFound(err) {
+			return st, step.Failed(err)
+		}
 		return finished(st, b, v1alpha1.BackupFailed, "JobDeleted", "the backup's Job was deleted before it finished", r.Clock.Now()), step.Result{}
 	}
+	defer r.starting.lock(b.Namespace + "/" + b.Spec.Cluster)()
 	c, reason, msg, err := r.ready(ctx, b)
 	if err != nil {
 		return st, step.Failed(err)
@@ -118,7 +154,7 @@ func (r *BackupReconciler) ready(ctx context.Context, b *v1alpha1.Neo4jBackup) (
 	if err := backup.Version(backup.Defaulted(b.Spec), c); err != nil {
 		return nil, "UnsupportedVersion", err.Error(), nil
 	}
-	if msg, err := r.missingInputs(ctx, b); err != nil || msg != "" {
+	if msg, err := r.missingInputs(ctx, b, c); err != nil || msg != "" {
 		return nil, "InputMissing", msg, err
 	}
 	other, err := r.running(ctx, b)
@@ -130,7 +166,26 @@ func (r *BackupReconciler) ready(ctx context.Context, b *v1alpha1.Neo4jBackup) (
 
 // missingInputs names a credentials Secret, key or claim that does not
 // exist: without them the Job's pod would wait forever for its volumes.
-func (r *BackupReconciler) missingInputs(ctx context.Context, b *v1alpha1.Neo4jBackup) (string, error) {
+func (r *BackupReconciler) missingInputs(ctx context.Context, b *v1alpha1.Neo4jBackup, c *v1alpha1.Neo4jEnterpriseCluster) (string, error) {
+	if c.Spec.TLS.Backup != nil {
+		// The client policy and the certificate the Job mounts.
+		cm := &corev1.ConfigMap{}
+		if err := r.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: render.BackupClientConfigMapName(c)}, cm); apierrors.IsNotFound(err) {
+			return fmt.Sprintf("the ConfigMap %s (the backup client's TLS policy) does not exist yet", render.BackupClientConfigMapName(c)), nil
+		} else if err != nil {
+			return "", err
+		}
+		for _, ch := range c.TLSChannels() {
+			if ch.Name != v1alpha1.ChannelBackup {
+				continue
+			}
+			if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: c.TLSSecretName(ch)}, &corev1.Secret{}); apierrors.IsNotFound(err) {
+				return fmt.Sprintf("the backup channel's TLS Secret %s does not exist", c.TLSSecretName(ch)), nil
+			} else if err != nil {
+				return "", err
+			}
+		}
+	}
 	if cr := backup.Credentials(b.Spec); cr != nil {
 		s := &corev1.Secret{}
 		if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: cr.SecretName}, s); apierrors.IsNotFound(err) {
@@ -153,15 +208,18 @@ func (r *BackupReconciler) missingInputs(ctx context.Context, b *v1alpha1.Neo4jB
 	return "", nil
 }
 
-// running is another Backup of the same cluster that is running.
+// running is another backup of the same cluster whose Job has not
+// finished, read from the API server (the cache may not show a Job just
+// created); called under the cluster's start lock.
 func (r *BackupReconciler) running(ctx context.Context, b *v1alpha1.Neo4jBackup) (string, error) {
-	list := &v1alpha1.Neo4jBackupList{}
-	if err := r.List(ctx, list, client.InNamespace(b.Namespace), client.MatchingFields{ClusterIndex: b.Spec.Cluster}); err != nil {
+	jobs := &batchv1.JobList{}
+	if err := r.APIReader.List(ctx, jobs, client.InNamespace(b.Namespace),
+		client.MatchingLabels{backup.LabelBackupOf: b.Spec.Cluster, render.LabelComponent: backup.Component}); err != nil {
 		return "", err
 	}
-	for _, o := range list.Items {
-		if o.Name != b.Name && o.Status.Phase == v1alpha1.BackupRunning {
-			return o.Name, nil
+	for _, j := range jobs.Items {
+		if j.Name != b.Name && finishedState(&j) == "" && j.DeletionTimestamp.IsZero() {
+			return j.Labels[backup.LabelBackup], nil
 		}
 	}
 	return "", nil
@@ -173,10 +231,21 @@ func (r *BackupReconciler) start(ctx context.Context, b *v1alpha1.Neo4jBackup, c
 	if err := controllerutil.SetControllerReference(b, job, r.Scheme); err != nil {
 		return st, step.Failed(err)
 	}
-	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+	switch err := r.Create(ctx, job); {
+	case apierrors.IsAlreadyExists(err):
+		// Ours (made by a reconcile the cache does not show yet), or
+		// someone else's of the same name: the API server says which.
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(job), job); err != nil {
+			return st, step.Failed(err)
+		}
+		if !metav1.IsControlledBy(job, b) {
+			return pending(st, b, "JobNameTaken", fmt.Sprintf("a Job named %s exists and is not this backup's: delete or rename it", b.Name)), step.After(recheck, "foreign Job")
+		}
+	case err != nil:
 		return st, step.Failed(fmt.Errorf("creating the backup Job: %w", err))
+	default:
+		apply.Writes.WithLabelValues("Job", "create").Inc()
 	}
-	apply.Writes.WithLabelValues("Job", "create").Inc()
 	s := backup.Defaulted(b.Spec)
 	now := metav1.NewTime(r.Clock.Now())
 	st.Phase, st.Job, st.StartTime = v1alpha1.BackupRunning, job.Name, &now

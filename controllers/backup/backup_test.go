@@ -170,6 +170,19 @@ var _ = Describe("Neo4jBackup", func() {
 		Expect(meta.FindStatusCondition(b.Status.Conditions, v1alpha1.ConditionBackupReady).Message).To(HavePrefix("backup closed-1 of the same cluster is running"))
 	})
 
+	It("does not take over a Job of the same name that is not its own", func() {
+		Expect(k8s.Create(ctx, newCluster("taken", true))).To(Succeed())
+		foreign := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "taken-1", Namespace: ns}, Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{
+			Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "x", Image: "busybox"}}}}}}
+		Expect(k8s.Create(ctx, foreign)).To(Succeed())
+		Expect(k8s.Create(ctx, newBackup("taken-1", "taken", s3Target()))).To(Succeed())
+		r := newReconcilers(time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC))
+		Expect(r.reconcileBackup("taken-1").RequeueAfter).To(Equal(30 * time.Second))
+		b := readBackup("taken-1")
+		Expect(b.Status.Phase).To(Equal(v1alpha1.BackupPending))
+		Expect(readyReason(b)).To(Equal("JobNameTaken"))
+	})
+
 	It("reports a missing credentials Secret", func() {
 		Expect(k8s.Create(ctx, newCluster("nosecret", true))).To(Succeed())
 		target := v1alpha1.BackupTarget{GCS: &v1alpha1.GCSTarget{Bucket: "graph-backups", Credentials: &v1alpha1.CloudCredentials{SecretName: "gcp", Key: "key.json"}}}

@@ -31,9 +31,11 @@ import (
 // finish; between them it sleeps until the next tick.
 type ScheduleReconciler struct {
 	client.Client
-	Scheme   *runtime.Scheme
-	Recorder events.EventRecorder
-	Clock    clock.PassiveClock
+	// APIReader reads a Job the cache does not hold.
+	APIReader client.Reader
+	Scheme    *runtime.Scheme
+	Recorder  events.EventRecorder
+	Clock     clock.PassiveClock
 }
 
 // Reconcile acts on the schedule's due tick, if any, and its retention.
@@ -272,6 +274,8 @@ func (r *ScheduleReconciler) deleteArtefacts(ctx context.Context, s *v1alpha1.Ne
 	job := &batchv1.Job{}
 	err := r.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: name}, job)
 	switch {
+	case err == nil && !metav1.IsControlledBy(job, s):
+		return false, fmt.Sprintf("a Job named %s exists and is not this schedule's: the folder of backup %s is not deleted, and the backup is kept", name, b.Name), nil
 	case err == nil && jobCondition(job, batchv1.JobComplete):
 		return true, "", nil
 	case err == nil && jobCondition(job, batchv1.JobFailed):
@@ -292,7 +296,17 @@ func (r *ScheduleReconciler) deleteArtefacts(ctx context.Context, s *v1alpha1.Ne
 	if err := controllerutil.SetControllerReference(s, job, r.Scheme); err != nil {
 		return false, "", err
 	}
-	if err := r.Create(ctx, job); err != nil && !apierrors.IsAlreadyExists(err) {
+	switch err := r.Create(ctx, job); {
+	case apierrors.IsAlreadyExists(err):
+		// Ours (the cache lags), or someone else's: the API server says.
+		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(job), job); err != nil {
+			return false, "", err
+		}
+		if !metav1.IsControlledBy(job, s) {
+			return false, fmt.Sprintf("a Job named %s exists and is not this schedule's: the folder of backup %s is not deleted, and the backup is kept", name, b.Name), nil
+		}
+		return false, "", nil
+	case err != nil:
 		return false, "", err
 	}
 	apply.Writes.WithLabelValues("Job", "create").Inc()

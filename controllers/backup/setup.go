@@ -42,7 +42,7 @@ func SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 		return err
 	}
 	schedules := &ScheduleReconciler{
-		Client: mgr.GetClient(), Scheme: mgr.GetScheme(),
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("neo4j-operator"), Clock: clock.RealClock{},
 	}
 	return ctrl.NewControllerManagedBy(mgr).

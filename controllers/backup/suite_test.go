@@ -66,7 +66,7 @@ func newReconcilers(at time.Time) *reconcilers {
 	return &reconcilers{
 		clock:    c,
 		backup:   &backupctl.BackupReconciler{Client: k8s, APIReader: k8s, Scheme: testenv.Scheme, Clock: c},
-		schedule: &backupctl.ScheduleReconciler{Client: k8s, Scheme: testenv.Scheme, Clock: c},
+		schedule: &backupctl.ScheduleReconciler{Client: k8s, APIReader: k8s, Scheme: testenv.Scheme, Clock: c},
 	}
 }
 

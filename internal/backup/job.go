@@ -71,6 +71,9 @@ func Defaulted(s v1alpha1.Neo4jBackupSpec) v1alpha1.Neo4jBackupSpec {
 	if s.BackoffLimit == nil {
 		s.BackoffLimit = ptr.To[int32](0)
 	}
+	if s.ActiveDeadlineSeconds == nil {
+		s.ActiveDeadlineSeconds = ptr.To[int64](86400)
+	}
 	return s
 }
 
@@ -190,7 +193,8 @@ func Job(b *v1alpha1.Neo4jBackup, c *v1alpha1.Neo4jEnterpriseCluster) *batchv1.J
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: b.Name, Namespace: b.Namespace, Labels: labels},
 		Spec: batchv1.JobSpec{
-			BackoffLimit: s.BackoffLimit,
+			BackoffLimit:          s.BackoffLimit,
+			ActiveDeadlineSeconds: s.ActiveDeadlineSeconds,
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: podLabels(labels, s), Annotations: copyMap(s.PodAnnotations)},
 				Spec:       pod,
@@ -257,15 +261,20 @@ func container(c *v1alpha1.Neo4jEnterpriseCluster, name string, args []string, s
 	}
 }
 
-func podSpec(c *v1alpha1.Neo4jEnterpriseCluster, s v1alpha1.Neo4jBackupSpec, b *v1alpha1.Neo4jBackup) corev1.PodSpec {
+// scheduling is the backup's, or the cluster's without the servers'
+// affinity and spread constraints, which are about servers.
+func scheduling(c *v1alpha1.Neo4jEnterpriseCluster, s v1alpha1.Neo4jBackupSpec) v1alpha1.SchedulingSpec {
 	sched := c.Spec.Scheduling
 	if s.Scheduling != nil {
 		sched = *s.Scheduling
 	} else {
-		// The servers' affinity and spread constraints are about servers.
 		sched.Affinity, sched.TopologySpreadConstraints = nil, nil
 	}
-	sched = *sched.DeepCopy()
+	return *sched.DeepCopy()
+}
+
+func podSpec(c *v1alpha1.Neo4jEnterpriseCluster, s v1alpha1.Neo4jBackupSpec, b *v1alpha1.Neo4jBackup) corev1.PodSpec {
+	sched := scheduling(c, s)
 	return corev1.PodSpec{
 		RestartPolicy:                 corev1.RestartPolicyNever,
 		ServiceAccountName:            s.ServiceAccountName,
@@ -402,15 +411,22 @@ func Version(s v1alpha1.Neo4jBackupSpec, c *v1alpha1.Neo4jEnterpriseCluster) err
 func CleanupJob(b *v1alpha1.Neo4jBackup, c *v1alpha1.Neo4jEnterpriseCluster, name string) *batchv1.Job {
 	s := Defaulted(b.Spec)
 	v := s.Target.Volume
+	sched := scheduling(c, s)
 	labels := Labels(b)
 	labels[render.LabelComponent] = "backup-cleanup"
 	return &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: b.Namespace, Labels: labels},
 		Spec: batchv1.JobSpec{
-			BackoffLimit: ptr.To[int32](2),
+			BackoffLimit:            ptr.To[int32](2),
+			ActiveDeadlineSeconds:   ptr.To[int64](3600),
+			TTLSecondsAfterFinished: ptr.To[int32](86400),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: copyMap(labels)},
 				Spec: corev1.PodSpec{
+					NodeSelector:                 sched.NodeSelector,
+					Tolerations:                  sched.Tolerations,
+					Affinity:                     sched.Affinity,
+					PriorityClassName:            sched.PriorityClassName,
 					RestartPolicy:                corev1.RestartPolicyNever,
 					AutomountServiceAccountToken: ptr.To(false),
 					SecurityContext:              render.PodSecurityContext(c),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The commands, from the Operations Manual (clustering/server-syntax.adoc,
@@ -46,6 +47,9 @@ type Database struct {
 	// LastCommittedTxn and ReplicationLag are nil when the database is not
 	// online there.
 	LastCommittedTxn, ReplicationLag *int64
+	// CreationTime is when the database was created (zero when not
+	// reported; listing-databases.adoc, 5.x and dev: ZONED DATETIME).
+	CreationTime time.Time
 }
 
 const (
@@ -86,6 +90,7 @@ func (c *Conn) ShowDatabases(ctx context.Context) ([]Database, error) {
 			RequestedPrimaries: r.int("requestedPrimariesCount"), RequestedSecondaries: r.int("requestedSecondariesCount"),
 			CurrentPrimaries: r.int("currentPrimariesCount"), CurrentSecondaries: r.int("currentSecondariesCount"),
 			LastCommittedTxn: r.intPtr("lastCommittedTxn"), ReplicationLag: r.intPtr("replicationLag"),
+			CreationTime: r.time("creationTime"),
 		})
 	}
 	return out, nil
@@ -205,6 +210,11 @@ func (r row) bool(k string) bool {
 func (r row) int(k string) int64 {
 	n, _ := r[k].(int64)
 	return n
+}
+
+func (r row) time(k string) time.Time {
+	t, _ := r[k].(time.Time)
+	return t
 }
 
 func (r row) intPtr(k string) *int64 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
@@ -83,7 +84,8 @@ func declaredNames(c *v1alpha1.Neo4jEnterpriseCluster) map[string]bool {
 // dbState is one database as Neo4j reports it.
 type dbState struct {
 	requested, current topology
-	notOnline          []string // "server (status)"
+	notOnline          []string  // "server (status)"
+	created            time.Time // the earliest creationTime reported (zero: none)
 }
 
 func databases(v view) map[string]*dbState {
@@ -94,6 +96,9 @@ func databases(v view) map[string]*dbState {
 			st = &dbState{requested: topology{int(d.RequestedPrimaries), int(d.RequestedSecondaries)},
 				current: topology{int(d.CurrentPrimaries), int(d.CurrentSecondaries)}}
 			out[d.Name] = st
+		}
+		if !d.CreationTime.IsZero() && (st.created.IsZero() || d.CreationTime.Before(st.created)) {
+			st.created = d.CreationTime
 		}
 		if d.CurrentStatus != d.RequestedStatus {
 			st.notOnline = append(st.notOnline, render.PodOfAddress(d.Address)+" ("+d.CurrentStatus+")")
@@ -136,7 +141,7 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, seeds map[st
 		case d.Name == DefaultDatabase && restored(c, d.Name):
 			// Restored from its backup before anything else touches it.
 			dec.Bootstrap = bootstrap(c, d, st, seeds[d.Name], dec)
-			if dec.Bootstrap == nil && (c.Status.Bootstrap == nil || c.Status.Bootstrap.State != v1alpha1.BootstrapRestored) {
+			if b := c.Status.Bootstrap; dec.Bootstrap == nil && (b == nil || (b.State != v1alpha1.BootstrapRestored && b.State != v1alpha1.BootstrapSkipped)) {
 				continue
 			}
 			if st != nil && st.requested != want && dec.Bootstrap == nil {
@@ -188,12 +193,24 @@ func bootstrap(c *v1alpha1.Neo4jEnterpriseCluster, d Database, st *dbState, s Se
 		}
 		return nil
 	}
+	if st == nil {
+		dec.wait("the restore of neo4j waits for the database to be online on every allocation")
+		return nil
+	}
 	switch {
+	case c.Annotations[v1alpha1.AnnotationBootstrapped] != "":
+		dec.BootstrapSkip = fmt.Sprintf("the annotation %s says neo4j was restored already (%s) and status.bootstrap was lost: it is not restored again",
+			v1alpha1.AnnotationBootstrapped, c.Annotations[v1alpha1.AnnotationBootstrapped])
+	case st != nil && !st.created.IsZero() && st.created.Before(c.CreationTimestamp.Time):
+		dec.BootstrapSkip = fmt.Sprintf("neo4j was created at %s, before this cluster object (%s): its data predates the cluster (kept volumes, a restored snapshot) and is not replaced",
+			st.created.UTC().Format(time.RFC3339), c.CreationTimestamp.UTC().Format(time.RFC3339))
+	case c.Status.Rollout != nil:
+		dec.wait("the restore of neo4j waits for the roll to finish")
 	case s.Problem != "":
 		dec.Issues = append(dec.Issues, Issue{"SeedUnusable", fmt.Sprintf("neo4j is not restored: %s", s.Problem)})
 	case s.Wait != "" || s.URI == "":
 		dec.wait(fmt.Sprintf("the restore of neo4j waits for its seed: %s", s.Wait))
-	case st == nil || len(st.notOnline) > 0:
+	case len(st.notOnline) > 0:
 		dec.wait("the restore of neo4j waits for the database to be online on every allocation")
 	default:
 		return &Command{Kind: Recreate, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries, SeedURI: s.URI}

@@ -121,6 +121,9 @@ type Decision struct {
 	// Bootstrap is the restore of neo4j from its backup, to run with its
 	// status record around it (never among Commands: it is not idempotent).
 	Bootstrap *Command
+	// BootstrapSkip says why neo4j is not restored after all: the
+	// status records it (Skipped) and nothing is sent.
+	BootstrapSkip string
 }
 
 // Decide decides.

@@ -483,7 +483,35 @@ func TestBootstrap(t *testing.T) {
 		commands  []Command
 		waiting   string
 		issue     string
+		skip      string
 	}{
+		{name: "the annotation without a status (status lost): skipped, never run twice",
+			in: in(cluster(3, 1, restoreNeo4j, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+				c.Annotations = map[string]string{v1alpha1.AnnotationBootstrapped: "s3://b/lost/neo4j-1/ at 2026-12-01T00:00:00Z"}
+			}), with(healthy(3, 1), withSales), true, seeds),
+			skip: "says neo4j was restored already (s3://b/lost/neo4j-1/ at 2026-12-01T00:00:00Z) and status.bootstrap was lost"},
+		{name: "neo4j older than the cluster object (kept volumes, a snapshot): skipped",
+			in: in(cluster(3, 1, restoreNeo4j, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.CreationTimestamp = metav1.NewTime(now) }),
+				with(with(healthy(3, 1), withSales), func(o *observer.Observation) {
+					for i := range o.Databases {
+						o.Databases[i].CreationTime = now.Add(-time.Hour)
+					}
+				}), true, seeds),
+			skip: "neo4j was created at " + now.Add(-time.Hour).UTC().Format(time.RFC3339) + ", before this cluster object"},
+		{name: "neo4j created after the cluster object: restored",
+			in: in(cluster(3, 1, restoreNeo4j, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.CreationTimestamp = metav1.NewTime(now.Add(-time.Minute)) }),
+				with(with(healthy(3, 1), withSales), func(o *observer.Observation) {
+					for i := range o.Databases {
+						o.Databases[i].CreationTime = now
+					}
+				}), true, seeds),
+			bootstrap: recreate},
+		{name: "a roll under way: waits",
+			in: in(cluster(3, 1, restoreNeo4j, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+				c.Status.Rollout = &v1alpha1.RolloutStatus{Pod: "g-primary-0"}
+			}),
+				with(healthy(3, 1), withSales), true, seeds),
+			waiting: "the restore of neo4j waits for the roll to finish"},
 		{name: "formed, sales restored: neo4j is recreated from its seed",
 			in: in(cluster(3, 1, restoreNeo4j), with(healthy(3, 1), withSales), true, seeds), bootstrap: recreate},
 		{name: "the other restored databases are created from their seeds first, alone",
@@ -516,6 +544,9 @@ func TestBootstrap(t *testing.T) {
 			d := Decide(tc.in)
 			if !reflect.DeepEqual(d.Bootstrap, tc.bootstrap) {
 				t.Errorf("bootstrap = %+v, want %+v", d.Bootstrap, tc.bootstrap)
+			}
+			if !strings.Contains(d.BootstrapSkip, tc.skip) || (tc.skip == "") != (d.BootstrapSkip == "") {
+				t.Errorf("skip = %q, want %q", d.BootstrapSkip, tc.skip)
 			}
 			if !reflect.DeepEqual(d.Commands, tc.commands) {
 				t.Errorf("commands = %+v, want %+v", d.Commands, tc.commands)

@@ -86,10 +86,19 @@ var crud = []string{"get", "list", "watch", "create", "update", "delete"}
 // owns (create, update and delete through internal/apply and the object
 // phase; get, list and watch through the cache, which watches every
 // namespace unless --watch-namespaces is set), create the auth Secret, read
-// clusters and write their status and finalizers, record events, elect a
+// clusters and write their status and finalizers, patch a cluster's
+// annotation before restoring neo4j (the bootstrap marker), run backups
+// (Neo4jBackups, their schedules, their Jobs), record events, elect a
 // leader, and authenticate metrics scrapers.
 var needed = join(
-	each("", "neo4j.graphops.dev", "neo4jenterpriseclusters", "", "get", "list", "watch"),
+	each("", "neo4j.graphops.dev", "neo4jenterpriseclusters", "", "get", "list", "watch", "patch"),
+	each("", "neo4j.graphops.dev", "neo4jbackups", "", "get", "list", "watch", "create", "delete"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jbackups", "status", "get", "update"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jbackups", "finalizers", "update"),
+	each("", "neo4j.graphops.dev", "neo4jbackupschedules", "", "get", "list", "watch"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jbackupschedules", "status", "get", "update"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jbackupschedules", "finalizers", "update"),
+	each("", "batch", "jobs", "", "get", "list", "watch", "create", "delete"),
 	each(userNamespace, "neo4j.graphops.dev", "neo4jenterpriseclusters", "status", "get", "update"),
 	each(userNamespace, "neo4j.graphops.dev", "neo4jenterpriseclusters", "finalizers", "update"),
 	each("", "apps", "statefulsets", "", crud...),
@@ -158,7 +167,7 @@ var informational = join(
 	each(userNamespace, "", "pods", "", "get", "list", "watch"),
 	each(userNamespace, "", "persistentvolumeclaims", "", "get", "list", "watch"),
 	each(userNamespace, "", "events", "", "create", "patch"),
-	each(userNamespace, "neo4j.graphops.dev", "neo4jenterpriseclusters", "", "update", "patch"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jenterpriseclusters", "", "update"),
 	each(userNamespace, "neo4j.graphops.dev", "neo4jenterpriseclusters", "status", "patch"),
 )
 

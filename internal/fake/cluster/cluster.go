@@ -109,6 +109,9 @@ type Options struct {
 	// REQUIRED), with the certificate it loaded: the mounted one when it
 	// started, or when it last reloaded (SetMountedCertificate, ReloadTLS).
 	TLS bool
+	// Neo4jCreated, when set, is the creation time neo4j and system
+	// report: data older than the cluster object (kept volumes).
+	Neo4jCreated time.Time
 	// Release is the Neo4j release the servers run, for the commands whose
 	// name changed ("5.26", "2025.10"); CalVer 2025.04 or later when
 	// empty.
@@ -165,6 +168,7 @@ type database struct {
 	name                   string
 	primaries, secondaries int
 	hosts                  map[string]*allocation // by server name
+	created                time.Time              // SHOW DATABASES creationTime
 }
 
 // allocation is a database's copy on a server.
@@ -395,9 +399,13 @@ func (c *Cluster) form() bool {
 		s.state = "Enabled"
 	}
 	c.formed, c.leader = true, founders[0].name
-	c.databases["system"] = &database{name: "system", hosts: map[string]*allocation{}}
+	created := c.opts.Now()
+	if !c.opts.Neo4jCreated.IsZero() {
+		created = c.opts.Neo4jCreated
+	}
+	c.databases["system"] = &database{name: "system", hosts: map[string]*allocation{}, created: created}
 	c.databases["neo4j"] = &database{name: "neo4j", primaries: c.opts.DefaultPrimaries,
-		secondaries: c.opts.DefaultSecondaries, hosts: map[string]*allocation{}}
+		secondaries: c.opts.DefaultSecondaries, hosts: map[string]*allocation{}, created: created}
 	return true
 }
 

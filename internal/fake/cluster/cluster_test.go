@@ -617,3 +617,32 @@ func TestRecreateDatabase(t *testing.T) {
 		})
 	}
 }
+
+// SHOW DATABASES reports creationTime as a ZONED DATETIME, which the
+// driver reads as a time: when the cluster formed, or Neo4jCreated (data
+// that predates the cluster object).
+func TestCreationTime(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		created time.Time
+		want    time.Time
+	}{
+		{"formed now", time.Time{}, time.Unix(1_700_000_000, 0)},
+		{"kept volumes", time.Unix(1_600_000_000, 0), time.Unix(1_600_000_000, 0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, dial := newCluster(t, cluster.Options{CatchUp: time.Second, AutoEnable: true, DefaultPrimaries: 1, InitialPrimaries: 1, Neo4jCreated: tc.created})
+			ok(t, c.SetPod("g-primary-0", addr("g-primary-0"), false, true))
+			dbs, err := dial("g-primary-0").ShowDatabases(ctx())
+			ok(t, err)
+			for _, d := range dbs {
+				if d.Name == "neo4j" && !d.CreationTime.Equal(tc.want) {
+					t.Fatalf("creationTime %v, want %v", d.CreationTime, tc.want)
+				}
+			}
+			if len(dbs) == 0 {
+				t.Fatal("no databases")
+			}
+		})
+	}
+}

@@ -275,7 +275,7 @@ func (c *Cluster) createDatabase(p map[string]any) *bolt.Failure {
 	if f := c.fits(primaries, secondaries); f != nil {
 		return f
 	}
-	c.databases[name] = &database{name: name, primaries: primaries, secondaries: secondaries, hosts: map[string]*allocation{}}
+	c.databases[name] = &database{name: name, primaries: primaries, secondaries: secondaries, hosts: map[string]*allocation{}, created: c.opts.Now()}
 	return nil
 }
 

@@ -127,7 +127,7 @@ func (c *Cluster) showServers() bolt.Result {
 func (c *Cluster) showDatabases() bolt.Result {
 	keys := []string{"name", "serverID", "address", "role", "writer", "requestedStatus", "currentStatus", "statusMessage",
 		"currentPrimariesCount", "currentSecondariesCount", "requestedPrimariesCount", "requestedSecondariesCount",
-		"lastCommittedTxn", "replicationLag"}
+		"lastCommittedTxn", "replicationLag", "creationTime"}
 	now := c.opts.Now()
 	var rows [][]any
 	for _, name := range c.dbNames() {
@@ -152,7 +152,7 @@ func (c *Cluster) showDatabases() bolt.Result {
 				lag, txn = int64(0), c.txn
 			}
 			rows = append(rows, []any{name, s.id, s.address, db.hosts[n].role, n == writer, "online", status, "",
-				p, sec, int64(rp), int64(rs), txn, lag})
+				p, sec, int64(rp), int64(rs), txn, lag, dateTime(db.created)})
 		}
 	}
 	return bolt.Result{Keys: keys, Rows: rows}
@@ -164,4 +164,13 @@ func (c *Cluster) Leader() string {
 	defer c.mu.Unlock()
 	c.settle()
 	return c.leader
+}
+
+// dateTime is a ZONED DATETIME as Bolt 5 sends it: structure 'I'
+// (seconds since the epoch in UTC, nanoseconds, offset seconds).
+func dateTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return bolt.Struct{Tag: 'I', Fields: []any{t.Unix(), int64(t.Nanosecond()), int64(0)}}
 }

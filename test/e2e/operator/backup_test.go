@@ -47,7 +47,7 @@ var _ = Describe("Backups, out of process", Ordered, func() {
 		Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
 			StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
 		fake = fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true,
-			DefaultPrimaries: 3, InitialPrimaries: 3})
+			DefaultPrimaries: 1, InitialPrimaries: 1})
 		DeferCleanup(fake.Close)
 		resolve := filepath.Join(cluster0Dir(), "neo4j-resolve-vault")
 		Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
@@ -64,7 +64,7 @@ var _ = Describe("Backups, out of process", Ordered, func() {
 
 		c = &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph"}}
 		c.Spec.AcceptLicenseAgreement = "eval"
-		c.Spec.Topology = v1alpha1.Topology{Primaries: 3}
+		c.Spec.Topology = v1alpha1.Topology{Primaries: 1} // one server: the suite's volumes are shared by every spec
 		c.Spec.Backup.Enabled = true
 		c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales"}}
 		Expect(admin.Create(ctx, c)).To(Succeed())
@@ -84,7 +84,7 @@ var _ = Describe("Backups, out of process", Ordered, func() {
 		job := &batchv1.Job{}
 		Expect(admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: "sales-1"}, job)).To(Succeed())
 		Expect(job.Spec.Template.Spec.Containers[0].Args).To(Equal([]string{"database", "backup",
-			"--from=graph-primary-0-internals.vault.svc.cluster.local:6362,graph-primary-1-internals.vault.svc.cluster.local:6362,graph-primary-2-internals.vault.svc.cluster.local:6362",
+			"--from=graph-primary-0-internals.vault.svc.cluster.local:6362",
 			"--to-path=s3://graph-backups/vault/sales-1/", "--type=AUTO", "--compress=true", "--include-metadata=all", "--temp-path=/backup-temp", "sales"}))
 
 		Eventually(func() string {
@@ -190,7 +190,7 @@ var _ = Describe("Restoring a lost cluster, out of process", Ordered, func() {
 		Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
 			StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
 		fake = fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true,
-			DefaultPrimaries: 3, InitialPrimaries: 3, Release: "2025.10"})
+			DefaultPrimaries: 1, InitialPrimaries: 1, Release: "2025.10"})
 		DeferCleanup(fake.Close)
 		resolve := filepath.Join(cluster0Dir(), "neo4j-resolve-phoenix")
 		Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
@@ -224,7 +224,7 @@ var _ = Describe("Restoring a lost cluster, out of process", Ordered, func() {
 		c := &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph"}}
 		c.Spec.AcceptLicenseAgreement = "eval"
 		c.Spec.Image.Tag = "2025.10.1-enterprise"
-		c.Spec.Topology = v1alpha1.Topology{Primaries: 3}
+		c.Spec.Topology = v1alpha1.Topology{Primaries: 1}
 		c.Spec.Bootstrap = &v1alpha1.BootstrapSpec{FromBackup: []v1alpha1.DatabaseRestore{
 			{Database: "neo4j", SeedSource: v1alpha1.SeedSource{URI: "s3://graph-backups/lost/lost-neo4j-1/"}},
 			{Database: "sales", SeedSource: v1alpha1.SeedSource{Backup: "lost-sales-1"}},
@@ -242,6 +242,7 @@ var _ = Describe("Restoring a lost cluster, out of process", Ordered, func() {
 		}, readyTimeout, poll).Should(Succeed())
 		Expect(fake.Seeds()).To(Equal(map[string]fakecluster.Seed{"sales": {URI: "s3://graph-backups/lost/lost-sales-1/"}}))
 		Expect(fake.Recreated()).To(Equal(map[string][]string{"neo4j": {"s3://graph-backups/lost/lost-neo4j-1/"}}))
+		Expect(getCluster(c).Annotations).To(HaveKeyWithValue(v1alpha1.AnnotationBootstrapped, HavePrefix("s3://graph-backups/lost/lost-neo4j-1/ at ")))
 
 		By("never again: not on later polls, not after a change of spec")
 		updateCluster(c, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Backup.Enabled = true })

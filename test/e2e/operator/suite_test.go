@@ -63,7 +63,7 @@ var _ = BeforeSuite(func() {
 	}
 
 	var err error
-	cluster, err = localcluster.Start(ctx, localcluster.Options{Nodes: 3, PersistentVolumes: 40, Log: GinkgoWriter})
+	cluster, err = localcluster.Start(ctx, localcluster.Options{Nodes: 3, PersistentVolumes: 60, Log: GinkgoWriter})
 	Expect(err).NotTo(HaveOccurred())
 	admin, err = client.New(cluster.Config, client.Options{Scheme: testenv.Scheme})
 	Expect(err).NotTo(HaveOccurred())
