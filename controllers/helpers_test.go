@@ -133,6 +133,13 @@ func specWrites() float64 {
 
 func allWrites() float64 { return sum(apply.Writes, all) }
 
+// clusterWrites are the writes of one cluster's objects and status: other
+// clusters of the suite may be reconciled meanwhile (one whose Service
+// account another object squats retries every 30 s).
+func clusterWrites(c *v1alpha1.Neo4jEnterpriseCluster) float64 {
+	return sum(apply.ClusterWrites, func(l map[string]string) bool { return l["namespace"] == c.Namespace && l["name"] == c.Name })
+}
+
 func writesOf(kind, verb string) float64 {
 	return sum(apply.Writes, func(l map[string]string) bool { return l["kind"] == kind && l["verb"] == verb })
 }

@@ -120,26 +120,30 @@ func jobYAML(t *testing.T, j *batchv1.Job) []byte {
 
 func TestJobGolden(t *testing.T) {
 	for _, tc := range goldenCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			got := jobYAML(t, Job(tc.backup, testCluster()))
-			golden := filepath.Join("testdata", tc.name+".yaml")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run make update-golden)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("Job %s differs from %s; if intended, run make update-golden and review the diff.\ngot:\n%s", tc.name, golden, got)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { golden(t, tc.name, jobYAML(t, Job(tc.backup, testCluster()))) })
+	}
+}
+
+// golden compares got with testdata/<name>.yaml, or writes it there with
+// -update (make update-golden).
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".yaml")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run make update-golden)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("Job %s differs from %s; if intended, run make update-golden and review the diff.\ngot:\n%s", name, path, got)
 	}
 }
 
@@ -149,21 +153,7 @@ func TestJobGoldenBackupTLS(t *testing.T) {
 	c := testCluster()
 	c.Spec.TLS.Backup = &v1alpha1.TLSCertificate{SecretName: "graph-backup-tls"}
 	b := newBackup("nightly-1", v1alpha1.Neo4jBackupSpec{Target: volumeTarget})
-	got := jobYAML(t, Job(b, c))
-	golden := filepath.Join("testdata", "backup-tls.yaml")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run make update-golden)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("Job differs from %s; if intended, run make update-golden.\ngot:\n%s", golden, got)
-	}
+	golden(t, "backup-tls", jobYAML(t, Job(b, c)))
 	args := Job(b, c).Spec.Template.Spec.Containers[0].Args
 	if !slices.Contains(args, "--additional-config=/backup-conf/neo4j-admin.conf") {
 		t.Errorf("args %q lack the client policy", args)

@@ -62,14 +62,8 @@ func TrustsLeaf(ch v1alpha1.TLSChannel) bool { return !peerChannel(ch) }
 func tlsSettings(c *v1alpha1.Neo4jEnterpriseCluster, v Version) Conf {
 	out := Conf{}
 	for _, ch := range c.TLSChannels() {
-		p := "dbms.ssl.policy." + ch.Name + "."
-		out[p+"enabled"] = "true"
-		out[p+"base_directory"] = ChannelDir(ch.Name)
-		out[p+"private_key"] = FilePrivateKey
-		out[p+"public_certificate"] = FilePublicCertificate
-		out[p+"trusted_dir"] = TrustedDir
-		out[p+"revoked_dir"] = RevokedDir
-		out[p+"client_auth"] = ch.Certificate.ClientAuth
+		policy(out, ch.Name)
+		out["dbms.ssl.policy."+ch.Name+".client_auth"] = ch.Certificate.ClientAuth
 	}
 	t := c.Spec.TLS
 	if t.Bolt != nil {
@@ -101,19 +95,22 @@ func HTTPEnabled(c *v1alpha1.Neo4jEnterpriseCluster) bool {
 // spec.tls.backup.
 func BackupClientPolicy(c *v1alpha1.Neo4jEnterpriseCluster) Conf {
 	out := Conf{}
-	for _, ch := range c.TLSChannels() {
-		if ch.Name != v1alpha1.ChannelBackup {
-			continue
-		}
-		p := "dbms.ssl.policy.backup."
-		out[p+"enabled"] = "true"
-		out[p+"base_directory"] = ChannelDir(ch.Name)
-		out[p+"private_key"] = FilePrivateKey
-		out[p+"public_certificate"] = FilePublicCertificate
-		out[p+"trusted_dir"] = TrustedDir
-		out[p+"revoked_dir"] = RevokedDir
+	if c.Spec.TLS.Backup != nil {
+		policy(out, v1alpha1.ChannelBackup)
 	}
 	return out
+}
+
+// policy writes a scope's SSL policy with every path explicit: the
+// folder the operator mounts the channel's Secret as.
+func policy(out Conf, scope string) {
+	p := "dbms.ssl.policy." + scope + "."
+	out[p+"enabled"] = "true"
+	out[p+"base_directory"] = ChannelDir(scope)
+	out[p+"private_key"] = FilePrivateKey
+	out[p+"public_certificate"] = FilePublicCertificate
+	out[p+"trusted_dir"] = TrustedDir
+	out[p+"revoked_dir"] = RevokedDir
 }
 
 // Text prints settings as a neo4j.conf-style file, sorted.

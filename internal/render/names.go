@@ -124,10 +124,16 @@ func merge(maps ...map[string]string) map[string]string {
 // BoltAddresses are every server's advertised Bolt address, primaries
 // first: the operator's admin connections go there.
 func BoltAddresses(c *v1alpha1.Neo4jEnterpriseCluster) []string {
+	return internalsAddresses(c, neo4jconf.PortBolt)
+}
+
+// internalsAddresses are every server's internals Service address at a
+// port, primaries first.
+func internalsAddresses(c *v1alpha1.Neo4jEnterpriseCluster, port int) []string {
 	d := c.WithDefaults()
 	var out []string
 	for _, pod := range PodNames(d) {
-		out = append(out, fmt.Sprintf("%s-internals.%s.svc.%s:%d", pod, d.Namespace, d.Spec.ClusterDomain, neo4jconf.PortBolt))
+		out = append(out, fmt.Sprintf("%s-internals.%s.svc.%s:%d", pod, d.Namespace, d.Spec.ClusterDomain, port))
 	}
 	return out
 }
@@ -169,10 +175,5 @@ func PodOfAddress(address string) string {
 // BackupAddresses are every server's backup address on its internals
 // Service, primaries first: a backup Job names them all in --from.
 func BackupAddresses(c *v1alpha1.Neo4jEnterpriseCluster) []string {
-	d := c.WithDefaults()
-	var out []string
-	for _, pod := range PodNames(d) {
-		out = append(out, fmt.Sprintf("%s-internals.%s.svc.%s:%d", pod, d.Namespace, d.Spec.ClusterDomain, neo4jconf.PortBackup))
-	}
-	return out
+	return internalsAddresses(c, neo4jconf.PortBackup)
 }

@@ -42,25 +42,7 @@ var _ = Describe("Backups, out of process", Ordered, func() {
 	}
 
 	BeforeAll(func() {
-		createNamespace(ns)
-		Expect(operatorproc.GrantNamespace(ctx, admin, ns)).To(Succeed())
-		Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
-			StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
-		fake = fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true,
-			DefaultPrimaries: 1, InitialPrimaries: 1})
-		DeferCleanup(fake.Close)
-		resolve := filepath.Join(cluster0Dir(), "neo4j-resolve-vault")
-		Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
-		wctx, stop := context.WithCancel(ctx)
-		DeferCleanup(stop)
-		go fake.FollowPods(wctx, admin, ns, "cluster.local", resolve)
-
-		vault := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
-			LogPath: filepath.Join(cluster0Dir(), "logs", "operator-vault.log"),
-			Args: []string{"--zap-log-level=info", "--watch-namespaces=" + ns, "--leader-election-id=neo4j-operator-vault",
-				"--neo4j-fake-resolve=" + resolve, "--neo4j-poll-interval=5s", "--neo4j-busy-poll-interval=1s", "--neo4j-timeout=2s"}}
-		Expect(vault.Start(ctx)).To(Succeed())
-		DeferCleanup(vault.Stop)
+		fake = fakeNamespace(ns, password, "")
 
 		c = &v1alpha1.Neo4jEnterpriseCluster{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph"}}
 		c.Spec.AcceptLicenseAgreement = "eval"
@@ -185,24 +167,7 @@ var _ = Describe("Restoring a lost cluster, out of process", Ordered, func() {
 	const ns, password = "phoenix", "e2e-phoenix-password"
 	var fake *fakecluster.Cluster
 	BeforeAll(func() {
-		createNamespace(ns)
-		Expect(operatorproc.GrantNamespace(ctx, admin, ns)).To(Succeed())
-		Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
-			StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
-		fake = fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true,
-			DefaultPrimaries: 1, InitialPrimaries: 1, Release: "2025.10"})
-		DeferCleanup(fake.Close)
-		resolve := filepath.Join(cluster0Dir(), "neo4j-resolve-phoenix")
-		Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
-		wctx, stop := context.WithCancel(ctx)
-		DeferCleanup(stop)
-		go fake.FollowPods(wctx, admin, ns, "cluster.local", resolve)
-		phoenix := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
-			LogPath: filepath.Join(cluster0Dir(), "logs", "operator-phoenix.log"),
-			Args: []string{"--zap-log-level=info", "--watch-namespaces=" + ns, "--leader-election-id=neo4j-operator-phoenix",
-				"--neo4j-fake-resolve=" + resolve, "--neo4j-poll-interval=5s", "--neo4j-busy-poll-interval=1s", "--neo4j-timeout=2s"}}
-		Expect(phoenix.Start(ctx)).To(Succeed())
-		DeferCleanup(phoenix.Stop)
+		fake = fakeNamespace(ns, password, "2025.10")
 	})
 
 	It("restores every listed database once, neo4j with the recreate procedure", func() {
@@ -257,3 +222,31 @@ var _ = Describe("Restoring a lost cluster, out of process", Ordered, func() {
 		Expect(err.Error()).To(ContainSubstring("spec.bootstrap can only be set when the cluster is created, and cannot change"))
 	})
 })
+
+// fakeNamespace sets a namespace up for one cluster "graph" of one
+// server: the operator's namespaced Role, the auth Secret, a FAKE Neo4j
+// cluster following the namespace's pods, and an operator process confined
+// to the namespace (its log: logs/operator-<ns>.log). Everything is torn
+// down with the container.
+func fakeNamespace(ns, password, release string) *fakecluster.Cluster {
+	GinkgoHelper()
+	createNamespace(ns)
+	Expect(operatorproc.GrantNamespace(ctx, admin, ns)).To(Succeed())
+	Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
+		StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
+	fake := fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true,
+		DefaultPrimaries: 1, InitialPrimaries: 1, Release: release})
+	DeferCleanup(fake.Close)
+	resolve := filepath.Join(cluster0Dir(), "neo4j-resolve-"+ns)
+	Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
+	wctx, stop := context.WithCancel(ctx)
+	DeferCleanup(stop)
+	go fake.FollowPods(wctx, admin, ns, "cluster.local", resolve)
+	o := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
+		LogPath: filepath.Join(cluster0Dir(), "logs", "operator-"+ns+".log"),
+		Args: []string{"--zap-log-level=info", "--watch-namespaces=" + ns, "--leader-election-id=neo4j-operator-" + ns,
+			"--neo4j-fake-resolve=" + resolve, "--neo4j-poll-interval=5s", "--neo4j-busy-poll-interval=1s", "--neo4j-timeout=2s"}}
+	Expect(o.Start(ctx)).To(Succeed())
+	DeferCleanup(o.Stop)
+	return fake
+}
