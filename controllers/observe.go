@@ -17,6 +17,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	backupctl "github.com/graphops-dev/neo4j-operator/controllers/backup"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/backup"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
@@ -176,17 +177,10 @@ func (r *Neo4jEnterpriseClusterReconciler) observeBackups(ctx context.Context, c
 	if err := r.List(ctx, list, client.InNamespace(c.Namespace), client.MatchingFields{backupctl.ClusterIndex: c.Name}); err != nil {
 		return nil, err
 	}
-	var out *v1alpha1.LastBackup
-	for _, b := range list.Items {
-		t := b.Status.CompletionTime
-		if b.Status.Phase != v1alpha1.BackupCompleted || t == nil {
-			continue
-		}
-		if out == nil || out.CompletionTime.Before(t) || (out.CompletionTime.Equal(t) && out.Name < b.Name) {
-			out = &v1alpha1.LastBackup{Name: b.Name, CompletionTime: *t.DeepCopy()}
-		}
+	if b := backup.NewestCompleted(list.Items); b != nil {
+		return &v1alpha1.LastBackup{Name: b.Name, CompletionTime: *b.Status.CompletionTime.DeepCopy()}, nil
 	}
-	return out, nil
+	return nil, nil
 }
 
 // observeSeeds resolves the seeds of declared databases: a URI as given,

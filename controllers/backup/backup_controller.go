@@ -246,12 +246,19 @@ func (r *BackupReconciler) start(ctx context.Context, b *v1alpha1.Neo4jBackup, c
 	default:
 		apply.Writes.WithLabelValues("Job", "create").Inc()
 	}
-	s := backup.Defaulted(b.Spec)
 	now := metav1.NewTime(r.Clock.Now())
-	st.Phase, st.Job, st.StartTime = v1alpha1.BackupRunning, job.Name, &now
+	st.StartTime = &now
+	return markRunning(st, b, job), step.Result{}
+}
+
+// markRunning records the backup as running in its Job: what runs, where
+// it writes, with which image.
+func markRunning(st v1alpha1.Neo4jBackupStatus, b *v1alpha1.Neo4jBackup, job *batchv1.Job) v1alpha1.Neo4jBackupStatus {
+	s := backup.Defaulted(b.Spec)
+	st.Phase, st.Job = v1alpha1.BackupRunning, job.Name
 	st.Databases, st.Location, st.Image = s.Databases, backup.Location(b.Name, s), job.Spec.Template.Spec.Containers[0].Image
 	setReady(&st, b, metav1.ConditionFalse, "Running", "neo4j-admin database backup is running in Job "+job.Name)
-	return st, step.Result{}
+	return st
 }
 
 // follow reads the Job's outcome.
@@ -259,10 +266,7 @@ func (r *BackupReconciler) follow(ctx context.Context, b *v1alpha1.Neo4jBackup, 
 	if st.Phase != v1alpha1.BackupRunning {
 		// The Job exists but the status does not say so yet (a write lost
 		// to a restart): record it as running from the Job.
-		s := backup.Defaulted(b.Spec)
-		st.Phase, st.Job = v1alpha1.BackupRunning, job.Name
-		st.Databases, st.Location, st.Image = s.Databases, backup.Location(b.Name, s), job.Spec.Template.Spec.Containers[0].Image
-		setReady(&st, b, metav1.ConditionFalse, "Running", "neo4j-admin database backup is running in Job "+job.Name)
+		st = markRunning(st, b, job)
 	}
 	if job.Status.StartTime != nil && st.StartTime == nil {
 		st.StartTime = job.Status.StartTime.DeepCopy()

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -94,7 +95,7 @@ func (r *ScheduleReconciler) tick(ctx context.Context, s *v1alpha1.Neo4jBackupSc
 	if st.LastScheduleTime != nil {
 		last = st.LastScheduleTime.Time
 	}
-	deadline := time.Duration(*defaultInt64(s.Spec.StartingDeadlineSeconds, 3600)) * time.Second
+	deadline := time.Duration(ptr.Deref(s.Spec.StartingDeadlineSeconds, 3600)) * time.Second
 	t := backup.Ticks(sched, last, now, deadline)
 	setScheduleReady(st, s, metav1.ConditionTrue, "Scheduled", "next backup at "+t.Next.UTC().Format(time.RFC3339))
 	if s.Spec.Suspend {
@@ -164,21 +165,11 @@ func (r *ScheduleReconciler) create(ctx context.Context, s *v1alpha1.Neo4jBackup
 	return nil
 }
 
-func defaultInt64(p *int64, d int64) *int64 {
-	if p == nil {
-		return &d
-	}
-	return p
-}
-
 func lastSuccess(backups []v1alpha1.Neo4jBackup) *metav1.Time {
-	var out *metav1.Time
-	for _, b := range backups {
-		if t := b.Status.CompletionTime; b.Status.Phase == v1alpha1.BackupCompleted && t != nil && (out == nil || out.Before(t)) {
-			out = t.DeepCopy()
-		}
+	if b := backup.NewestCompleted(backups); b != nil {
+		return b.Status.CompletionTime.DeepCopy()
 	}
-	return out
+	return nil
 }
 
 // retain deletes the Backups the retention policy expires. A PerBackup
@@ -231,13 +222,8 @@ func (r *ScheduleReconciler) retain(ctx context.Context, s *v1alpha1.Neo4jBackup
 const ConditionRetention = "Retention"
 
 func policy(ret v1alpha1.BackupRetention) (backup.Policy, error) {
-	p := backup.Policy{KeepCompleted: 7, KeepFailed: 3}
-	if ret.KeepCompleted != nil {
-		p.KeepCompleted = int(*ret.KeepCompleted)
-	}
-	if ret.KeepFailed != nil {
-		p.KeepFailed = int(*ret.KeepFailed)
-	}
+	// The CRD's defaults, for objects stored before they existed.
+	p := backup.Policy{KeepCompleted: int(ptr.Deref(ret.KeepCompleted, 7)), KeepFailed: int(ptr.Deref(ret.KeepFailed, 3))}
 	if ret.MaxAge != "" {
 		d, err := time.ParseDuration(ret.MaxAge)
 		if err != nil {

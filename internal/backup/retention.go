@@ -72,3 +72,20 @@ func newestFirst(items []Item, at func(Item) time.Time) {
 		return items[i].Name > items[j].Name
 	})
 }
+
+// NewestCompleted is the completed backup that finished last (ties: the
+// greater name), or nil.
+func NewestCompleted(backups []v1alpha1.Neo4jBackup) *v1alpha1.Neo4jBackup {
+	var out *v1alpha1.Neo4jBackup
+	for i := range backups {
+		b := &backups[i]
+		t := b.Status.CompletionTime
+		if b.Status.Phase != v1alpha1.BackupCompleted || t == nil {
+			continue
+		}
+		if out == nil || out.Status.CompletionTime.Before(t) || (out.Status.CompletionTime.Equal(t) && out.Name < b.Name) {
+			out = b
+		}
+	}
+	return out
+}

@@ -234,7 +234,9 @@ func owned(in Input, v Version) Conf {
 	}
 	if in.Cluster.Spec.Backup.Enabled {
 		// Neo4j's default is 127.0.0.1:6362: only a neo4j-admin inside the
-		// server's own container could reach it.
+		// server's own container could reach it (Operations Manual,
+		// configuration/configuration-settings.adoc and
+		// backup-restore/online-backup.adoc, 5.x and dev).
 		c["server.backup.enabled"] = "true"
 		c["server.backup.listen_address"] = listen(PortBackup)
 	}
@@ -314,6 +316,14 @@ func (c Conf) Keys() []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// Text prints settings as a neo4j.conf-style file, sorted.
+func (c Conf) Text() string {
+	var b strings.Builder
+	b.WriteString(header)
+	c.write(&b)
+	return b.String()
 }
 
 func (c Conf) write(b *strings.Builder) {

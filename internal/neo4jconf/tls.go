@@ -1,8 +1,6 @@
 package neo4jconf
 
 import (
-	"strings"
-
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 )
 
@@ -111,12 +109,4 @@ func policy(out Conf, scope string) {
 	out[p+"public_certificate"] = FilePublicCertificate
 	out[p+"trusted_dir"] = TrustedDir
 	out[p+"revoked_dir"] = RevokedDir
-}
-
-// Text prints settings as a neo4j.conf-style file, sorted.
-func (c Conf) Text() string {
-	var b strings.Builder
-	b.WriteString(header)
-	c.write(&b)
-	return b.String()
 }
