@@ -77,7 +77,7 @@ bench: ## Run the Go benchmarks and write bench.txt.
 
 .PHONY: update-golden
 update-golden: ## Regenerate golden files of rendered samples.
-	go test ./internal/render/... ./internal/backup/ -run Golden -update
+	go test ./internal/render/... ./internal/backup/ ./internal/helmmigrate/ -run Golden -update
 
 ##@ Build
 

@@ -185,6 +185,10 @@ var _ = Describe("The CRD's validation", func() {
 			q := resource.MustParse("0")
 			c.Spec.Storage.Data.Size = &q
 		}, "storage size must be greater than zero"),
+		Entry("an absolute subPath", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Storage.Data.SubPath = "/data" },
+			"subPath must be a relative path without .."),
+		Entry("a subPath leaving the volume", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Storage.Data.SubPath = "data/../.." },
+			"subPath must be a relative path without .."),
 		Entry("an unknown retention policy", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Storage.RetentionPolicy.WhenDeleted = "Keep" },
 			`spec.storage.retentionPolicy.whenDeleted: Unsupported value: "Keep"`),
 		Entry("source ranges on a ClusterIP Service", func(c *v1alpha1.Neo4jEnterpriseCluster) {
@@ -311,5 +315,28 @@ var _ = Describe("Cluster-channel TLS", func() {
 		err = env.Client.Update(ctx, fresh)
 		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
 		Expect(err.Error()).To(ContainSubstring("spec.tls.cluster can only be set when the cluster is created"))
+	})
+})
+
+var _ = Describe("A volume's subPath", func() {
+	It("can be set at creation and never changed, added or removed", func() {
+		c := newCluster(directNS, "subpath-helm", 1, 0)
+		c.Spec.Storage.Data.SubPath = "data"
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		for _, sub := range []string{"", "data/neo4j"} {
+			fresh := getCluster(c)
+			fresh.Spec.Storage.Data.SubPath = sub
+			err := env.Client.Update(ctx, fresh)
+			Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%q: %v", sub, err)
+			Expect(err.Error()).To(ContainSubstring("subPath cannot be changed: the servers would start on another folder of the volume"))
+		}
+
+		d := newCluster(directNS, "subpath-none", 1, 0)
+		Expect(env.Client.Create(ctx, d)).To(Succeed())
+		fresh := getCluster(d)
+		fresh.Spec.Storage.Data.SubPath = "data"
+		err := env.Client.Update(ctx, fresh)
+		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
+		Expect(err.Error()).To(ContainSubstring("subPath cannot be changed"))
 	})
 })

@@ -87,6 +87,14 @@ docker-build-binary: ## Build bin/manager-linux with the Dockerfile's flags, wit
 	  { echo "the Dockerfile's go build flags changed: update DOCKER_BUILD_FLAGS in hack/bundle.mk"; exit 1; }
 	CGO_ENABLED=0 GOOS=linux GOARCH=$$(go env GOARCH) go build -buildvcs=false $(DOCKER_BUILD_FLAGS) -o bin/manager-linux .
 
+.PHONY: plugin
+plugin: ## Build bin/kubectl-neo4j, the kubectl plugin (kubectl neo4j ...).
+	CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags "-s -w -X main.version=$(VERSION)" -o bin/kubectl-neo4j ./cmd/kubectl-neo4j
+
+.PHONY: plugin-release
+plugin-release: ## Build the plugin's release beside the manager's: an archive per platform, checksums.txt and a krew manifest in bin/release.
+	go run ./hack/pluginrelease -version $(VERSION) -out bin/release
+
 .PHONY: dashboard-png
 dashboard-png: ## Draw the Grafana dashboard's layout (docs/images/dashboard-layout.png; no Grafana needed).
 	go run ./hack/dashboardpng config/grafana/neo4j-operator.json docs/images/dashboard-layout.png

@@ -678,6 +678,7 @@ type StorageSpec struct {
 
 // VolumeSpec is a persistent volume claim per server.
 // +kubebuilder:validation:XValidation:rule="quantity(string(self.size)).isGreaterThan(quantity('0'))",message="storage size must be greater than zero"
+// +kubebuilder:validation:XValidation:rule="has(self.subPath) == has(oldSelf.subPath) && (!has(self.subPath) || self.subPath == oldSelf.subPath)",message="subPath cannot be changed: the servers would start on another folder of the volume"
 type VolumeSpec struct {
 	// Size of the volume. Volume claim templates are immutable in a
 	// StatefulSet: a change is reported in a condition, not applied.
@@ -688,6 +689,15 @@ type VolumeSpec struct {
 	// StorageClassName of the claim; empty uses the cluster's default class.
 	// +optional
 	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// SubPath is the folder of the volume that is mounted; empty mounts the
+	// volume's root. A data volume moved from the Neo4j Helm chart holds
+	// the store in the folder "data" (kubectl neo4j migrate-from-helm sets
+	// it). It cannot be changed: the servers would start on another folder.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/') && !self.split('/').exists(p, p == '..')",message="subPath must be a relative path without .."
+	SubPath string `json:"subPath,omitempty"`
 }
 
 // RetentionPolicy mirrors the StatefulSet PVC retention policy.

@@ -3,6 +3,7 @@ package main
 import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -29,4 +30,14 @@ func clientFor(flags *genericclioptions.ConfigFlags) (client.Client, string, err
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	return c, ns, err
+}
+
+// clientsetFor is a typed clientset for the same flags: the service proxy
+// is a subresource controller-runtime's client does not offer.
+func clientsetFor(flags *genericclioptions.ConfigFlags) (kubernetes.Interface, error) {
+	cfg, err := flags.ToRESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return kubernetes.NewForConfig(cfg)
 }

@@ -5,6 +5,7 @@
 //	go install github.com/graphops-dev/neo4j-operator/cmd/kubectl-neo4j@latest
 //	kubectl neo4j status [NAME] [-o table|json|yaml]
 //	kubectl neo4j doctor [--all-namespaces] [--since 1h] [-o text|json]
+//	kubectl neo4j migrate-from-helm [--release R1,R2,...] [--name NAME] [--dry-run | --apply]
 package main
 
 import (
@@ -27,6 +28,9 @@ func main() {
 	}
 }
 
+// version is set at release (make plugin, make plugin-release).
+var version = "dev"
+
 // exitCode ends the command with that code and nothing more to say.
 type exitCode int
 
@@ -36,11 +40,14 @@ func newRoot(streams genericiooptions.IOStreams) *cobra.Command {
 	flags := genericclioptions.NewConfigFlags(true)
 	root := &cobra.Command{
 		Use:           "kubectl-neo4j",
-		Short:         "Neo4j clusters at a glance, and a churn doctor for any StatefulSet",
+		Short:         "Neo4j clusters at a glance, a churn doctor for any StatefulSet, and the move from the Helm chart",
+		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
 	flags.AddFlags(root.PersistentFlags())
-	root.AddCommand(newDoctor(flags, streams), newStatus(flags, streams))
+	root.AddCommand(newDoctor(flags, streams), newMigrate(flags, streams), newStatus(flags, streams))
 	return root
 }

@@ -108,4 +108,16 @@ func TestPlugin(t *testing.T) {
 	if _, err := run("status", "-n", "plugin", "absent"); err == nil {
 		t.Error("an absent cluster is an error")
 	}
+
+	// migrate-from-helm: the e2e suite runs a whole migration; here, the
+	// command's wiring.
+	if out, err := run("migrate-from-helm", "-n", "plugin"); err == nil || !strings.Contains(err.Error(), "no releases of the Neo4j chart found in namespace plugin") {
+		t.Errorf("no releases: %v\n%s", err, out)
+	}
+	if _, err := run("migrate-from-helm", "-n", "plugin", "--apply", "--dry-run"); err == nil || !strings.Contains(err.Error(), "--apply and --dry-run: choose one") {
+		t.Errorf("--apply --dry-run: %v", err)
+	}
+	if out, err := run("--version"); err != nil || !strings.Contains(out, "kubectl-neo4j version dev") {
+		t.Errorf("--version: %v %s", err, out)
+	}
 }

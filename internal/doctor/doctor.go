@@ -27,6 +27,10 @@ type Input struct {
 	Events       []corev1.Event
 	// Since is the start of the window looked at; Now its end.
 	Since, Now time.Time
+	// Namespace looked at; "" for all.
+	Namespace string
+	// Operators are this operator's counters, when asked for.
+	Operators []OperatorMetrics
 }
 
 // Thresholds of churn.
@@ -61,8 +65,11 @@ type StatefulSetReport struct {
 // Report is the doctor's answer.
 type Report struct {
 	StatefulSets []StatefulSetReport `json:"statefulSets"`
-	Churning     bool                `json:"churning"`
-	Verdict      string              `json:"verdict"`
+	// Operators are this operator's write counters, a complement: they
+	// count since each operator started, so they do not decide the verdict.
+	Operators []OperatorMetrics `json:"operators,omitempty"`
+	Churning  bool              `json:"churning"`
+	Verdict   string            `json:"verdict"`
 }
 
 // createdPod is the StatefulSet controller's Event for a pod it created
@@ -102,6 +109,7 @@ func Examine(in Input) Report {
 		a, b := r.StatefulSets[i], r.StatefulSets[j]
 		return a.Namespace+"/"+a.Name < b.Namespace+"/"+b.Name
 	})
+	r.Operators = inScope(in.Operators, in.Namespace, in.Now)
 	r.Verdict = verdict(r, in.Now.Sub(in.Since))
 	return r
 }
@@ -236,6 +244,7 @@ func Print(r Report) string {
 			fmt.Fprintf(&b, "      - %s\n", f)
 		}
 	}
+	printOperators(&b, r.Operators)
 	b.WriteString(r.Verdict + "\n")
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/kubernetes/scheme"
 )
 
@@ -82,5 +83,35 @@ func TestCalmWindow(t *testing.T) {
 	// fight at the next change.
 	if !r.Churning || len(r.StatefulSets[0].Findings) != 1 {
 		t.Errorf("findings %q", r.StatefulSets[0].Findings)
+	}
+}
+
+// The operator's counters, as its metrics endpoint serves them, scoped to
+// the namespace looked at.
+func TestOperatorCounters(t *testing.T) {
+	text, err := os.ReadFile("testdata/operator-metrics.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := ParseOperatorMetrics("neo4j-system/metrics:8080", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Writes != 26 || m.Conflicts != 2 || m.ClusterWrites["prod/graph"] != 17 || m.ClusterWrites["helm/legacy"] != 9 {
+		t.Fatalf("%+v", m)
+	}
+	now := time.Unix(1796601600+3600, 0)
+	r := Examine(Input{Since: now.Add(-time.Hour), Now: now, Namespace: "helm", Operators: []OperatorMetrics{m,
+		{Service: "other/metrics:8443", Error: proxyError(apierrors.NewUnauthorized("the server has asked for the client to provide credentials"), nil)}}})
+	got := Print(r)
+	want := "operator neo4j-system/metrics:8080: 26 writes, 2 conflicts since it started 1h0m0s ago\n" +
+		"      cluster helm/legacy: 9 writes\n" +
+		"operator other/metrics:8443: counters not read: the server has asked for the client to provide credentials (the endpoint authenticates its callers, and the API server's proxy passes no credentials: run the manager with --metrics-secure=false behind a NetworkPolicy, or scrape it with Prometheus)\n" +
+		"calm: 0 StatefulSets, no churn in the last 1h0m0s\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if _, err := ParseOperatorMetrics("x", []byte("up 1\n")); err == nil || !strings.Contains(err.Error(), "no neo4j_operator_ counters") {
+		t.Errorf("another endpoint: %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // StatefulSets, ControllerRevisions and Events, for the window ending
 // now. It needs list on those three, nothing more.
 func Gather(ctx context.Context, c client.Reader, ns string, window time.Duration, now time.Time) (Input, error) {
-	in := Input{Since: now.Add(-window), Now: now}
+	in := Input{Since: now.Add(-window), Now: now, Namespace: ns}
 	var opts []client.ListOption
 	if ns != "" {
 		opts = append(opts, client.InNamespace(ns))

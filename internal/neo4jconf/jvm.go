@@ -50,3 +50,14 @@ func jvmArguments(spec v1alpha1.JVMSpec, v Version) []string {
 	}
 	return append(out, spec.AdditionalArguments...)
 }
+
+// IsDefaultJVMArgument reports whether arg is one of the lines Neo4j's own
+// neo4j.conf ships with in some release, which the operator renders itself.
+func IsDefaultJVMArgument(arg string) bool {
+	for _, d := range defaultJVM {
+		if d.Arg == arg {
+			return true
+		}
+	}
+	return false
+}

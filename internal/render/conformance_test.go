@@ -101,6 +101,7 @@ func TestConformanceVariations(t *testing.T) {
 			}
 		}},
 		{"logs volume", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Storage.Logs = &v1alpha1.VolumeSpec{} }},
+		{"data in a folder of the volume, as the Helm chart keeps it", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Storage.Data.SubPath = "data" }},
 		{"HTTPS on", func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Config = v1alpha1.Neo4jConfig{"server.https.enabled": "true"}
 		}},

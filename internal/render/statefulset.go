@@ -286,7 +286,7 @@ func confVolume(c *v1alpha1.Neo4jEnterpriseCluster, name string, items []corev1.
 func container(c *v1alpha1.Neo4jEnterpriseCluster, r neo4jconf.Role) corev1.Container {
 	mounts := []corev1.VolumeMount{{Name: "conf", MountPath: "/conf", ReadOnly: true}, {Name: "auth", MountPath: AuthDir, ReadOnly: true}}
 	for _, v := range volumes(c) {
-		mounts = append(mounts, corev1.VolumeMount{Name: v.name, MountPath: v.path})
+		mounts = append(mounts, corev1.VolumeMount{Name: v.name, MountPath: v.path, SubPath: v.spec.SubPath})
 	}
 	if c.Spec.Storage.Logs == nil {
 		// Logs live in a folder of the data volume, as with the Helm chart.

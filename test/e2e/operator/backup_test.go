@@ -234,6 +234,13 @@ func fakeNamespace(ns, password, release string) *fakecluster.Cluster {
 	Expect(operatorproc.GrantNamespace(ctx, admin, ns)).To(Succeed())
 	Expect(admin.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "graph-auth"},
 		StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
+	return startFakeNeo4j(ns, password, release)
+}
+
+// startFakeNeo4j runs a FAKE Neo4j cluster that follows the namespace's
+// pods, and an operator confined to the namespace that talks to it.
+func startFakeNeo4j(ns, password, release string) *fakecluster.Cluster {
+	GinkgoHelper()
 	fake := fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true,
 		DefaultPrimaries: 1, InitialPrimaries: 1, Release: release})
 	DeferCleanup(fake.Close)
