@@ -70,9 +70,8 @@ func ParseOperatorMetrics(service string, text []byte) (OperatorMetrics, error) 
 	if start := sum("process_start_time_seconds"); start > 0 {
 		m.Started = time.Unix(int64(start), 0).UTC()
 	}
-	if families["neo4j_operator_writes_total"] == nil && families["neo4j_operator_write_conflicts_total"] == nil {
-		return m, fmt.Errorf("no neo4j_operator_ counters: is %s this operator's metrics endpoint?", service)
-	}
+	// A counter vector with no series yet (an operator that has written
+	// nothing since it started) is absent from the page: it counts 0.
 	return m, nil
 }
 
@@ -106,7 +105,11 @@ func label(s *dto.Metric, name string) string {
 func ReadOperatorMetrics(ctx context.Context, c client.Reader, cs kubernetes.Interface) []OperatorMetrics {
 	var services corev1.ServiceList
 	if err := c.List(ctx, &services, client.MatchingLabelsSelector{Selector: OperatorServiceSelector}); err != nil {
-		return []OperatorMetrics{{Service: "(listing Services labelled " + OperatorServiceSelector.String() + ")", Error: err.Error()}}
+		msg := err.Error()
+		if apierrors.IsForbidden(err) {
+			msg += " (the operator's Services are looked for in every namespace; --operator-metrics=false skips them)"
+		}
+		return []OperatorMetrics{{Service: "(listing Services labelled " + OperatorServiceSelector.String() + ")", Error: msg}}
 	}
 	var out []OperatorMetrics
 	for _, s := range services.Items {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -51,10 +52,8 @@ func (p *Plan) Print(w io.Writer) error {
 	for _, n := range p.Notes {
 		fmt.Fprintf(&b, "# note: %s\n", n)
 	}
-	secret := p.AuthSecret.DeepCopy()
-	secret.Data = nil
-	secret.StringData = map[string]string{authKey: "<copied from Secret " + p.AuthSource + ">"}
-	objs := []any{p.Cluster, secret}
+	fmt.Fprintf(&b, "# The password is copied from Secret %s (key %s) to Secret %s, which is not printed.\n", p.AuthSource, authKey, p.AuthSecret.Name)
+	objs := []any{redacted(p.Cluster)}
 	for _, c := range p.Claims {
 		objs = append(objs, c)
 	}
@@ -68,6 +67,25 @@ func (p *Plan) Print(w io.Writer) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// secretish are the words of setting names whose values are not printed.
+var secretish = []string{"password", "secret", "credential", "token"}
+
+// redacted is the cluster as printed: the values of settings that look
+// like credentials replaced (the cluster created keeps them).
+func redacted(c *v1alpha1.Neo4jEnterpriseCluster) *v1alpha1.Neo4jEnterpriseCluster {
+	out := c.DeepCopy()
+	for _, conf := range []v1alpha1.Neo4jConfig{out.Spec.Config, out.Spec.Secondary.Config} {
+		for k := range conf {
+			for _, w := range secretish {
+				if strings.Contains(strings.ToLower(k), w) {
+					conf[k] = "<redacted: as in the release's ConfigMap>"
+				}
+			}
+		}
+	}
+	return out
 }
 
 // printable is o as YAML without status and the empty fields the Go
@@ -129,9 +147,23 @@ func (a Applier) Preflight(ctx context.Context, p *Plan) error {
 			return err
 		}
 	}
+	for _, want := range p.Claims {
+		var live corev1.PersistentVolumeClaim
+		err := a.Client.Get(ctx, client.ObjectKeyFromObject(want), &live)
+		if err == nil && live.Spec.VolumeName != want.Spec.VolumeName {
+			return fmt.Errorf("claim %s already exists and names volume %q, not %s: remove it or choose another name with --name", live.Name, live.Spec.VolumeName, want.Spec.VolumeName)
+		}
+		if err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
 	var existing v1alpha1.Neo4jEnterpriseCluster
 	if err := a.Client.Get(ctx, client.ObjectKeyFromObject(p.Cluster), &existing); err == nil {
-		return nil // created by an earlier run of the same migration
+		// Created by an earlier run, or someone else's.
+		if existing.Spec.Topology != p.Cluster.Spec.Topology || existing.Spec.Storage.Data.SubPath != p.Cluster.Spec.Storage.Data.SubPath {
+			return fmt.Errorf("Neo4jEnterpriseCluster %s already exists with another topology or data subPath: choose another name with --name", existing.Name)
+		}
+		return nil
 	}
 	if err := a.Client.Create(ctx, p.Cluster.DeepCopy(), client.DryRunAll); err != nil {
 		return fmt.Errorf("the API server would not admit the cluster: %w", err)
@@ -213,17 +245,55 @@ func (a Applier) stopReleases(ctx context.Context, p *Plan) error {
 		}
 	}
 	for _, s := range p.Servers {
-		pod := s.Release + "-0"
+		var users []string
 		err := a.poll(ctx, func(ctx context.Context) (bool, error) {
-			err := a.Client.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: pod}, &corev1.Pod{})
-			return apierrors.IsNotFound(err), client.IgnoreNotFound(err)
+			var err error
+			users, err = a.podsUsing(ctx, p.Namespace, s.OldClaim)
+			return len(users) == 0, err
 		})
 		if err != nil {
-			return fmt.Errorf("waiting for pod %s to stop: %w", pod, err)
+			return fmt.Errorf("waiting for the pods using claim %s (%s) to stop: %w", s.OldClaim, strings.Join(users, ", "), err)
 		}
-		a.say("release %s: scaled to 0, pod %s gone", s.Release, pod)
+		a.say("release %s: scaled to 0, no pod uses claim %s", s.Release, s.OldClaim)
 	}
 	return nil
+}
+
+// podsUsing names the pods of the namespace that mount a claim: the
+// release's server, and any other (a debug pod, a backup Job's).
+func (a Applier) podsUsing(ctx context.Context, ns, claim string) ([]string, error) {
+	var pods corev1.PodList
+	if err := a.Client.List(ctx, &pods, client.InNamespace(ns)); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, pod := range pods.Items {
+		for _, v := range pod.Spec.Volumes {
+			if v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == claim {
+				out = append(out, pod.Name)
+			}
+		}
+	}
+	return out, nil
+}
+
+// stillStopped checks, just before a volume moves, that its release was
+// not scaled up again (helm upgrade, a GitOps sync, a person) and that no
+// pod mounts its claim: a volume moves only from under no server.
+func (a Applier) stillStopped(ctx context.Context, ns string, s Server) error {
+	var sts appsv1.StatefulSet
+	err := a.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: s.Release}, &sts)
+	if err == nil && ((sts.Spec.Replicas != nil && *sts.Spec.Replicas != 0) || sts.Status.Replicas != 0) {
+		return fmt.Errorf("StatefulSet %s was scaled up again (helm upgrade? a GitOps sync?): pause what scales it, then run again", s.Release)
+	}
+	if client.IgnoreNotFound(err) != nil {
+		return err
+	}
+	users, err := a.podsUsing(ctx, ns, s.OldClaim)
+	if err == nil && len(users) > 0 {
+		err = fmt.Errorf("pods %s use claim %s: stop them, then run again", strings.Join(users, ", "), s.OldClaim)
+	}
+	return err
 }
 
 // moveVolumes binds each volume to its new claim. The volume's claimRef is
@@ -233,8 +303,11 @@ func (a Applier) moveVolumes(ctx context.Context, p *Plan) error {
 	for i, s := range p.Servers {
 		var old corev1.PersistentVolumeClaim
 		oldUID := types.UID("")
-		if err := a.Client.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: s.OldClaim}, &old); err == nil {
+		switch err := a.Client.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: s.OldClaim}, &old); {
+		case err == nil:
 			oldUID = old.UID
+		case !apierrors.IsNotFound(err):
+			return err
 		}
 		err := update(ctx, a, &corev1.PersistentVolume{}, s.Volume, "", func(pv *corev1.PersistentVolume) (bool, error) {
 			ref := pv.Spec.ClaimRef
@@ -243,6 +316,9 @@ func (a Applier) moveVolumes(ctx context.Context, p *Plan) error {
 			}
 			if ref == nil || ref.Namespace != p.Namespace || ref.Name != s.OldClaim || (oldUID != "" && ref.UID != oldUID) {
 				return false, errMoved{pv.Name, ref}
+			}
+			if err := a.stillStopped(ctx, p.Namespace, s); err != nil {
+				return false, err
 			}
 			pv.Spec.ClaimRef = &corev1.ObjectReference{Kind: "PersistentVolumeClaim", APIVersion: "v1", Namespace: p.Namespace, Name: s.NewClaim}
 			if pv.Annotations == nil {

@@ -163,3 +163,71 @@ func count(t *testing.T, c client.Client) map[string]int {
 	}
 	return out
 }
+
+// TestVolumesMoveOnlyFromStoppedServers: a release scaled up again after
+// the stop step (helm upgrade, a GitOps sync), or any pod still mounting a
+// claim, stops the run before that volume moves.
+func TestVolumesMoveOnlyFromStoppedServers(t *testing.T) {
+	ctx := context.Background()
+	c := fakeClient(chart(nil))
+	found, _ := Gather(ctx, c, ns, nil)
+	p, err := Build(found, Options{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Applier{Client: c, Out: &bytes.Buffer{}, Timeout: 50 * time.Millisecond, Interval: 10 * time.Millisecond}
+	if err := a.stopReleases(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	var sts appsv1.StatefulSet
+	mustGet(t, c, ns, "analytics-1", &sts)
+	one := int32(1)
+	sts.Spec.Replicas = &one
+	if err := c.Update(ctx, &sts); err != nil {
+		t.Fatal(err)
+	}
+	err = a.moveVolumes(ctx, p)
+	if err == nil || !strings.Contains(err.Error(), "StatefulSet analytics-1 was scaled up again") {
+		t.Fatalf("got %v", err)
+	}
+	var pv corev1.PersistentVolume
+	mustGet(t, c, "", "pv-analytics-1", &pv)
+	if pv.Spec.ClaimRef.Name != "data-analytics-1-0" {
+		t.Errorf("the volume moved: claimRef %s", pv.Spec.ClaimRef.Name)
+	}
+
+	debug := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "debug"}, Spec: corev1.PodSpec{
+		Containers: []corev1.Container{{Name: "sh", Image: "busybox"}},
+		Volumes: []corev1.Volume{{Name: "d", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data-server-2-0"}}}}}}
+	if err := c.Create(ctx, debug); err != nil {
+		t.Fatal(err)
+	}
+	err = a.stopReleases(ctx, p)
+	if err == nil || !strings.Contains(err.Error(), "waiting for the pods using claim data-server-2-0 (debug) to stop") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestPreflightRefusesAClaimOfAnotherVolume: a leftover claim of a new
+// claim's name stops the run before anything changes.
+func TestPreflightRefusesAClaimOfAnotherVolume(t *testing.T) {
+	ctx := context.Background()
+	leftover := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "data-prod-primary-1"},
+		Spec: corev1.PersistentVolumeClaimSpec{VolumeName: "pv-elsewhere"}}
+	c := fakeClient(append(chart(nil), leftover))
+	found, _ := Gather(ctx, c, ns, nil)
+	p, err := Build(found, Options{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Applier{Client: c, Out: &bytes.Buffer{}}.Apply(ctx, p)
+	if err == nil || !strings.Contains(err.Error(), `claim data-prod-primary-1 already exists and names volume "pv-elsewhere", not pv-server-2`) {
+		t.Fatalf("got %v", err)
+	}
+	var pv corev1.PersistentVolume
+	mustGet(t, c, "", "pv-server-2", &pv)
+	if pv.Spec.PersistentVolumeReclaimPolicy != corev1.PersistentVolumeReclaimDelete {
+		t.Error("the preflight changed a volume")
+	}
+}

@@ -60,8 +60,11 @@ func gatherRelease(ctx context.Context, c client.Reader, sts *appsv1.StatefulSet
 	}
 	for _, cm := range w.ConfigMaps {
 		m, err := getOrNil(ctx, c, ns, cm, &corev1.ConfigMap{})
-		if err != nil || m == nil {
+		if err != nil {
 			return r, err
+		}
+		if m == nil {
+			continue // Build refuses a release without its config
 		}
 		switch cm {
 		case sts.Name + "-user-config":
@@ -70,10 +73,20 @@ func gatherRelease(ctx context.Context, c client.Reader, sts *appsv1.StatefulSet
 			r.DefaultConfig = m.Data
 		case sts.Name + "-env":
 			r.StatefulSet.LicenseInEnv = m.Data["NEO4J_ACCEPT_LICENSE_AGREEMENT"]
+			for _, k := range sortedKeys(m.Data) {
+				if !chartEnv[k] {
+					r.StatefulSet.UserEnv = append(r.StatefulSet.UserEnv, k)
+				}
+			}
 		}
 	}
 	return r, nil
 }
+
+// chartEnv are the variables the chart itself puts in R-env
+// (templates/neo4j-env.yaml); the others are the user's values.env.
+var chartEnv = map[string]bool{"NEO4J_ACCEPT_LICENSE_AGREEMENT": true, "NEO4J_AUTH_PATH": true, "NEO4J_EDITION": true,
+	"NEO4J_CONF": true, "K8S_NEO4J_NAME": true, "EXTENDED_CONF": true}
 
 // workload reads the chart's StatefulSet: its neo4j container, the data
 // claim, the password Secret and the ConfigMaps it projects.

@@ -23,6 +23,7 @@
 package helmmigrate
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -70,7 +71,8 @@ type Workload struct {
 	PodSelector  map[string]string
 	ClaimName    string // data-R-0, or the volume's claimName
 	ConfigMaps   []string
-	LicenseInEnv string // NEO4J_ACCEPT_LICENSE_AGREEMENT from R-env, if read
+	LicenseInEnv string   // NEO4J_ACCEPT_LICENSE_AGREEMENT from R-env, if read
+	UserEnv      []string // R-env's variables from the chart's values.env
 }
 
 // Options are the user's choices.
@@ -98,6 +100,8 @@ type Plan struct {
 	Servers    []Server
 	Claims     []*corev1.PersistentVolumeClaim // new, pre-bound to the old volumes
 	Notes      []string                        // what was not carried over, and why
+
+	refusal string // set while reading settings: a reason to stop
 }
 
 // Build decides the cluster and the volume moves for releases. It refuses
@@ -119,8 +123,17 @@ func Build(releases []Release, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, r := range releases {
+		for _, k := range r.StatefulSet.UserEnv {
+			p.note("env %s of the releases not carried over: set spec.env (NEO4J_PLUGINS: spec.plugins)", k)
+		}
+	}
+	if p.refusal != "" {
+		return nil, errors.New(p.refusal)
+	}
 	p.Cluster = c
 	p.assignServers(releases)
+	p.Notes = unique(p.Notes) // each release's settings add the same notes
 	p.AuthSecret = authCopy(c, first.AuthSecret)
 	if _, err := render.Render(c); err != nil {
 		return nil, fmt.Errorf("the cluster that matches the releases would not run: %w (change the releases with the chart first, for example neo4j.resources.memory)", err)
@@ -132,6 +145,7 @@ func Build(releases []Release, opts Options) (*Plan, error) {
 // volumes a migration cannot keep.
 func checkReleases(releases []Release) error {
 	n := releases[0].StatefulSet.Neo4jName
+	volumes := map[string]string{}
 	for _, r := range releases {
 		w := r.StatefulSet
 		switch {
@@ -149,7 +163,15 @@ func checkReleases(releases []Release) error {
 			return fmt.Errorf("release %s mounts folder %q of its volume at /data, release %s folder %q: the servers of a cluster share one layout", r.Name, w.DataSubPath, releases[0].Name, releases[0].StatefulSet.DataSubPath)
 		case w.Image != releases[0].StatefulSet.Image:
 			return fmt.Errorf("release %s runs %s, release %s runs %s: finish the chart's upgrade first", r.Name, w.Image, releases[0].Name, releases[0].StatefulSet.Image)
+		case r.UserConfig == nil || r.DefaultConfig == nil:
+			// Without them the settings, the role and the discovery
+			// version would all be guessed.
+			return fmt.Errorf("release %s: ConfigMap %s-user-config or %s-default-config was not found", r.Name, r.Name, r.Name)
 		}
+		if other, ok := volumes[r.Volume.Name]; ok {
+			return fmt.Errorf("releases %s and %s both use volume %s", other, r.Name, r.Volume.Name)
+		}
+		volumes[r.Volume.Name] = r.Name
 	}
 	if releases[0].AuthSecret == nil {
 		return fmt.Errorf("the password Secret %q of release %s was not found (a cluster with authentication off cannot be moved: the operator connects with the password)", releases[0].StatefulSet.AuthSecret, releases[0].Name)
@@ -195,7 +217,6 @@ func (p *Plan) cluster(name string, releases []Release) (*v1alpha1.Neo4jEnterpri
 	// Not <name>-auth: that is the chart's own Secret when the cluster
 	// keeps the chart's neo4j.name.
 	s.Auth = v1alpha1.AuthSpec{SecretName: name + "-auth-from-helm", SecretKey: authKey}
-	s.Resources = w.Resources
 	for _, r := range releases {
 		if role(r) == neo4jconf.Secondary {
 			s.Topology.Secondaries++
@@ -207,8 +228,9 @@ func (p *Plan) cluster(name string, releases []Release) (*v1alpha1.Neo4jEnterpri
 		return nil, fmt.Errorf("every release is constrained to SECONDARY: a cluster needs primaries")
 	}
 	s.Storage.Data = p.dataVolume(releases)
-	conf, memory, jvm, apoc := p.settings(releases[0].UserConfig)
-	s.Config, s.Memory, s.JVM.AdditionalArguments, s.APOCConfig = conf, memory, jvm, apoc
+	if err := p.roleSettings(c, releases); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -272,6 +294,9 @@ func (p *Plan) assignServers(releases []Release) {
 	next := map[neo4jconf.Role]int32{}
 	for _, r := range sorted {
 		ro := role(r)
+		if owner := r.Volume.Annotations["meta.helm.sh/release-name"]; owner != "" {
+			p.note("volume %s belongs to Helm release %s (neo4j-persistent-volume?): uninstalling that release deletes the volume object, even Retained; remove its meta.helm.sh annotations and app.kubernetes.io/managed-by label first", r.Volume.Name, owner)
+		}
 		s := Server{Release: r.Name, Role: ro, Ordinal: next[ro], OldClaim: r.Claim.Name, Volume: r.Volume.Name}
 		next[ro]++
 		s.NewClaim = "data-" + render.PodName(p.Cluster, ro, s.Ordinal)
@@ -281,10 +306,16 @@ func (p *Plan) assignServers(releases []Release) {
 }
 
 // newClaim is the claim the new StatefulSet adopts by name, pre-bound to
-// the release's volume: same class, access modes and size as the old claim
-// (the binder refuses a claim larger than the volume or of another class).
+// the release's volume (each names the other, so the binder binds them):
+// the old claim's access modes and size, the volume's class and mode.
 func newClaim(c *v1alpha1.Neo4jEnterpriseCluster, s Server, r Release) *corev1.PersistentVolumeClaim {
 	mode := corev1.PersistentVolumeFilesystem
+	if r.Volume.Spec.VolumeMode != nil {
+		mode = *r.Volume.Spec.VolumeMode
+	}
+	// The volume's class, "" included: a claim naming none would be given
+	// the cluster's default class at admission.
+	class := r.Volume.Spec.StorageClassName
 	return &corev1.PersistentVolumeClaim{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
 		ObjectMeta: metav1.ObjectMeta{
@@ -294,7 +325,7 @@ func newClaim(c *v1alpha1.Neo4jEnterpriseCluster, s Server, r Release) *corev1.P
 		},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes:      r.Claim.Spec.AccessModes,
-			StorageClassName: r.Claim.Spec.StorageClassName,
+			StorageClassName: &class,
 			VolumeMode:       &mode,
 			VolumeName:       r.Volume.Name,
 			Resources:        corev1.VolumeResourceRequirements{Requests: r.Claim.Spec.Resources.Requests},
@@ -327,6 +358,19 @@ func splitImage(ref string) (repo, tag, digest string) {
 		return ref[:i], ref[i+1:], digest
 	}
 	return ref, "", digest
+}
+
+// unique keeps the first of each string, in order.
+func unique(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func ptrString(s *string) string {

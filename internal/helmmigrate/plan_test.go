@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -33,10 +34,12 @@ func chart(edit func(i int, r *helmchart.Release)) []client.Object {
 	for i, name := range []string{"server-1", "server-2", "server-3", "analytics-1"} {
 		r := helmchart.Release{Namespace: ns, Name: name, Neo4jName: "prod", Image: "neo4j:5.26.12-enterprise", Password: "s3cret",
 			StorageClass: "fast", Size: "100Gi", Memory: "4Gi", FirstRelease: i == 0, Secondary: name == "analytics-1",
+			Env: map[string]string{"NEO4J_PLUGINS": `["apoc"]`},
 			UserConfig: map[string]string{
 				"dbms.cluster.discovery.version": "V2_ONLY",
 				"server.memory.heap.max_size":    "1G", "server.memory.heap.initial_size": "1G", "server.memory.pagecache.size": "512m",
 				"db.transaction.timeout":                           "60s",
+				"dbms.security.oidc.azure.client_secret":           "hunter2",
 				"apoc.export.file.enabled":                         "true",
 				"dbms.security.ldap.authorization.system_password": "$(bash -c 'cat /config/ldapPassword/LDAP_PASS')",
 				"server.jvm.additional":                            "-XX:+UseG1GC\n-XX:-OmitStackTraceInFastThrow\n-XX:+ExitOnOutOfMemoryError",
@@ -89,8 +92,11 @@ func TestGoldenPlan(t *testing.T) {
 	if err := p.Print(&b); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(b.String(), "s3cret") {
-		t.Fatal("the password is printed")
+	if strings.Contains(b.String(), "s3cret") || strings.Contains(b.String(), "hunter2") {
+		t.Fatal("a password or secret is printed")
+	}
+	if p.Cluster.Spec.Config["dbms.security.oidc.azure.client_secret"] != "hunter2" {
+		t.Error("the cluster created lost a secret-looking setting")
 	}
 	path := filepath.Join("testdata", "plan.golden")
 	if *updateGolden {
@@ -131,7 +137,7 @@ func TestPlanMapsReleases(t *testing.T) {
 	if strings.Join(s.JVM.AdditionalArguments, " ") != "-XX:+ExitOnOutOfMemoryError" {
 		t.Errorf("JVM arguments %v: Neo4j's defaults are rendered by the operator, the user's kept", s.JVM.AdditionalArguments)
 	}
-	if s.APOCConfig["apoc.export.file.enabled"] != "true" || s.Config["db.transaction.timeout"] != "60s" || len(s.Config) != 2 {
+	if s.APOCConfig["apoc.export.file.enabled"] != "true" || s.Config["db.transaction.timeout"] != "60s" || len(s.Config) != 3 {
 		t.Errorf("config %v apoc %v", s.Config, s.APOCConfig)
 	}
 	if s.Auth.SecretName != "prod-auth-from-helm" || string(p.AuthSecret.Data["NEO4J_AUTH"]) != "neo4j/s3cret" {
@@ -179,6 +185,30 @@ func TestPlanRefuses(t *testing.T) {
 		{"a missing claim", nil, func(objs []client.Object) []client.Object {
 			return drop(objs, func(o client.Object) bool { return o.GetName() == "data-server-3-0" })
 		}, "release server-3: its data claim data-server-3-0 was not found"},
+		{"two primaries set up differently", func(i int, r *helmchart.Release) {
+			if i == 1 {
+				r.UserConfig["db.transaction.timeout"] = "90s"
+			}
+		}, nil, "releases server-1 and server-2 (both primary) differ in config db.transaction.timeout: the operator runs every server of a role alike"},
+		{"a setting on the primaries only", func(_ int, r *helmchart.Release) {
+			if r.Secondary {
+				delete(r.UserConfig, "db.transaction.timeout")
+			}
+		}, nil, "differ in config db.transaction.timeout, set on the primaries only, which spec.secondary cannot express"},
+		{"transaction logs outside the data volume", func(_ int, r *helmchart.Release) {
+			r.UserConfig["server.directories.transaction.logs.root"] = "/txlogs"
+		}, nil, "config server.directories.transaction.logs.root=/txlogs is outside /data: the servers would start without it"},
+		{"no user config", nil, func(objs []client.Object) []client.Object {
+			return drop(objs, func(o client.Object) bool { return o.GetName() == "server-2-user-config" })
+		}, "release server-2: ConfigMap server-2-user-config or server-2-default-config was not found"},
+		{"two releases on one volume", nil, func(objs []client.Object) []client.Object {
+			for _, o := range objs {
+				if c, ok := o.(*corev1.PersistentVolumeClaim); ok && c.Name == "data-server-3-0" {
+					c.Spec.VolumeName = "pv-server-2"
+				}
+			}
+			return objs
+		}, "releases server-2 and server-3 both use volume pv-server-2"},
 		{"a memory limit the heap does not fit", func(_ int, r *helmchart.Release) { r.Memory = "2Gi" }, nil,
 			"the cluster that matches the releases would not run: primaries: heap 1024m + page cache 512m + 1Gi of headroom must fit within the memory limit 2Gi"},
 	} {
@@ -206,15 +236,54 @@ func drop(objs []client.Object, f func(client.Object) bool) []client.Object {
 }
 
 func TestNeo4jBytes(t *testing.T) {
-	for in, want := range map[string]string{"1G": "1Gi", "512m": "512Mi", "2GiB": "2Gi", "300MB": "300Mi", "1024k": "1Mi", "4096": "4Ki", "1g": "1Gi", "2gb": "2Gi"} {
+	for in, want := range map[string]string{"1G": "1Gi", "512m": "512Mi", "2GiB": "2Gi", "300MB": "300Mi", "1024k": "1Mi", "4096": "4Ki",
+		"1g": "1Gi", "2gb": "2Gi", "1.5G": "1536Mi", "2TB": "2Ti", "1kB": "1Ki", "3 G": "3Gi"} {
 		q, err := neo4jBytes(in)
 		if err != nil || q.String() != want {
 			t.Errorf("%s: %v %v, want %s", in, q.String(), err, want)
 		}
 	}
-	for _, in := range []string{"1.5G", "G", "", "2Gi", "10x"} {
+	// Spellings the settings reference does not list, and an overflow.
+	for _, in := range []string{"G", "", "2Gi", "10x", "1Gb", "1GIB", "1t", "16EB"} {
 		if _, err := neo4jBytes(in); err == nil {
 			t.Errorf("%q accepted", in)
 		}
+	}
+}
+
+// TestPlanSecondariesOfTheirOwn: what the secondaries run differently goes
+// to spec.secondary; folders off the data volume are left out, with a note.
+func TestPlanSecondariesOfTheirOwn(t *testing.T) {
+	p, err := plan(t, chart(func(_ int, r *helmchart.Release) {
+		r.UserConfig["server.directories.import"] = "/import"
+		if r.Secondary {
+			r.Memory = "8Gi"
+			r.UserConfig["server.memory.pagecache.size"] = "4g"
+			r.UserConfig["db.transaction.timeout"] = "5m"
+			r.UserConfig["gds.enterprise.license_file"] = "/licenses/gds.license"
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.Cluster.Spec
+	if s.Resources.Limits.Memory().String() != "4Gi" || s.Secondary.Resources.Limits.Memory().String() != "8Gi" {
+		t.Errorf("resources: cluster %v, secondaries %v", s.Resources.Limits, s.Secondary.Resources)
+	}
+	if s.Memory.PageCache.String() != "512Mi" || s.Secondary.Memory.PageCache.String() != "4Gi" || s.Secondary.Memory.Heap.String() != "1Gi" {
+		t.Errorf("memory: cluster %+v, secondaries %+v", s.Memory, s.Secondary.Memory)
+	}
+	want := v1alpha1.Neo4jConfig{"db.transaction.timeout": "5m", "gds.enterprise.license_file": "/licenses/gds.license"}
+	if !equality.Semantic.DeepEqual(s.Secondary.Config, want) || s.Config["db.transaction.timeout"] != "60s" {
+		t.Errorf("config: cluster %v, secondaries %v", s.Config, s.Secondary.Config)
+	}
+	if _, ok := s.Config["server.directories.import"]; ok || !strings.Contains(strings.Join(p.Notes, "\n"), "config server.directories.import=/import not carried over: only /data moves") {
+		t.Errorf("import folder: config %v notes %v", s.Config, p.Notes)
+	}
+	if n := strings.Count(strings.Join(p.Notes, "\n"), "server.memory.heap.initial_size"); n != 1 {
+		t.Errorf("the initial heap note appears %d times, want once", n)
+	}
+	if p.Servers[0].Release != "analytics-1" || p.Claims[0].Spec.StorageClassName == nil || *p.Claims[0].Spec.StorageClassName != "fast" {
+		t.Errorf("claim class from the volume: %+v", p.Claims[0].Spec)
 	}
 }

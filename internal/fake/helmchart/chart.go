@@ -21,8 +21,9 @@
 //     server.jvm.additional lines (Neo4j's defaults first);
 //     R-default-config the chart's defaults, among them the K8S discovery
 //     resolver and its label selector;
-//   - neo4j-env.yaml: NEO4J_ACCEPT_LICENSE_AGREEMENT "yes", NEO4J_EDITION
-//     "ENTERPRISE_K8S", NEO4J_CONF "/config/".
+//   - neo4j-env.yaml: NEO4J_ACCEPT_LICENSE_AGREEMENT "yes", NEO4J_AUTH_PATH,
+//     NEO4J_EDITION "ENTERPRISE_K8S", NEO4J_CONF "/config/", K8S_NEO4J_NAME,
+//     EXTENDED_CONF "yes", then values.env.
 package helmchart
 
 import (
@@ -47,6 +48,7 @@ type Release struct {
 	Memory       string            // neo4j.resources.memory; default the chart's 2Gi
 	UserConfig   map[string]string // values.config, beside the chart's default
 	Secondary    bool              // config initial.server.mode_constraint SECONDARY
+	Env          map[string]string // values.env
 	FirstRelease bool              // creates the N-auth Secret
 }
 
@@ -65,15 +67,18 @@ func Objects(r Release) []client.Object {
 	if r.Secondary {
 		user["initial.server.mode_constraint"] = "SECONDARY"
 	}
+	env := map[string]string{"NEO4J_ACCEPT_LICENSE_AGREEMENT": "yes", "NEO4J_EDITION": "ENTERPRISE_K8S", "NEO4J_CONF": "/config/",
+		"NEO4J_AUTH_PATH": "/config/neo4j-auth/NEO4J_AUTH", "K8S_NEO4J_NAME": r.Neo4jName, "EXTENDED_CONF": "yes"}
+	for k, v := range r.Env {
+		env[k] = v
+	}
 	var out []client.Object
 	if r.FirstRelease {
 		out = append(out, &corev1.Secret{ObjectMeta: meta(r.Neo4jName + "-auth"),
 			Data: map[string][]byte{"NEO4J_AUTH": []byte("neo4j/" + r.Password)}})
 	}
 	out = append(out,
-		&corev1.ConfigMap{ObjectMeta: meta(r.Name + "-env"), Data: map[string]string{
-			"NEO4J_ACCEPT_LICENSE_AGREEMENT": "yes", "NEO4J_EDITION": "ENTERPRISE_K8S", "NEO4J_CONF": "/config/",
-			"NEO4J_AUTH_PATH": "/config/neo4j-auth/NEO4J_AUTH", "K8S_NEO4J_NAME": r.Neo4jName}},
+		&corev1.ConfigMap{ObjectMeta: meta(r.Name + "-env"), Data: env},
 		&corev1.ConfigMap{ObjectMeta: meta(r.Name + "-default-config"), Data: map[string]string{
 			"dbms.cluster.discovery.resolver_type": "K8S",
 			"dbms.kubernetes.label_selector":       fmt.Sprintf("app=%s,helm.neo4j.com/service=internals,helm.neo4j.com/clustering=true", r.Neo4jName),
