@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -30,6 +31,9 @@ var scheme = runtime.NewScheme()
 func init() {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+	// rest_client_rate_limiter_duration_seconds: how long requests waited
+	// for --kube-api-qps/--kube-api-burst (opt-in in controller-runtime).
+	crmetrics.RegisterRESTClientMetrics(crmetrics.MetricRateLimiterLatency)
 }
 
 type options struct {
@@ -41,6 +45,9 @@ type options struct {
 	leaderElectionNS       string
 	namespaces             string
 	maxConcurrent          int
+	pprofAddr              string
+	qps                    float64
+	burst                  int
 	neo4j                  neo4jOptions
 	kinds                  []apply.Kind // discovered, not a flag
 }
@@ -68,6 +75,9 @@ func parseFlags() (options, zap.Options) {
 	flag.StringVar(&o.leaderElectionNS, "leader-election-namespace", "", "Namespace of the leader-election Lease; in a pod it defaults to the pod's own namespace.")
 	flag.StringVar(&o.namespaces, "watch-namespaces", os.Getenv("WATCH_NAMESPACES"), "Comma-separated namespaces to watch; empty watches all namespaces. Defaults to $WATCH_NAMESPACES.")
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 2, "Clusters reconciled at once. One cluster is never reconciled twice at once.")
+	flag.Float64Var(&o.qps, "kube-api-qps", 20, "Requests per second the operator's client may send to the API server (client-side rate limit; controller-runtime's default).")
+	flag.IntVar(&o.burst, "kube-api-burst", 30, "Requests the client may send at once above --kube-api-qps.")
+	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's pprof endpoints (/debug/pprof), for profiling; 0 disables them.")
 	flag.BoolVar(&o.neo4j.observe, "neo4j-observe", true, "Poll Neo4j over Bolt (SHOW SERVERS, SHOW DATABASES); Ready then needs Neo4j's word. Off: Ready means Kubernetes Ready only.")
 	flag.DurationVar(&o.neo4j.calm, "neo4j-poll-interval", 60*time.Second, "Interval between polls of a calm cluster's Neo4j.")
 	flag.DurationVar(&o.neo4j.busy, "neo4j-busy-poll-interval", 10*time.Second, "Interval between polls while pods are not all ready or Neo4j reports a problem.")
@@ -103,6 +113,7 @@ func main() {
 	}
 
 	cfg := ctrl.GetConfigOrDie()
+	cfg.QPS, cfg.Burst = float32(o.qps), o.burst
 	kinds, err := controllers.DiscoverKinds(cfg)
 	if err != nil {
 		log.Error(err, "unable to discover the API server's kinds")
@@ -115,6 +126,7 @@ func main() {
 		Metrics:                       metrics,
 		WebhookServer:                 webhook.NewServer(webhook.Options{TLSOpts: tlsOpts}),
 		HealthProbeBindAddress:        o.probeAddr,
+		PprofBindAddress:              o.pprofAddr,
 		LeaderElection:                o.leaderElect,
 		LeaderElectionID:              o.leaderElectionID,
 		LeaderElectionNamespace:       o.leaderElectionNS,

@@ -31,3 +31,20 @@ demo: controlplane kustomize manager-binary ## Run the operator on a local clust
 .PHONY: test-e2e
 test-e2e: controlplane kustomize manager-binary ## Run the end-to-end suites (test/e2e/...) against local clusters.
 	E2E=1 LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go test ./test/e2e/... -count=1 -timeout $(E2E_TIMEOUT) -v $(E2E_ARGS)
+
+# The scale benchmark (hack/benchscale): N clusters of 3+2 servers on a local
+# API server, the operator out of process. N=1000 is the full size (about 30
+# minutes here); N=100 a quick run; .ci/run runs N=20 with a short steady
+# state. Reports: bench/scale-<N>.json and .md.
+N ?= 1000
+BENCH_SCALE_ARGS ?=
+
+.PHONY: bench-scale
+bench-scale: controlplane kustomize manager-binary ## Scale benchmark: make bench-scale [N=1000] [BENCH_SCALE_ARGS="-steady 10m -unrelated 10000 ..."]; writes bench/scale-<N>.{json,md,png}.
+	go build -o $(LOCALBIN)/naiveoperator ./hack/naiveoperator
+	LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go run ./hack/benchscale -n $(N) $(BENCH_SCALE_ARGS)
+
+.PHONY: bench-scale-smoke
+bench-scale-smoke: controlplane kustomize manager-binary ## The benchmark at N=20, a 30 s steady state and 200 unrelated objects (CI: proves it runs; reports to bin/bench).
+	go build -o $(LOCALBIN)/naiveoperator ./hack/naiveoperator
+	LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go run ./hack/benchscale -n 20 -checkpoints 10 -batch 10 -steady 30s -unrelated 200 -out $(LOCALBIN)/bench

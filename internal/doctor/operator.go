@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -197,12 +199,7 @@ func printOperators(b *strings.Builder, ops []OperatorMetrics) {
 			up = fmt.Sprintf(" since it started %s ago", time.Duration(o.UptimeSeconds)*time.Second)
 		}
 		fmt.Fprintf(b, "operator %s: %.0f writes, %.0f conflicts%s\n", o.Service, o.Writes, o.Conflicts, up)
-		keys := make([]string, 0, len(o.ClusterWrites))
-		for k := range o.ClusterWrites {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(o.ClusterWrites)) {
 			fmt.Fprintf(b, "      cluster %s: %.0f writes\n", k, o.ClusterWrites[k])
 		}
 	}

@@ -3,6 +3,8 @@ package helmmigrate
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -24,7 +26,7 @@ func Gather(ctx context.Context, c client.Reader, ns string, names []string) ([]
 		byName[sets.Items[i].Name] = &sets.Items[i]
 	}
 	if len(names) == 0 {
-		names = sortedKeys(byName)
+		names = slices.Sorted(maps.Keys(byName))
 	}
 	var out []Release
 	for _, name := range names {
@@ -73,7 +75,7 @@ func gatherRelease(ctx context.Context, c client.Reader, sts *appsv1.StatefulSet
 			r.DefaultConfig = m.Data
 		case sts.Name + "-env":
 			r.StatefulSet.LicenseInEnv = m.Data["NEO4J_ACCEPT_LICENSE_AGREEMENT"]
-			for _, k := range sortedKeys(m.Data) {
+			for _, k := range slices.Sorted(maps.Keys(m.Data)) {
 				if !chartEnv[k] {
 					r.StatefulSet.UserEnv = append(r.StatefulSet.UserEnv, k)
 				}

@@ -25,6 +25,7 @@ package helmmigrate
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -271,7 +272,7 @@ func (p *Plan) dataVolume(releases []Release) v1alpha1.VolumeSpec {
 		classes[ptrString(r.Claim.Spec.StorageClassName)]++
 	}
 	class, n := "", -1
-	for _, k := range sortedKeys(classes) {
+	for _, k := range slices.Sorted(maps.Keys(classes)) {
 		if classes[k] > n {
 			class, n = k, classes[k]
 		}
@@ -378,13 +379,4 @@ func ptrString(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package helmmigrate
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -97,12 +98,12 @@ func differs(a, b serverSettings) string {
 	case !equality.Semantic.DeepEqual(a.apoc, b.apoc):
 		return "apoc.* settings"
 	}
-	for _, k := range sortedKeys(a.conf) {
+	for _, k := range slices.Sorted(maps.Keys(a.conf)) {
 		if b.conf[k] != a.conf[k] {
 			return "config " + k
 		}
 	}
-	for _, k := range sortedKeys(b.conf) {
+	for _, k := range slices.Sorted(maps.Keys(b.conf)) {
 		if _, ok := a.conf[k]; !ok {
 			return "config " + k
 		}
@@ -123,7 +124,7 @@ func (p *Plan) settings(user map[string]string) (v1alpha1.Neo4jConfig, v1alpha1.
 	apoc := v1alpha1.APOCConfig{}
 	var memory v1alpha1.MemorySpec
 	var jvm []string
-	for _, k := range sortedKeys(user) {
+	for _, k := range slices.Sorted(maps.Keys(user)) {
 		v := strings.TrimSpace(user[k])
 		switch {
 		case k == v1alpha1.JVMConfigKey:

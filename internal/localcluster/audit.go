@@ -14,17 +14,25 @@ import (
 // "did the operator update this StatefulSet exactly once?". Reads are not
 // logged; they would dwarf the writes and nobody counts them.
 
-// auditPolicy is the apiserver's --audit-policy-file.
-const auditPolicy = `apiVersion: audit.k8s.io/v1
+// auditPolicy is the apiserver's --audit-policy-file: writes only, or
+// (Options.AuditReads) reads too. A watch is logged once, when it ends,
+// not per event.
+func auditPolicy(reads bool) string {
+	verbs := `"create", "update", "patch", "delete", "deletecollection"`
+	if reads {
+		verbs += `, "get", "list", "watch"`
+	}
+	return `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages:
 - RequestReceived
 - ResponseStarted
 rules:
 - level: Metadata
-  verbs: ["create", "update", "patch", "delete", "deletecollection"]
+  verbs: [` + verbs + `]
 - level: None
 `
+}
 
 // AuditEvent is one logged write: who did what to which object, and how the
 // apiserver answered.

@@ -104,7 +104,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	step("etcd healthy")
 
 	c.AuditLog = filepath.Join(dir, "audit.log")
-	if err := os.WriteFile(filepath.Join(dir, "audit-policy.yaml"), []byte(auditPolicy), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "audit-policy.yaml"), []byte(auditPolicy(opts.AuditReads)), 0o644); err != nil {
 		return nil, err
 	}
 	if err := c.start("kube-apiserver", apiserverArgs(dir, etcdURL, ports[2])); err != nil {
@@ -121,6 +121,10 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		return nil, fmt.Errorf("kube-apiserver /readyz: %w", err)
 	}
 	step("kube-apiserver ready")
+	if opts.APIServerOnly {
+		step("ready (API server only)")
+		return c, nil
+	}
 
 	stages, err := writeStages(dir)
 	if err != nil {

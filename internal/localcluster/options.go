@@ -52,6 +52,15 @@ type Options struct {
 	// Log receives one line per start-up step with its duration; default
 	// none.
 	Log io.Writer
+	// APIServerOnly starts etcd and kube-apiserver only: no controller
+	// manager, scheduler, kwok, nodes or volumes. StatefulSets then get no
+	// pods; an operator's own writes and reads are all there is, as a scale
+	// benchmark of the operator wants.
+	APIServerOnly bool
+	// AuditReads logs get, list and watch requests too (at Metadata level,
+	// like writes), for counting an operator's reads.
+	AuditReads bool
+
 	// StartTimeout bounds the whole start-up; default 90s. A start takes
 	// 4-5 s on a 2-core machine; the margin is for a machine busy compiling.
 	StartTimeout time.Duration

@@ -191,3 +191,14 @@ func freeAddr() (string, error) {
 	defer l.Close()
 	return l.Addr().String(), nil
 }
+
+// PID is the running operator's process ID (0 when it is not running).
+func (o *Operator) PID() int {
+	if o.cmd == nil || o.cmd.Process == nil || o.Exited() {
+		return 0
+	}
+	return o.cmd.Process.Pid
+}
+
+// MetricsURL is the address of its Prometheus endpoint.
+func (o *Operator) MetricsURL() string { return "http://" + o.metricsAddr + "/metrics" }

@@ -2,6 +2,7 @@ package scale
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -265,7 +266,7 @@ func placement(c *v1alpha1.Neo4jEnterpriseCluster, v view, dbs map[string]*dbSta
 		}
 	}
 	var kept []string
-	for _, name := range sortedKeys(dbs) {
+	for _, name := range slices.Sorted(maps.Keys(dbs)) {
 		if name != "system" && !p.Declared[name] {
 			kept = append(kept, name)
 		}

@@ -2,6 +2,8 @@ package scale
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
@@ -82,7 +84,7 @@ func refuseScaleIn(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Rol
 	p := min(render.Replicas(c, neo4jconf.Primary), current[neo4jconf.Primary])
 	s := min(render.Replicas(c, neo4jconf.Secondary), current[neo4jconf.Secondary])
 	want := wanted(c, v)
-	for _, name := range sortedKeys(want) {
+	for _, name := range slices.Sorted(maps.Keys(want)) {
 		t := want[name]
 		if t.primaries > int(p) || t.primaries+t.secondaries > int(p+s) {
 			how := "lower it in spec.databases first"

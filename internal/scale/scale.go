@@ -21,7 +21,6 @@ package scale
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -487,13 +486,4 @@ func newView(c *v1alpha1.Neo4jEnterpriseCluster, in Input) view {
 		}
 	}
 	return v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -2,32 +2,23 @@ package operator_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/doctor"
 	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
-	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
-	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/naive"
 	"github.com/graphops-dev/neo4j-operator/internal/testenv"
 )
 
@@ -36,107 +27,10 @@ import (
 const naiveUser = "naive-operator"
 
 // naiveManager is the field manager the naive reconciler writes as.
-const naiveManager = "naive-operator"
-
-// naiveReconciler does what the seed's operator did, and lives in test code
-// only: controllerutil.CreateOrUpdate with no conflict handling, the pod
-// template and labels written whole from a template that leaves defaulting
-// to the API server, a config hash computed in map order, every
-// owned-object event a reconcile, and a periodic requeue. It reuses this operator's renderer for the objects' shape, so
-// the difference measured is the write path, not the content.
-type naiveReconciler struct {
-	mgr       ctrl.Manager
-	conflicts atomic.Int64
-	errors    atomic.Int64
-}
-
-func (r *naiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	c := r.mgr.GetClient()
-	cl := &v1alpha1.Neo4jEnterpriseCluster{}
-	if err := c.Get(ctx, req.NamespacedName, cl); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	objs, err := render.Render(cl)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	// Everything but the StatefulSets is created once and left alone: the
-	// seed's churn was in its StatefulSets.
-	for _, o := range objs.All() {
-		if _, isSts := o.(*appsv1.StatefulSet); isSts {
-			continue
-		}
-		obj := o.DeepCopyObject().(client.Object)
-		if err := controllerutil.SetControllerReference(cl, obj, r.mgr.GetScheme()); err != nil {
-			return ctrl.Result{}, err
-		}
-		if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-			return ctrl.Result{}, err
-		}
-	}
-	for _, desired := range objs.StatefulSets {
-		live := &appsv1.StatefulSet{}
-		live.Name, live.Namespace = desired.Name, desired.Namespace
-		_, err := controllerutil.CreateOrUpdate(ctx, c, live, func() error {
-			if live.CreationTimestamp.IsZero() {
-				live.Spec = desired.Spec
-				// The seed's operator left the StatefulSet controller's
-				// default, RollingUpdate: each new revision deletes pods.
-				live.Spec.UpdateStrategy = appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType}
-			}
-			live.Labels = desired.Labels // whole: another writer's labels go
-			live.Spec.Replicas = desired.Spec.Replicas
-			live.Spec.Template = naiveTemplate(desired) // whole, without defaults
-			live.Spec.Template.Annotations[render.AnnotationConfigHash] = naiveConfigHash(cl, desired)
-			return controllerutil.SetControllerReference(cl, live, r.mgr.GetScheme())
-		})
-		if apierrors.IsConflict(err) {
-			r.conflicts.Add(1)
-		}
-		if err != nil {
-			r.errors.Add(1)
-			return ctrl.Result{}, err // no retry: the next event or requeue will try again
-		}
-	}
-	return ctrl.Result{RequeueAfter: 2 * time.Second}, nil
-}
-
-// naiveTemplate is the pod template as hand-written operators write it:
-// the fields the API server defaults are left out, so every comparison with
-// the live object finds a difference.
-func naiveTemplate(s *appsv1.StatefulSet) (t corev1.PodTemplateSpec) {
-	t = *s.Spec.Template.DeepCopy()
-	t.Spec.SchedulerName, t.Spec.DNSPolicy, t.Spec.RestartPolicy, t.Spec.DeprecatedServiceAccount = "", "", "", ""
-	for i := range t.Spec.Containers {
-		ct := &t.Spec.Containers[i]
-		ct.TerminationMessagePath, ct.TerminationMessagePolicy, ct.ImagePullPolicy = "", "", ""
-		for _, p := range []*corev1.Probe{ct.StartupProbe, ct.ReadinessProbe, ct.LivenessProbe} {
-			if p != nil {
-				p.SuccessThreshold = 0
-			}
-		}
-	}
-	return t
-}
-
-// naiveConfigHash hashes neo4j.conf the way hand-written operators often
-// do: by ranging over a Go map. Go randomises map order, so the "hash"
-// changes from one reconcile to the next although the settings do not;
-// each change is a new pod template, a new revision, and a rolling update
-// that starts, as StatefulSets do, with the highest ordinal: pod 2.
-func naiveConfigHash(cl *v1alpha1.Neo4jEnterpriseCluster, s *appsv1.StatefulSet) string {
-	role := neo4jconf.Role(s.Labels[render.LabelRole])
-	conf, err := neo4jconf.Build(neo4jconf.Input{Cluster: cl.WithDefaults(), Role: role, DiscoverySelector: render.DiscoverySelector(cl)})
-	Expect(err).NotTo(HaveOccurred())
-	h := sha256.New()
-	for k, v := range conf.Conf { // unsorted: the bug
-		fmt.Fprintf(h, "%s=%s\n", k, v)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
+const naiveManager = naive.Manager
 
 // startNaive runs the naive reconciler in-process, watching only ns.
-func startNaive(ns string) (stop func(), r *naiveReconciler) {
+func startNaive(ns string) (stop func(), r *naive.Reconciler) {
 	cfg, err := cluster.UserConfig(naiveUser, []string{localcluster.MastersGroup})
 	Expect(err).NotTo(HaveOccurred())
 	cfg.UserAgent = naiveManager // its name in managedFields, for the doctor
@@ -149,12 +43,8 @@ func startNaive(ns string) (stop func(), r *naiveReconciler) {
 		Controller:             config.Controller{SkipNameValidation: &skip},
 	})
 	Expect(err).NotTo(HaveOccurred())
-	r = &naiveReconciler{mgr: mgr}
-	Expect(ctrl.NewControllerManagedBy(mgr).Named("naive").
-		For(&v1alpha1.Neo4jEnterpriseCluster{}).
-		Owns(&appsv1.StatefulSet{}).
-		WithOptions(controller.Options{MaxConcurrentReconciles: 3}).
-		Complete(r)).To(Succeed())
+	r, err = naive.Setup(mgr, 3)
+	Expect(err).NotTo(HaveOccurred())
 	mctx, mcancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = mgr.Start(mctx) }()
@@ -177,7 +67,7 @@ func naiveReplay() {
 			Eventually(func() int32 { return statefulSetOrEmpty(ns, s).Status.ReadyReplicas }, readyTimeout, poll).Should(BeNumerically(">=", 2), s)
 		}
 		since := time.Now()
-		conflicts := r.conflicts.Load()
+		conflicts := r.Conflicts.Load()
 		restarts := 0
 		n := perturbation{cluster: c, statefulSets: []string{"seed-primary", "seed-secondary"}, restart: func() {
 			stop()
@@ -189,7 +79,7 @@ func naiveReplay() {
 		f := measure(ns, naiveUser, since)
 		w, newRevs := f.writes, f.revisions
 		GinkgoWriter.Printf("naive under perturbation (%+v): %+v, conflicts counted in-process since the last restart: %d\n",
-			n, w, r.conflicts.Load()-conflicts)
+			n, w, r.Conflicts.Load()-conflicts)
 		report.record(true, f)
 
 		// The harness can fail: it sees what the seed's operator did.

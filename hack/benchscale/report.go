@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+)
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func machine() string {
+	return fmt.Sprintf("%d CPUs, %s/%s, %s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+// cpuSeconds is the process's user + system CPU time (/proc/<pid>/stat
+// fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func cpuSeconds(pid int) (float64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; fields resume after ")".
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))
+	utime, err1 := strconv.ParseFloat(fields[11], 64)
+	stime, err2 := strconv.ParseFloat(fields[12], 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("reading /proc/%d/stat", pid)
+	}
+	return (utime + stime) / 100, nil
+}
+
+// sumHistogram is the total of a histogram's observations (its _sum).
+func sumHistogram(f map[string]*dto.MetricFamily, name string) float64 {
+	total := 0.0
+	for _, m := range f[name].GetMetric() {
+		total += m.GetHistogram().GetSampleSum()
+	}
+	return total
+}
+
+func verbs(r Requests) string {
+	var keys []string
+	for k := range r.ByVerb {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, r.ByVerb[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func markdown(r Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Scale benchmark: %d clusters (3 primaries + 2 secondaries each)\n\n", r.N)
+	fmt.Fprintf(&b, "%s, %s. Operator flags: --kube-api-qps=%d --kube-api-burst=%d --max-concurrent-reconciles=%d --neo4j-observe=false. "+
+		"API server only (no controller manager: no pods), audit log of writes and reads.\n\n",
+		r.Date, r.Machine, r.Operator.QPS, r.Operator.Burst, r.Operator.MaxConcurrentReconciles)
+	last := Memory{}
+	if len(r.Memory) > 0 {
+		last = r.Memory[len(r.Memory)-1]
+	}
+	b.WriteString("| side by side | this operator | naive (the seed's, internal/naive) |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| build-up | %.1f s to observe every generation; %d writes, %d conflicts | %.1f s until every StatefulSet exists; %d writes, %d conflicts, %d creates of existing objects |\n",
+		r.BuildUp.Seconds, r.BuildUp.Requests.Writes, r.BuildUp.Requests.Conflicts, r.Naive.BuildUpSeconds, r.Naive.BuildUp.Writes, r.Naive.BuildUp.Conflicts, r.Naive.BuildUp.AlreadyExists)
+	fmt.Fprintf(&b, "| steady state: writes | %d in %.0f s (%.2f/min) | %d in %.0f s (%.2f/min) |\n", r.Steady.Requests.Writes, r.Steady.Seconds, r.Steady.WritesPerMin, r.Naive.Steady.Writes, r.Naive.Seconds, r.Naive.WritesPerMin)
+	fmt.Fprintf(&b, "| steady state: conflicts (409 on update), creates of existing objects (409 on create) | %d, %d | %d, %d |\n", r.Steady.Requests.Conflicts, r.Steady.Requests.AlreadyExists, r.Naive.Steady.Conflicts, r.Naive.Steady.AlreadyExists)
+	fmt.Fprintf(&b, "| steady state: Lease renewals, Events | %d, %d | %d, %d |\n", r.Steady.Requests.LeaseWrites, r.Steady.Requests.EventWrites, r.Naive.Steady.LeaseWrites, r.Naive.Steady.EventWrites)
+	fmt.Fprintf(&b, "| steady state: requests by verb | %s | %s |\n", verbs(r.Steady.Requests), verbs(r.Naive.Steady))
+	fmt.Fprintf(&b, "| RSS at %d clusters | %.1f MiB | %.1f MiB |\n\n", r.N, last.RSSMiB, r.Naive.RSSMiB)
+	b.WriteString("| this operator | figure |\n|---|---|\n")
+	row := func(what, v string) { fmt.Fprintf(&b, "| %s | %s |\n", what, v) }
+	row("build-up: every generation observed", fmt.Sprintf("%.1f s; %d writes, %d conflicts", r.BuildUp.Seconds, r.BuildUp.Requests.Writes, r.BuildUp.Requests.Conflicts))
+	row(fmt.Sprintf("steady state, %.0f s", r.Steady.Seconds), fmt.Sprintf("%d writes (%.2f/min); requests: %s; %.0f reconciles; %.3f CPU s/min",
+		r.Steady.Requests.Writes, r.Steady.WritesPerMin, verbs(r.Steady.Requests), r.Steady.Reconciles, r.Steady.CPUSecondsMin))
+	row("full resync (operator restarted): every cluster reconciled once", fmt.Sprintf("%.1f s; %d writes; reconcile p50 %.2f ms, p99 %.2f ms, max ≤ %s; client throttling %.0f ms in all",
+		r.Resync.Seconds, r.Resync.Requests.Writes, r.Resync.Reconcile.P50ms, r.Resync.Reconcile.P99ms, maxLE(r.Resync.Reconcile.MaxLEs), r.Resync.ThrottledMs))
+	row("an annotation on every cluster", fmt.Sprintf("%d writes", r.Change.AnnotationRequests.Writes))
+	row("a setting changed on every cluster", fmt.Sprintf("%.1f s to observe all; %d writes (%.2f per cluster), %d conflicts",
+		r.Change.ConfigSeconds, r.Change.ConfigRequests.Writes, r.Change.WritesPerCluster, r.Change.ConfigRequests.Conflicts))
+	b.WriteString("\n| clusters | RSS MiB | Go heap after GC MiB | full resync s |\n|---|---|---|---|\n")
+	for _, m := range r.Memory {
+		fmt.Fprintf(&b, "| %d | %.1f | %.1f | %.1f |\n", m.Clusters, m.RSSMiB, m.HeapMiB, m.ResyncSeconds)
+	}
+	fmt.Fprintf(&b, "| %d + %d unrelated objects | %.1f | %.1f | |\n", r.UnrelatedMemory.Clusters, r.Unrelated, r.UnrelatedMemory.RSSMiB, r.UnrelatedMemory.HeapMiB)
+	fmt.Fprintf(&b, "\nRSS slope (least squares over the rows above the unrelated one): %.1f KiB per cluster.\n", r.SlopeKiBPerCl)
+	return b.String()
+}
+
+func maxLE(ms float64) string {
+	if ms < 0 {
+		return "the largest bucket (60 s)"
+	}
+	return fmt.Sprintf("%g ms", ms)
+}
