@@ -133,7 +133,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	pprof, err := freePort()
+	pprof, err := operatorproc.FreeAddr()
 	if err != nil {
 		return err
 	}
@@ -284,12 +284,23 @@ func (b *bench) memory() (Memory, error) {
 	return m, err
 }
 
-func (b *bench) steady(ctx context.Context) error {
-	before, err := scrape(b.op.MetricsURL())
+// sample is the operator's metrics and CPU time at one moment.
+type sample struct {
+	metrics map[string]*dto.MetricFamily
+	cpu     float64
+}
+
+func (b *bench) sample() (sample, error) {
+	m, err := scrape(b.op.MetricsURL())
 	if err != nil {
-		return err
+		return sample{}, err
 	}
-	cpu0, err := cpuSeconds(b.op.PID())
+	cpu, err := cpuSeconds(b.op.PID())
+	return sample{m, cpu}, err
+}
+
+func (b *bench) steady(ctx context.Context) error {
+	before, err := b.sample()
 	if err != nil {
 		return err
 	}
@@ -297,11 +308,7 @@ func (b *bench) steady(ctx context.Context) error {
 	say("steady state for %s", b.cfg.Steady)
 	time.Sleep(b.cfg.Steady)
 	end := time.Now()
-	after, err := scrape(b.op.MetricsURL())
-	if err != nil {
-		return err
-	}
-	cpu1, err := cpuSeconds(b.op.PID())
+	after, err := b.sample()
 	if err != nil {
 		return err
 	}
@@ -312,8 +319,8 @@ func (b *bench) steady(ctx context.Context) error {
 	}
 	s.WritesPerMin = round(float64(s.Requests.Writes) / end.Sub(start).Minutes())
 	cl := map[string]string{"controller": "neo4jenterprisecluster"}
-	s.Reconciles = sum(after, "controller_runtime_reconcile_total", cl) - sum(before, "controller_runtime_reconcile_total", cl)
-	s.CPUSecondsMin = round((cpu1 - cpu0) / end.Sub(start).Minutes())
+	s.Reconciles = sum(after.metrics, "controller_runtime_reconcile_total", cl) - sum(before.metrics, "controller_runtime_reconcile_total", cl)
+	s.CPUSecondsMin = round((after.cpu - before.cpu) / end.Sub(start).Minutes())
 	say("steady: %d writes, %v", s.Requests.Writes, s.Requests.ByVerb)
 	return nil
 }
@@ -372,11 +379,8 @@ func (b *bench) resync(ctx context.Context) error {
 // role: the writes a real change needs).
 func (b *bench) change(ctx context.Context) error {
 	start := time.Now()
-	for _, c := range b.clusters {
-		patch := []byte(`{"metadata":{"annotations":{"bench.graphops.dev/touched":"1"}}}`)
-		if err := b.admin.Patch(ctx, c, client.RawPatch(types.MergePatchType, patch)); err != nil {
-			return err
-		}
+	if err := b.patchAll(ctx, `{"metadata":{"annotations":{"bench.graphops.dev/touched":"1"}}}`); err != nil {
+		return err
 	}
 	time.Sleep(10 * time.Second)
 	var err error
@@ -384,11 +388,8 @@ func (b *bench) change(ctx context.Context) error {
 		return err
 	}
 	start = time.Now()
-	for _, c := range b.clusters {
-		patch := []byte(`{"spec":{"config":{"db.transaction.timeout":"61s"}}}`)
-		if err := b.admin.Patch(ctx, c, client.RawPatch(types.MergePatchType, patch)); err != nil {
-			return err
-		}
+	if err := b.patchAll(ctx, `{"spec":{"config":{"db.transaction.timeout":"61s"}}}`); err != nil {
+		return err
 	}
 	if err := b.waitObserved(ctx, 30*time.Minute); err != nil {
 		return err
@@ -401,6 +402,16 @@ func (b *bench) change(ctx context.Context) error {
 	}
 	ch.WritesPerCluster = round(float64(ch.ConfigRequests.Writes) / float64(len(b.clusters)))
 	say("change: annotation %d writes; config %.1fs, %.2f writes per cluster", ch.AnnotationRequests.Writes, ch.ConfigSeconds, ch.WritesPerCluster)
+	return nil
+}
+
+// patchAll merge-patches every cluster, one after the other.
+func (b *bench) patchAll(ctx context.Context, patch string) error {
+	for _, c := range b.clusters {
+		if err := b.admin.Patch(ctx, c, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -2,24 +2,15 @@ package main
 
 import (
 	"fmt"
-	"net"
+	"maps"
 	"os"
 	"runtime"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
 )
-
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
 
 func machine() string {
 	return fmt.Sprintf("%d CPUs, %s/%s, %s", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
@@ -52,13 +43,8 @@ func sumHistogram(f map[string]*dto.MetricFamily, name string) float64 {
 }
 
 func verbs(r Requests) string {
-	var keys []string
-	for k := range r.ByVerb {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(r.ByVerb)) {
 		parts = append(parts, fmt.Sprintf("%s %d", k, r.ByVerb[k]))
 	}
 	if len(parts) == 0 {

@@ -43,10 +43,10 @@ func (o *Operator) Start(ctx context.Context) error {
 
 func (o *Operator) start(ctx context.Context) error {
 	var err error
-	if o.metricsAddr, err = freeAddr(); err != nil {
+	if o.metricsAddr, err = FreeAddr(); err != nil {
 		return err
 	}
-	if o.probeAddr, err = freeAddr(); err != nil {
+	if o.probeAddr, err = FreeAddr(); err != nil {
 		return err
 	}
 	logFile, err := os.OpenFile(o.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -183,7 +183,8 @@ func tail(path string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
-func freeAddr() (string, error) {
+// FreeAddr is a free loopback address (host:port) to listen on.
+func FreeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
