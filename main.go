@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -24,6 +25,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/controllers"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/memlimit"
 )
 
 var scheme = runtime.NewScheme()
@@ -48,6 +50,7 @@ type options struct {
 	pprofAddr              string
 	qps                    float64
 	burst                  int
+	memoryLimitRatio       float64
 	neo4j                  neo4jOptions
 	kinds                  []apply.Kind // discovered, not a flag
 }
@@ -77,6 +80,7 @@ func parseFlags() (options, zap.Options) {
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 2, "Clusters reconciled at once. One cluster is never reconciled twice at once.")
 	flag.Float64Var(&o.qps, "kube-api-qps", 20, "Requests per second the operator's client may send to the API server (client-side rate limit; controller-runtime's default).")
 	flag.IntVar(&o.burst, "kube-api-burst", 30, "Requests the client may send at once above --kube-api-qps.")
+	flag.Float64Var(&o.memoryLimitRatio, "memory-limit-ratio", 0.9, "Go's soft memory limit as a fraction of the container's memory limit (cgroup), so the GC works harder before the limit is reached; 0 disables it; GOMEMLIMIT, when set, wins.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's pprof endpoints (/debug/pprof), for profiling; 0 disables them.")
 	flag.BoolVar(&o.neo4j.observe, "neo4j-observe", true, "Poll Neo4j over Bolt (SHOW SERVERS, SHOW DATABASES); Ready then needs Neo4j's word. Off: Ready means Kubernetes Ready only.")
 	flag.DurationVar(&o.neo4j.calm, "neo4j-poll-interval", 60*time.Second, "Interval between polls of a calm cluster's Neo4j.")
@@ -102,6 +106,7 @@ func main() {
 	o, zo := parseFlags()
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zo)))
 	log := ctrl.Log.WithName("setup")
+	setMemoryLimit(o.memoryLimitRatio)
 
 	var tlsOpts []func(*tls.Config)
 	if !o.enableHTTP2 {
@@ -157,5 +162,20 @@ func main() {
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		os.Exit(1)
+	}
+}
+
+// setMemoryLimit sets Go's soft memory limit from the container's limit;
+// see internal/memlimit.
+func setMemoryLimit(ratio float64) {
+	log := ctrl.Log.WithName("setup")
+	container, err := memlimit.ContainerLimit(os.DirFS("/"))
+	if err != nil {
+		log.Error(err, "unable to read the container's memory limit; Go's memory limit left unset")
+		return
+	}
+	if limit := memlimit.Limit(container, ratio, os.Getenv("GOMEMLIMIT")); limit > 0 {
+		debug.SetMemoryLimit(limit)
+		log.Info("Go memory limit set", "bytes", limit, "containerLimitBytes", container)
 	}
 }

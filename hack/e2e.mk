@@ -48,3 +48,11 @@ bench-scale: controlplane kustomize manager-binary ## Scale benchmark: make benc
 bench-scale-smoke: controlplane kustomize manager-binary ## The benchmark at N=20, a 10 s steady state and 100 unrelated objects (CI: proves it runs; reports to bin/bench).
 	go build -o $(LOCALBIN)/naiveoperator ./hack/naiveoperator
 	LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go run ./hack/benchscale -n 20 -checkpoints 10 -batch 10 -steady 10s -unrelated 100 -out $(LOCALBIN)/bench
+
+.PHONY: olm-tools
+olm-tools: ## Build OLM's olm and catalog operators (v0.31.0) and opm (v1.50.0) from hack/controlplane/olm, with OLM's CRDs (bin/olm-crds).
+	@hack/tools.sh olm
+
+.PHONY: test-olm
+test-olm: controlplane olm-tools operator-sdk manager-binary ## Install the bundle with OLM's own operators on a local cluster: every install mode, an upgrade, an uninstall (test/olm).
+	OLM=1 LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go test ./test/olm/ -count=1 -timeout 20m -v $(OLM_ARGS)

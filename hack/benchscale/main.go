@@ -44,6 +44,7 @@ type config struct {
 	QPS, Burst  int
 	Concurrent  int
 	Out         string
+	Profiles    string // where pprof profiles go (never the repository); empty: none
 }
 
 // Report is bench/scale-<N>.json.
@@ -99,6 +100,7 @@ func main() {
 	flag.IntVar(&cfg.Burst, "burst", 200, "the operator's --kube-api-burst (deployed default 30)")
 	flag.IntVar(&cfg.Concurrent, "concurrent", 4, "the operator's --max-concurrent-reconciles (deployed default 2)")
 	flag.StringVar(&cfg.Out, "out", "bench", "report folder")
+	flag.StringVar(&cfg.Profiles, "profiles", "", "folder for the operator's heap profile at N and CPU profile of the full resync (keep it outside the repository)")
 	flag.Parse()
 	for _, s := range strings.Split(checkpoints, ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(s)); err == nil && n > 0 && n < cfg.N {
@@ -275,12 +277,12 @@ func (b *bench) waitObserved(ctx context.Context, timeout time.Duration) error {
 
 func (b *bench) memory() (Memory, error) {
 	m := Memory{Clusters: len(b.clusters)}
-	var err error
-	if m.HeapMiB, err = heapAfterGC(b.pprof); err != nil {
+	live, retained, err := heapAfterGC(b.pprof)
+	if err != nil {
 		return m, err
 	}
-	rss, err := rssMiB(b.op.PID())
-	m.RSSMiB, m.HeapMiB = round(rss), round(m.HeapMiB)
+	rss, file, err := rssMiB(b.op.PID())
+	m.RSSMiB, m.RSSFileMiB, m.HeapMiB, m.HeapRetainedMiB = round(rss), round(file), round(live), round(retained)
 	return m, err
 }
 
@@ -332,6 +334,12 @@ func (b *bench) restartAndWait(ctx context.Context) (float64, error) {
 	if err := b.op.Restart(ctx); err != nil {
 		return 0, err
 	}
+	return b.waitReconciled(start)
+}
+
+// waitReconciled waits until the operator started at start has reconciled
+// every cluster once.
+func (b *bench) waitReconciled(start time.Time) (float64, error) {
 	cl := map[string]string{"controller": "neo4jenterprisecluster"}
 	for {
 		after, err := scrape(b.op.MetricsURL())
@@ -352,8 +360,19 @@ func (b *bench) restartAndWait(ctx context.Context) (float64, error) {
 // resync restarts the operator at N and measures the full resync: time,
 // writes, reconcile latency and client-side throttling.
 func (b *bench) resync(ctx context.Context) error {
+	if err := b.profile("heap", "heap?gc=1"); err != nil {
+		return err
+	}
 	start := time.Now()
-	seconds, err := b.restartAndWait(ctx)
+	if err := b.op.Restart(ctx); err != nil {
+		return err
+	}
+	cpu := make(chan error, 1)
+	go func() { cpu <- b.profile("resync-cpu", "profile?seconds=20") }()
+	seconds, err := b.waitReconciled(start)
+	if err == nil {
+		err = <-cpu
+	}
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,47 +25,88 @@ type Memory struct {
 	Clusters int `json:"clusters"`
 	// RSSMiB is the resident set (VmRSS of /proc/<pid>/status).
 	RSSMiB float64 `json:"rssMiB"`
+	// RSSFileMiB is the part of it backed by files (RssFile: the binary's
+	// pages); the rest is anonymous memory, mostly the Go heap.
+	RSSFileMiB float64 `json:"rssFileMiB"`
 	// HeapMiB is the Go heap in use right after a forced GC (pprof's
 	// heap profile with gc=1: runtime.MemStats HeapAlloc).
 	HeapMiB float64 `json:"heapMiB"`
+	// HeapRetainedMiB is what the Go runtime keeps from the OS for the
+	// heap after that GC (HeapSys - HeapReleased): the live heap plus room
+	// to grow to the next GC's goal, which GOGC and GOMEMLIMIT set.
+	HeapRetainedMiB float64 `json:"heapRetainedMiB"`
 	// ResyncSeconds is the time from a restart until every cluster was
 	// reconciled once, at this many clusters.
 	ResyncSeconds float64 `json:"resyncSeconds,omitempty"`
 }
 
-func rssMiB(pid int) (float64, error) {
+func rssMiB(pid int) (total, file float64, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
+	kb := map[string]float64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024, err
+		name, rest, ok := strings.Cut(sc.Text(), ":")
+		if ok && (strings.HasPrefix(name, "Rss") || name == "VmRSS") {
+			kb[name], _ = strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	if _, ok := kb["VmRSS"]; !ok {
+		return 0, 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	}
+	return kb["VmRSS"] / 1024, kb["RssFile"] / 1024, nil
 }
 
-// heapAfterGC reads HeapAlloc from the heap profile's text form, which the
-// runtime writes after a collection when asked with gc=1.
-func heapAfterGC(pprofAddr string) (float64, error) {
+// heapAfterGC reads the runtime's MemStats from the heap profile's text
+// form, which the runtime writes after a collection when asked with gc=1:
+// the live heap (HeapAlloc) and what the runtime keeps from the OS for the
+// heap (HeapSys - HeapReleased), both in MiB.
+func heapAfterGC(pprofAddr string) (live, retained float64, err error) {
 	resp, err := http.Get("http://" + pprofAddr + "/debug/pprof/heap?gc=1&debug=1")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer resp.Body.Close()
+	stats := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "# HeapAlloc = "); ok {
-			b, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			return b / (1 << 20), err
+		if name, value, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "# "), " = "); ok && strings.HasPrefix(sc.Text(), "# Heap") {
+			stats[name], _ = strconv.ParseFloat(strings.TrimSpace(value), 64)
 		}
 	}
-	return 0, fmt.Errorf("no HeapAlloc in the heap profile")
+	if _, ok := stats["HeapAlloc"]; !ok {
+		return 0, 0, fmt.Errorf("no HeapAlloc in the heap profile")
+	}
+	return stats["HeapAlloc"] / (1 << 20), (stats["HeapSys"] - stats["HeapReleased"]) / (1 << 20), nil
+}
+
+// profile saves one of the operator's pprof profiles in -profiles, if set.
+func (b *bench) profile(name, path string) error {
+	if b.cfg.Profiles == "" {
+		return nil
+	}
+	resp, err := http.Get("http://" + b.pprof + "/debug/pprof/" + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof %s: %s", path, resp.Status)
+	}
+	if err := os.MkdirAll(b.cfg.Profiles, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(b.cfg.Profiles, fmt.Sprintf("scale-%d-%s.pb.gz", b.cfg.N, name)))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 // scrape reads a Prometheus endpoint.

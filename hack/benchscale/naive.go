@@ -100,7 +100,7 @@ func (b *bench) naive(ctx context.Context) error {
 	}
 	nv.Seconds = round(end.Sub(steady).Seconds())
 	nv.WritesPerMin = round(float64(nv.Steady.Writes) / end.Sub(steady).Minutes())
-	rss, err := rssMiB(cmd.Process.Pid)
+	rss, _, err := rssMiB(cmd.Process.Pid)
 	nv.RSSMiB = round(rss)
 	say("naive: %d writes in the window (%.0f/min), %d conflicts", nv.Steady.Writes, nv.WritesPerMin, nv.Steady.Conflicts)
 	return err

@@ -81,11 +81,12 @@ func markdown(r Report) string {
 	row("an annotation on every cluster", fmt.Sprintf("%d writes", r.Change.AnnotationRequests.Writes))
 	row("a setting changed on every cluster", fmt.Sprintf("%.1f s to observe all; %d writes (%.2f per cluster), %d conflicts",
 		r.Change.ConfigSeconds, r.Change.ConfigRequests.Writes, r.Change.WritesPerCluster, r.Change.ConfigRequests.Conflicts))
-	b.WriteString("\n| clusters | RSS MiB | Go heap after GC MiB | full resync s |\n|---|---|---|---|\n")
+	b.WriteString("\n| clusters | RSS MiB | of which file-backed MiB | Go heap after GC MiB | heap kept from the OS MiB | full resync s |\n|---|---|---|---|---|---|\n")
 	for _, m := range r.Memory {
-		fmt.Fprintf(&b, "| %d | %.1f | %.1f | %.1f |\n", m.Clusters, m.RSSMiB, m.HeapMiB, m.ResyncSeconds)
+		fmt.Fprintf(&b, "| %d | %.1f | %.1f | %.1f | %.1f | %.1f |\n", m.Clusters, m.RSSMiB, m.RSSFileMiB, m.HeapMiB, m.HeapRetainedMiB, m.ResyncSeconds)
 	}
-	fmt.Fprintf(&b, "| %d + %d unrelated objects | %.1f | %.1f | |\n", r.UnrelatedMemory.Clusters, r.Unrelated, r.UnrelatedMemory.RSSMiB, r.UnrelatedMemory.HeapMiB)
+	u := r.UnrelatedMemory
+	fmt.Fprintf(&b, "| %d + %d unrelated objects | %.1f | %.1f | %.1f | %.1f | |\n", u.Clusters, r.Unrelated, u.RSSMiB, u.RSSFileMiB, u.HeapMiB, u.HeapRetainedMiB)
 	fmt.Fprintf(&b, "\nRSS slope (least squares over the rows above the unrelated one): %.1f KiB per cluster.\n", r.SlopeKiBPerCl)
 	return b.String()
 }

@@ -72,7 +72,9 @@ func apiserverArgs(dir, etcdURL string, port int) []string {
 //   - job: pods for backup Jobs, and their Complete or Failed outcome;
 //   - persistentvolumeclaim-protection and persistentvolume-protection: the
 //     apiserver puts protection finalizers on every claim and volume, and
-//     without these controllers a deleted claim would never go away.
+//     without these controllers a deleted claim would never go away;
+//   - deployment and replicaset: pods for Deployments, and their Available
+//     condition, which OLM waits for before a CSV Succeeds.
 var controllers = []string{
 	"statefulset-controller",
 	"disruption-controller",
@@ -84,6 +86,8 @@ var controllers = []string{
 	"job-controller",
 	"persistentvolumeclaim-protection-controller",
 	"persistentvolume-protection-controller",
+	"deployment-controller",
+	"replicaset-controller",
 }
 
 func controllerManagerArgs(dir, kubeconfig string) []string {

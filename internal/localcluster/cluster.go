@@ -160,6 +160,12 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.waitFor(ctx, func(ctx context.Context) (bool, error) { return c.defaultServiceAccount(ctx) }); err != nil {
 		return nil, fmt.Errorf("default service account: %w", err)
 	}
+	if opts.OLM {
+		if err := c.startOLM(ctx); err != nil {
+			return nil, fmt.Errorf("OLM: %w", err)
+		}
+		step("OLM's olm and catalog operators started")
+	}
 	step("ready")
 	return c, nil
 }
@@ -229,7 +235,13 @@ func (c *Cluster) writePKI() (map[string]string, error) {
 // start runs one component and watches it: an exit before Stop is reported
 // on Died and fails any wait in progress.
 func (c *Cluster) start(name string, args []string) error {
-	p, err := startProcess(name, filepath.Join(c.opts.BinDir, name), args, c.Dir, nil)
+	return c.startWithEnv(name, args, nil)
+}
+
+// startWithEnv is start with env as the component's whole environment
+// (nil: this process's).
+func (c *Cluster) startWithEnv(name string, args, env []string) error {
+	p, err := startProcess(name, filepath.Join(c.opts.BinDir, name), args, c.Dir, env)
 	if err != nil {
 		return err
 	}
@@ -322,6 +334,8 @@ func (c *Cluster) Stop() error {
 			}
 			wg.Wait()
 		}
+		stopAll("opm")
+		stopAll("olm", "catalog")
 		stopAll("kwok", "kube-scheduler", "kube-controller-manager")
 		stopAll("kube-apiserver")
 		stopAll("etcd")

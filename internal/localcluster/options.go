@@ -61,6 +61,15 @@ type Options struct {
 	// like writes), for counting an operator's reads.
 	AuditReads bool
 
+	// OLM also starts OLM's olm and catalog operators (BinDir/olm and
+	// BinDir/catalog, with the CRDs of BinDir/olm-crds; make olm-tools
+	// builds them), out of process as the admin, with namespaces olm and
+	// operators and the global OperatorGroup operators/global-operators.
+	// Catalogs are served with ServeCatalog (BinDir/opm). Nothing here
+	// runs a container: a CatalogSource must point at a served catalog by
+	// spec.address, and its bundles must embed their objects.
+	OLM bool
+
 	// StartTimeout bounds the whole start-up; default 90s. A start takes
 	// 4-5 s on a 2-core machine; the margin is for a machine busy compiling.
 	StartTimeout time.Duration
@@ -107,6 +116,13 @@ func (o Options) withDefaults() (Options, error) {
 	for _, c := range components {
 		if _, err := os.Stat(filepath.Join(o.BinDir, c)); err != nil {
 			return o, fmt.Errorf("%s not found in %s (run `make controlplane`, or set LOCALCLUSTER_BIN_DIR): %w", c, o.BinDir, err)
+		}
+	}
+	if o.OLM {
+		for _, c := range olmComponents {
+			if _, err := os.Stat(filepath.Join(o.BinDir, c)); err != nil {
+				return o, fmt.Errorf("%s not found in %s (run `make olm-tools`): %w", c, o.BinDir, err)
+			}
 		}
 	}
 	return o, nil

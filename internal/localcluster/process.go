@@ -26,6 +26,7 @@ type process struct {
 }
 
 // startProcess runs bin with args, its output appended to logs/<name>.log.
+// env, when not nil, is its whole environment; nil inherits this process's.
 func startProcess(name, bin string, args []string, dir string, env []string) (*process, error) {
 	logPath := filepath.Join(dir, "logs", name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -36,7 +37,7 @@ func startProcess(name, bin string, args []string, dir string, env []string) (*p
 	cmd.Dir = dir
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Setpgid: true,
 		// If the launcher dies without calling Stop (a test binary killed by

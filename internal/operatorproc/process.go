@@ -1,6 +1,7 @@
 package operatorproc
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -22,6 +23,11 @@ type Operator struct {
 	LogPath    string
 	// Args are extra flags, for example --max-concurrent-reconciles.
 	Args []string
+	// LeaseNamespace holds the leader-election Lease; default Namespace.
+	LeaseNamespace string
+	// Env is added to the environment, for example WATCH_NAMESPACES as a
+	// Deployment sets it.
+	Env []string
 
 	metricsAddr, probeAddr string
 	cmd                    *exec.Cmd
@@ -56,13 +62,14 @@ func (o *Operator) start(ctx context.Context) error {
 	args := append([]string{
 		"--kubeconfig=" + o.Kubeconfig,
 		"--leader-elect=true",
-		"--leader-election-namespace=" + Namespace,
+		"--leader-election-namespace=" + cmp.Or(o.LeaseNamespace, Namespace),
 		"--metrics-bind-address=" + o.metricsAddr,
 		"--metrics-secure=false",
 		"--health-probe-bind-address=" + o.probeAddr,
 	}, o.Args...)
 	o.cmd = exec.Command(o.Binary, args...)
 	o.cmd.Stdout, o.cmd.Stderr = logFile, logFile
+	o.cmd.Env = append(os.Environ(), o.Env...)
 	o.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := o.cmd.Start(); err != nil {
 		logFile.Close()
