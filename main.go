@@ -80,7 +80,7 @@ func parseFlags() (options, zap.Options) {
 	flag.IntVar(&o.maxConcurrent, "max-concurrent-reconciles", 2, "Clusters reconciled at once. One cluster is never reconciled twice at once.")
 	flag.Float64Var(&o.qps, "kube-api-qps", 20, "Requests per second the operator's client may send to the API server (client-side rate limit; controller-runtime's default).")
 	flag.IntVar(&o.burst, "kube-api-burst", 30, "Requests the client may send at once above --kube-api-qps.")
-	flag.Float64Var(&o.memoryLimitRatio, "memory-limit-ratio", 0.9, "Go's soft memory limit as a fraction of the container's memory limit (cgroup), so the GC works harder before the limit is reached; 0 disables it; GOMEMLIMIT, when set, wins.")
+	flag.Float64Var(&o.memoryLimitRatio, "memory-limit-ratio", 0.8, "Go's soft memory limit as a fraction of the container's memory limit (cgroup), so the GC works harder before the limit is reached; the rest is for the binary's own pages, which the limit counts and Go's does not. 0 disables it; GOMEMLIMIT, when set, wins.")
 	flag.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "Address of Go's pprof endpoints (/debug/pprof), for profiling; 0 disables them.")
 	flag.BoolVar(&o.neo4j.observe, "neo4j-observe", true, "Poll Neo4j over Bolt (SHOW SERVERS, SHOW DATABASES); Ready then needs Neo4j's word. Off: Ready means Kubernetes Ready only.")
 	flag.DurationVar(&o.neo4j.calm, "neo4j-poll-interval", 60*time.Second, "Interval between polls of a calm cluster's Neo4j.")
@@ -174,8 +174,11 @@ func setMemoryLimit(ratio float64) {
 		log.Error(err, "unable to read the container's memory limit; Go's memory limit left unset")
 		return
 	}
-	if limit := memlimit.Limit(container, ratio, os.Getenv("GOMEMLIMIT")); limit > 0 {
-		debug.SetMemoryLimit(limit)
-		log.Info("Go memory limit set", "bytes", limit, "containerLimitBytes", container)
+	limit := memlimit.Limit(container, ratio, os.Getenv("GOMEMLIMIT"))
+	if limit == 0 {
+		log.Info("Go memory limit left as it is", "containerLimitBytes", container, "ratio", ratio, "GOMEMLIMIT", os.Getenv("GOMEMLIMIT"))
+		return
 	}
+	debug.SetMemoryLimit(limit)
+	log.Info("Go memory limit set", "bytes", limit, "containerLimitBytes", container)
 }

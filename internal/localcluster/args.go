@@ -2,6 +2,7 @@ package localcluster
 
 import (
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -72,9 +73,7 @@ func apiserverArgs(dir, etcdURL string, port int) []string {
 //   - job: pods for backup Jobs, and their Complete or Failed outcome;
 //   - persistentvolumeclaim-protection and persistentvolume-protection: the
 //     apiserver puts protection finalizers on every claim and volume, and
-//     without these controllers a deleted claim would never go away;
-//   - deployment and replicaset: pods for Deployments, and their Available
-//     condition, which OLM waits for before a CSV Succeeds.
+//     without these controllers a deleted claim would never go away.
 var controllers = []string{
 	"statefulset-controller",
 	"disruption-controller",
@@ -86,14 +85,21 @@ var controllers = []string{
 	"job-controller",
 	"persistentvolumeclaim-protection-controller",
 	"persistentvolume-protection-controller",
-	"deployment-controller",
-	"replicaset-controller",
 }
 
-func controllerManagerArgs(dir, kubeconfig string) []string {
+// olmControllers are added with Options.OLM: pods for the Deployments OLM
+// creates, and their Available condition, which OLM waits for before a
+// CSV Succeeds.
+var olmControllers = []string{"deployment-controller", "replicaset-controller"}
+
+func controllerManagerArgs(dir, kubeconfig string, olm bool) []string {
+	run := controllers
+	if olm {
+		run = append(slices.Clone(controllers), olmControllers...)
+	}
 	return []string{
 		"--kubeconfig=" + kubeconfig,
-		"--controllers=" + strings.Join(controllers, ","),
+		"--controllers=" + strings.Join(run, ","),
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--root-ca-file=" + filepath.Join(dir, "pki", "ca.crt"),

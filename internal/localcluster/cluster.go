@@ -44,8 +44,10 @@ type Cluster struct {
 	stopping atomic.Bool
 	stopOnce sync.Once
 	died     chan error
-	// args are each component's arguments, to start it again.
+	// args and envs are each component's arguments and environment (nil:
+	// this process's), to start it again.
 	args map[string][]string
+	envs map[string][]string
 }
 
 // Start brings a cluster up and returns once its nodes are Ready and
@@ -61,7 +63,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir, opts: opts, died: make(chan error, 1), args: map[string][]string{}}
+	c := &Cluster{Dir: dir, opts: opts, died: make(chan error, 1), args: map[string][]string{}, envs: map[string][]string{}}
 	defer func() {
 		if err != nil {
 			c.MarkFailed()
@@ -134,7 +136,7 @@ func Start(ctx context.Context, opts Options) (_ *Cluster, err error) {
 		name string
 		args []string
 	}{
-		{"kube-controller-manager", controllerManagerArgs(dir, kubeconfigs[ControllerManagerUser])},
+		{"kube-controller-manager", controllerManagerArgs(dir, kubeconfigs[ControllerManagerUser], opts.OLM)},
 		{"kube-scheduler", schedulerArgs(kubeconfigs[SchedulerUser])},
 		{"kwok", kwokArgs(kubeconfigs[KwokUser], stages)},
 	} {
@@ -246,7 +248,7 @@ func (c *Cluster) startWithEnv(name string, args, env []string) error {
 		return err
 	}
 	c.procs = append(c.procs, p)
-	c.args[name] = args
+	c.args[name], c.envs[name] = args, env
 	go func() {
 		<-p.done
 		if !c.stopping.Load() && !p.restarting.Load() {
@@ -275,7 +277,7 @@ func (c *Cluster) Restart(ctx context.Context, components ...string) error {
 				break
 			}
 		}
-		if err := c.start(name, c.args[name]); err != nil {
+		if err := c.startWithEnv(name, c.args[name], c.envs[name]); err != nil {
 			return err
 		}
 		if name == "kube-apiserver" {
@@ -321,14 +323,14 @@ func (c *Cluster) Stop() error {
 	var err error
 	c.stopOnce.Do(func() {
 		c.stopping.Store(true)
-		byName := map[string]*process{}
+		byName := map[string][]*process{}
 		for _, p := range c.procs {
-			byName[p.name] = p
+			byName[p.name] = append(byName[p.name], p)
 		}
 		stopAll := func(names ...string) {
 			var wg sync.WaitGroup
 			for _, n := range names {
-				if p := byName[n]; p != nil {
+				for _, p := range byName[n] {
 					wg.Go(func() { p.stop(5 * time.Second) })
 				}
 			}

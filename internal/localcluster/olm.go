@@ -23,7 +23,8 @@ import (
 )
 
 // What Options.OLM sets up. The facts come from OLM v0.31.0's code (notes
-// in docs/install.md, "What the OLM test proved"):
+// in docs/install.md, "What `make test-olm` proved, and what needs a real
+// cluster"):
 //   - the catalog operator serves a CatalogSource with spec.address by
 //     dialling it: no registry pod, no Service;
 //   - a bundle whose objects are embedded in the catalog (olm.bundle.object
@@ -150,8 +151,9 @@ func withoutEnv(env []string, names ...string) []string {
 	})
 }
 
-// Catalog is a file-based catalog served by `opm serve` on loopback, for a
-// CatalogSource's spec.address.
+// Catalog is a file-based catalog served by `opm serve`, for a
+// CatalogSource's spec.address (127.0.0.1:<port>; opm listens on every
+// interface).
 type Catalog struct {
 	// Addr is host:port, for spec.address.
 	Addr string
@@ -161,7 +163,7 @@ type Catalog struct {
 }
 
 // ServeCatalog serves the file-based catalog in dir (opm serve) on a free
-// loopback port and returns once it accepts connections. It stops with the
+// port and returns once it accepts connections on loopback. It stops with the
 // cluster. The bundles must embed their objects and name no image, or OLM
 // would unpack them with a Job, which needs a container.
 func (c *Cluster) ServeCatalog(ctx context.Context, dir string) (*Catalog, error) {
@@ -186,7 +188,9 @@ func (cat *Catalog) Reload(ctx context.Context) error {
 func (cat *Catalog) start(ctx context.Context) error {
 	_, port, _ := net.SplitHostPort(cat.Addr)
 	// --pprof-addr "": its default (localhost:6060) is fatal when taken;
-	// -t: the termination log's default is /dev/termination-log.
+	// -t: the termination log's default is /dev/termination-log. No
+	// --cache-dir: with one, opm refuses a cache the catalog's new content
+	// invalidated (Reload); without, its temporary cache goes when it exits.
 	args := []string{"serve", cat.dir, "-p", port, "--pprof-addr=", "-t", os.DevNull}
 	p, err := startProcess("opm", filepath.Join(cat.c.opts.BinDir, "opm"), args, cat.c.Dir, nil)
 	if err != nil {
@@ -194,6 +198,8 @@ func (cat *Catalog) start(ctx context.Context) error {
 	}
 	cat.p = p
 	cat.c.procs = append(cat.c.procs, p)
+	ctx, cancel := context.WithTimeout(ctx, cat.c.opts.StartTimeout)
+	defer cancel()
 	return cat.c.waitFor(ctx, func(ctx context.Context) (bool, error) {
 		if p.exited() {
 			return false, p.exitError()

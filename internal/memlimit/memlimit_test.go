@@ -6,21 +6,36 @@ import (
 )
 
 func TestContainerLimit(t *testing.T) {
+	v2 := func(self string, files map[string]string) fstest.MapFS {
+		fs := fstest.MapFS{"proc/self/cgroup": {Data: []byte(self)}, "sys/fs/cgroup/cgroup.controllers": {Data: []byte("cpu memory")}}
+		for name, data := range files {
+			fs[name] = &fstest.MapFile{Data: []byte(data)}
+		}
+		return fs
+	}
 	for _, tc := range []struct {
 		name  string
 		files fstest.MapFS
 		want  int64
 		err   bool
 	}{
-		{"cgroup v2 with a limit", fstest.MapFS{"sys/fs/cgroup/memory.max": {Data: []byte("268435456\n")}}, 268435456, false},
-		{"cgroup v2 without", fstest.MapFS{"sys/fs/cgroup/memory.max": {Data: []byte("max\n")}}, 0, false},
-		{"cgroup v1 with a limit", fstest.MapFS{"sys/fs/cgroup/memory/memory.limit_in_bytes": {Data: []byte("536870912\n")}}, 536870912, false},
-		{"cgroup v1 without", fstest.MapFS{"sys/fs/cgroup/memory/memory.limit_in_bytes": {Data: []byte("9223372036854771712\n")}}, 0, false},
-		{"v2 wins over v1", fstest.MapFS{
-			"sys/fs/cgroup/memory.max":                   {Data: []byte("1048576")},
-			"sys/fs/cgroup/memory/memory.limit_in_bytes": {Data: []byte("2097152")}}, 1048576, false},
+		{"v2, own cgroup namespace, a limit", v2("0::/\n", map[string]string{"sys/fs/cgroup/memory.max": "268435456\n"}), 268435456, false},
+		{"v2, own cgroup namespace, no limit", v2("0::/\n", map[string]string{"sys/fs/cgroup/memory.max": "max\n"}), 0, false},
+		{"v2, host namespace: the limit is on the pod's cgroup", v2("0::/kubepods/pod1/c1\n", map[string]string{
+			"sys/fs/cgroup/kubepods/pod1/c1/memory.max": "max",
+			"sys/fs/cgroup/kubepods/pod1/memory.max":    "536870912",
+			"sys/fs/cgroup/kubepods/memory.max":         "8589934592"}), 536870912, false},
+		{"v2, the smallest of the cgroup and its parents", v2("0::/a/b\n", map[string]string{
+			"sys/fs/cgroup/a/b/memory.max": "268435456",
+			"sys/fs/cgroup/a/memory.max":   "536870912"}), 268435456, false},
+		{"v2, the root cgroup has no memory.max", v2("0::/\n", nil), 0, false},
+		{"v2, garbage", v2("0::/\n", map[string]string{"sys/fs/cgroup/memory.max": "lots"}), 0, true},
+		{"v1, a limit (parents included by the kernel)", fstest.MapFS{
+			"proc/self/cgroup":                 {Data: []byte("4:memory:/kubepods/pod1/c1\n")},
+			"sys/fs/cgroup/memory/memory.stat": {Data: []byte("cache 0\nhierarchical_memory_limit 536870912\n")}}, 536870912, false},
+		{"v1, no limit", fstest.MapFS{
+			"sys/fs/cgroup/memory/memory.stat": {Data: []byte("hierarchical_memory_limit 9223372036854771712\n")}}, 0, false},
 		{"no cgroup files", fstest.MapFS{}, 0, false},
-		{"garbage", fstest.MapFS{"sys/fs/cgroup/memory.max": {Data: []byte("lots")}}, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ContainerLimit(tc.files)
@@ -40,10 +55,10 @@ func TestLimit(t *testing.T) {
 		gomemlimit string
 		want       int64
 	}{
-		{"90% of the Deployment's 256Mi", 256 * mi, 0.9, "", 241591910},
-		{"no container limit", 0, 0.9, "", 0},
+		{"80% of the Deployment's 256Mi", 256 * mi, 0.8, "", 214748364},
+		{"no container limit", 0, 0.8, "", 0},
 		{"ratio 0 turns it off", 256 * mi, 0, "", 0},
-		{"GOMEMLIMIT set by the user wins", 256 * mi, 0.9, "200MiB", 0},
+		{"GOMEMLIMIT set by the user wins", 256 * mi, 0.8, "200MiB", 0},
 		{"a ratio above 1 is capped at the limit", 256 * mi, 1.5, "", 256 * mi},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

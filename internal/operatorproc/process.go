@@ -70,7 +70,9 @@ func (o *Operator) start(ctx context.Context) error {
 	o.cmd = exec.Command(o.Binary, args...)
 	o.cmd.Stdout, o.cmd.Stderr = logFile, logFile
 	o.cmd.Env = append(os.Environ(), o.Env...)
-	o.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: a test binary killed by its timeout takes the operator
+	// with it.
+	o.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := o.cmd.Start(); err != nil {
 		logFile.Close()
 		return fmt.Errorf("starting %s: %w", o.Binary, err)

@@ -6,7 +6,7 @@
 //
 // What runs where: OLM's olm and catalog operators run out of process as
 // the admin (localcluster.Options.OLM); the catalog is the bundle/ folder
-// rendered by opm and served by `opm serve` on loopback (a CatalogSource
+// rendered by opm and served by `opm serve` on a local port (a CatalogSource
 // with spec.address); OLM creates the Deployment, ServiceAccount and RBAC
 // from the CSV, kube-controller-manager's deployment and replicaset
 // controllers make the Deployment's pods and kwok makes them Ready. kwok

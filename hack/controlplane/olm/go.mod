@@ -2,8 +2,9 @@
 // v0.31.0) and opm (operator-registry v1.50.0) for make test-olm.
 // hack/tools.sh builds them (CGO_ENABLED=0) with
 // GONOSUMDB=github.com/operator-framework/operator-lifecycle-manager: the
-// checksum database does not know that version, so its hashes are pinned
-// in this go.sum. OLM's own replace directives do not apply to a module
+// checksum database does not know that version (its lookup answers 404,
+// checked 2026-12-02), so its hashes are pinned in this go.sum; with them,
+// -mod=readonly builds never ask it, and go get or tidy here still work. OLM's own replace directives do not apply to a module
 // that requires it, so they are repeated at the end.
 module github.com/graphops-dev/neo4j-operator/hack/controlplane/olm
 
