@@ -27,15 +27,16 @@ func main() {
 		kubeconfig = flag.String("kubeconfig", "", "also copy the admin kubeconfig here (e.g. bin/localcluster.kubeconfig)")
 		users      = flag.String("user", "", "comma-separated extra identities to mint kubeconfigs for, each user[=group+group...], e.g. neo4j-operator=system:masters")
 		keep       = flag.Bool("keep", false, "keep the cluster's folder (logs, audit log) after stopping")
+		olm        = flag.Bool("olm", false, "also run OLM's olm and catalog operators (make olm-tools builds them); serve a catalog with bin/opm serve and point a CatalogSource at it by spec.address")
 	)
 	flag.Parse()
-	if err := run(*nodes, *volumes, strings.Split(*classes, ","), *kubeconfig, *users, *keep); err != nil {
+	if err := run(*nodes, *volumes, strings.Split(*classes, ","), *kubeconfig, *users, *keep, *olm); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
 		os.Exit(1)
 	}
 }
 
-func run(nodes, volumes int, classes []string, kubeconfig, users string, keep bool) error {
+func run(nodes, volumes int, classes []string, kubeconfig, users string, keep, olm bool) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 
@@ -45,6 +46,7 @@ func run(nodes, volumes int, classes []string, kubeconfig, users string, keep bo
 		PersistentVolumes: volumes,
 		StorageClasses:    classes,
 		Keep:              keep,
+		OLM:               olm,
 		Log:               os.Stderr,
 	})
 	if err != nil {

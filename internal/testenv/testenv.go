@@ -41,6 +41,16 @@ type Env struct {
 // TestCRDs is the folder of other projects' CRDs written for the tests.
 func TestCRDs() string { return filepath.Join(RepoRoot(), "test", "crds") }
 
+// BinDir is the folder of the local control plane's binaries and the
+// manager: $LOCALCLUSTER_BIN_DIR, else the repository's bin/ (what the
+// Makefile's LOCALBIN is).
+func BinDir() string {
+	if d := os.Getenv("LOCALCLUSTER_BIN_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(RepoRoot(), "bin")
+}
+
 // RepoRoot is the project's root folder.
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)

@@ -51,7 +51,7 @@ func renderBundles(ctx context.Context, tmp string) (*catalogFiles, error) {
 		if err := editCSV(folder, v.name, v.version, v.replaces); err != nil {
 			return nil, err
 		}
-		out, err := exec.CommandContext(ctx, filepath.Join(binDir(), "opm"), "render", folder, "-o", "json").Output()
+		out, err := exec.CommandContext(ctx, filepath.Join(testenv.BinDir(), "opm"), "render", folder, "-o", "json").Output()
 		if err != nil {
 			return nil, fmt.Errorf("opm render %s: %w", folder, err)
 		}

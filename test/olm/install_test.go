@@ -203,7 +203,7 @@ func startOperator(ns string) *operatorproc.Operator {
 	user := "system:serviceaccount:" + ns + ":" + serviceAccount
 	kubeconfig, err := cluster.UserKubeconfig(user, []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"})
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	op := &operatorproc.Operator{Binary: filepath.Join(binDir(), "manager"), Kubeconfig: kubeconfig,
+	op := &operatorproc.Operator{Binary: filepath.Join(testenv.BinDir(), "manager"), Kubeconfig: kubeconfig,
 		LogPath:        filepath.Join(cluster.Dir, "logs", "operator-"+ns+".log"),
 		LeaseNamespace: ns, Env: []string{"WATCH_NAMESPACES=" + targets},
 		Args: append(args, "--zap-log-level=info", "--neo4j-observe=false")}
@@ -252,7 +252,7 @@ func uninstallWithKubectl(ns, want string) {
 // also deletes the Subscription's CatalogSource, wherever it is: the
 // spec re-creates it.
 func uninstallWithOperatorSDK(ns, installed string) {
-	out, err := exec.CommandContext(ctx, filepath.Join(binDir(), "operator-sdk"), "cleanup", packageName, "--namespace", ns,
+	out, err := exec.CommandContext(ctx, filepath.Join(testenv.BinDir(), "operator-sdk"), "cleanup", packageName, "--namespace", ns,
 		"--delete-all=false", "--kubeconfig", cluster.Kubeconfig, "--timeout", "2m").CombinedOutput()
 	ExpectWithOffset(1, err).NotTo(HaveOccurred(), string(out))
 	ExpectWithOffset(1, string(out)).To(ContainSubstring(`catalogsource \"` + sourceName + `\" deleted`))

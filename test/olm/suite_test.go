@@ -58,13 +58,6 @@ func TestOLM(t *testing.T) {
 	RunSpecs(t, "OLM install suite (OLM's operators on a local control plane + kwok)")
 }
 
-func binDir() string {
-	if d := os.Getenv("LOCALCLUSTER_BIN_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(testenv.RepoRoot(), "bin")
-}
-
 var _ = BeforeSuite(func() {
 	failed = true // until the suite is up: a failed start keeps the logs
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter)))

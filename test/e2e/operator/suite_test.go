@@ -43,18 +43,11 @@ func TestOperatorE2E(t *testing.T) {
 	RunSpecs(t, "Operator e2e suite (local control plane + kwok)")
 }
 
-func binDir() string {
-	if d := os.Getenv("LOCALCLUSTER_BIN_DIR"); d != "" {
-		return d
-	}
-	return filepath.Join(testenv.RepoRoot(), "bin")
-}
-
 var _ = BeforeSuite(func() {
 	failed = true // until the suite is up: a failed start keeps the cluster's logs
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter)))
 	ctx, cancel = context.WithCancel(context.Background())
-	manager := filepath.Join(binDir(), "manager")
+	manager := filepath.Join(testenv.BinDir(), "manager")
 	if _, err := os.Stat(manager); err != nil {
 		build := exec.Command("go", "build", "-trimpath", "-o", manager, ".")
 		build.Dir, build.Env = testenv.RepoRoot(), append(os.Environ(), "CGO_ENABLED=0")
@@ -67,7 +60,7 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	admin, err = client.New(cluster.Config, client.Options{Scheme: testenv.Scheme})
 	Expect(err).NotTo(HaveOccurred())
-	Expect(operatorproc.Install(ctx, admin, filepath.Join(binDir(), "kustomize"), filepath.Join(testenv.RepoRoot(), "config", "default"))).To(Succeed())
+	Expect(operatorproc.Install(ctx, admin, filepath.Join(testenv.BinDir(), "kustomize"), filepath.Join(testenv.RepoRoot(), "config", "default"))).To(Succeed())
 
 	// The operator is confined to the seed namespace (below), so, as
 	// docs/install.md asks, the namespace gets the Secret-watching Role.
