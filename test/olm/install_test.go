@@ -94,11 +94,11 @@ func toAny(ss []string) []any {
 
 // csvPhase is the CSV's status.phase, "" while it cannot be read.
 func csvPhase(ns, name string) string {
-	csv := obj("operators.coreos.com/v1alpha1", "ClusterServiceVersion", ns, name)
-	if err := admin.Get(ctx, client.ObjectKeyFromObject(csv), csv); err != nil {
+	c := csv(ns, name)
+	if err := admin.Get(ctx, client.ObjectKeyFromObject(c), c); err != nil {
 		return ""
 	}
-	phase, _, _ := unstructured.NestedString(csv.Object, "status", "phase")
+	phase, _, _ := unstructured.NestedString(c.Object, "status", "phase")
 	return phase
 }
 
