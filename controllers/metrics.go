@@ -102,6 +102,15 @@ var LastSuccessfulBackup = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 	Help: "When the cluster's newest completed Neo4jBackup finished, in Unix seconds.",
 }, []string{"namespace", "cluster"})
 
+// ClusterReconciles counts reconciles per cluster: controller-runtime's
+// reconcile_total says the operator is busy, this says which cluster
+// keeps it busy (and lets a test see that one cluster was left alone
+// while others were reconciled).
+var ClusterReconciles = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Name: "neo4j_operator_cluster_reconciles_total",
+	Help: "Reconciles per cluster; flat while nothing about the cluster changes.",
+}, []string{"namespace", "name"})
+
 // forgetMetrics drops a deleted cluster's series.
 func forgetMetrics(namespace, name string) {
 	RolloutInProgress.DeleteLabelValues(namespace, name)
@@ -109,8 +118,9 @@ func forgetMetrics(namespace, name string) {
 	ClusterCondition.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 	CertificateExpiry.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 	LastSuccessfulBackup.DeleteLabelValues(namespace, name)
+	ClusterReconciles.DeleteLabelValues(namespace, name)
 }
 
 func init() {
-	metrics.Registry.MustRegister(ScaleSteps, RolloutSteps, RolloutInProgress, TLSReloads, ClusterCondition, CertificateExpiry, LastSuccessfulBackup)
+	metrics.Registry.MustRegister(ScaleSteps, RolloutSteps, RolloutInProgress, TLSReloads, ClusterCondition, CertificateExpiry, LastSuccessfulBackup, ClusterReconciles)
 }

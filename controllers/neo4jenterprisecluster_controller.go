@@ -127,6 +127,7 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
+	ClusterReconciles.WithLabelValues(req.Namespace, req.Name).Inc()
 	if !cluster.DeletionTimestamp.IsZero() {
 		// Owner references let the garbage collector remove what the
 		// operator created; PVCs are not among them and stay.
