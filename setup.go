@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -64,21 +65,44 @@ func observers(mgr ctrl.Manager, o neo4jOptions) *observer.Observers {
 	}
 	obs := observer.New(mgr.GetAPIReader(), d, o.calm, o.busy)
 	obs.Workers = o.workers
+	obs.SecretRecheck = o.secretRecheck
 	return obs
 }
 
-// fileResolver reads "host:port dial-address" lines at every call; an
-// address not in the file is dialled as it is.
+// fileResolver resolves through a file of "host:port dial-address" lines;
+// an address not in the file is dialled as it is. The file is parsed again
+// only when it changed (a stat per dial: another file, as a rename makes,
+// another size or modification time): the
+// scale benchmark's file has a line for each of 5,000 fake servers, and
+// parsing it at every dial would be what its CPU figure measured.
 func fileResolver(path string) func(string) string {
+	var (
+		mu    sync.Mutex
+		read  os.FileInfo
+		table map[string]string
+	)
 	return func(hostport string) string {
-		data, err := os.ReadFile(path)
+		mu.Lock()
+		defer mu.Unlock()
+		info, err := os.Stat(path)
 		if err != nil {
 			return hostport
 		}
-		for _, l := range strings.Split(string(data), "\n") {
-			if f := strings.Fields(l); len(f) == 2 && f[0] == hostport {
-				return f[1]
+		if read == nil || !os.SameFile(read, info) || info.Size() != read.Size() || !info.ModTime().Equal(read.ModTime()) {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return hostport
 			}
+			table = map[string]string{}
+			for _, l := range strings.Split(string(data), "\n") {
+				if f := strings.Fields(l); len(f) == 2 {
+					table[f[0]] = f[1]
+				}
+			}
+			read = info
+		}
+		if to, ok := table[hostport]; ok {
+			return to
 		}
 		return hostport
 	}

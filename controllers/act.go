@@ -98,6 +98,7 @@ func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpr
 		busy = busy || s == nil || s.Status.ReadyReplicas != render.Replicas(p.Rendered, role)
 	}
 	t := r.target(p.Rendered, busy)
+	t.SecretVersion = p.AuthVersion
 	if t.TLS != nil && p.Rollout != nil {
 		// Pods of an older revision may not speak TLS yet (Bolt TLS just
 		// turned on).

@@ -143,6 +143,10 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: directNS, Name: "observed-auth"}, s)).To(Succeed())
 		s.Data = map[string][]byte{"NEO4J_AUTH": []byte("neo4j/a-wrong-password")}
 		Expect(env.Client.Update(ctx, s)).To(Succeed())
+		// The polls use the credentials Neo4j accepted until a reconcile
+		// sees the Secret move (the Secret watch sends one where Secrets
+		// are watched; this namespace is not) or --neo4j-secret-recheck.
+		reconcileNow(r, c)
 		Eventually(func(g Gomega) {
 			h := condition(v1alpha1.ConditionServersHealthy)
 			g.Expect(h.Reason).To(Equal("AuthFailed"))

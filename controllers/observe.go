@@ -118,14 +118,14 @@ func (r *Neo4jEnterpriseClusterReconciler) observeAuth(ctx context.Context, c *v
 		// A timeout or a 5xx is not the user's problem: retry with backoff.
 		return plan.Auth{}, fmt.Errorf("reading auth Secret %s/%s: %w", c.Namespace, name, err)
 	}
+	found := plan.Auth{Found: true, Version: secret.ResourceVersion}
 	value, ok := secret.Data[key]
 	if !ok {
-		return plan.Auth{Found: true, Problem: fmt.Sprintf("auth Secret %s/%s has no key %s", c.Namespace, name, key)}, nil
+		found.Problem = fmt.Sprintf("auth Secret %s/%s has no key %s", c.Namespace, name, key)
+	} else if err := neo4jconf.CheckAuth(string(value)); err != nil {
+		found.Problem = fmt.Sprintf("auth Secret %s/%s key %s: %v", c.Namespace, name, key, err)
 	}
-	if err := neo4jconf.CheckAuth(string(value)); err != nil {
-		return plan.Auth{Found: true, Problem: fmt.Sprintf("auth Secret %s/%s key %s: %v", c.Namespace, name, key, err)}, nil
-	}
-	return plan.Auth{Found: true}, nil
+	return found, nil
 }
 
 // observeStatefulSets reads the cluster's StatefulSets from the cache.

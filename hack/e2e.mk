@@ -45,9 +45,9 @@ bench-scale: controlplane kustomize manager-binary ## Scale benchmark: make benc
 	LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go run ./hack/benchscale -n $(N) $(BENCH_SCALE_ARGS)
 
 .PHONY: bench-scale-smoke
-bench-scale-smoke: controlplane kustomize manager-binary ## The benchmark at N=20, a 10 s steady state and 100 unrelated objects (CI: proves it runs; reports to bin/bench).
+bench-scale-smoke: controlplane kustomize manager-binary ## The benchmark at N=20, 10 s steady states (without and with the Bolt poller) and 100 unrelated objects (CI: proves it runs; reports to bin/bench).
 	go build -o $(LOCALBIN)/naiveoperator ./hack/naiveoperator
-	LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go run ./hack/benchscale -n 20 -checkpoints 10 -batch 10 -steady 10s -unrelated 100 -out $(LOCALBIN)/bench
+	LOCALCLUSTER_BIN_DIR=$(LOCALBIN) go run ./hack/benchscale -n 20 -checkpoints 10 -batch 10 -steady 10s -poller-steady 10s -unrelated 100 -out $(LOCALBIN)/bench
 
 .PHONY: olm-tools
 olm-tools: ## Build OLM's olm and catalog operators (v0.31.0) and opm (v1.50.0) from hack/controlplane/olm, with OLM's CRDs (bin/olm-crds).

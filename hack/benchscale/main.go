@@ -3,11 +3,13 @@
 // kube-apiserver with an audit log of writes and reads; no controller
 // manager, so StatefulSets get no pods and the operator's own requests are
 // all there is). The operator runs out of process as deployed, under its
-// ServiceAccount's RBAC, with --neo4j-observe=false (no Neo4j, fake or
-// real, behind the pods). It measures the build-up, a steady state, a full
-// resync, one spec change on every cluster, and the operator's memory as N
-// grows and with unrelated objects in the cluster, and writes
-// bench/scale-<N>.json and bench/scale-<N>.md.
+// ServiceAccount's RBAC, first with --neo4j-observe=false (no Neo4j behind
+// the pods). It measures the build-up, a steady state, a full resync, one
+// spec change on every cluster, and the operator's memory as N grows and
+// with unrelated objects in the cluster. Then every cluster gets a FAKE
+// Neo4j cluster (internal/fake/cluster) and ready StatefulSets, and the
+// operator is restarted with observation on, to measure the Bolt poller.
+// It writes bench/scale-<N>.json, .md and .png.
 package main
 
 import (
@@ -17,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,11 +43,17 @@ type config struct {
 	Batch       int
 	PerNS       int
 	Steady      time.Duration
-	Unrelated   int
-	QPS, Burst  int
-	Concurrent  int
-	Out         string
-	Profiles    string // where pprof profiles go (never the repository); empty: none
+	// PollerSteady is the window measured with the Bolt poller on.
+	PollerSteady time.Duration
+	Unrelated    int
+	QPS, Burst   int
+	Concurrent   int
+	Out          string
+	Profiles     string // where pprof profiles go (never the repository); empty: none
+	// OperatorFlags are added to the operator's flags; GOGC is its
+	// environment's (empty: Go's default).
+	OperatorFlags []string
+	GOGC          string
 }
 
 // Report is bench/scale-<N>.json.
@@ -53,9 +62,11 @@ type Report struct {
 	Machine  string `json:"machine"`
 	Date     string `json:"date"`
 	Operator struct {
-		QPS                     int `json:"kubeApiQps"`
-		Burst                   int `json:"kubeApiBurst"`
-		MaxConcurrentReconciles int `json:"maxConcurrentReconciles"`
+		QPS                     int      `json:"kubeApiQps"`
+		Burst                   int      `json:"kubeApiBurst"`
+		MaxConcurrentReconciles int      `json:"maxConcurrentReconciles"`
+		Flags                   []string `json:"extraFlags,omitempty"`
+		GOGC                    string   `json:"gogc,omitempty"`
 	} `json:"operator"`
 	BuildUp struct {
 		Seconds  float64  `json:"seconds"`
@@ -68,13 +79,11 @@ type Report struct {
 		Reconciles    float64  `json:"reconciles"`
 		CPUSecondsMin float64  `json:"cpuSecondsPerMinute"`
 	} `json:"steadyState"`
-	Resync struct {
-		Seconds     float64  `json:"seconds"`
-		Requests    Requests `json:"requests"`
-		Reconcile   Latency  `json:"reconcile"`
-		ThrottledMs float64  `json:"clientThrottleWaitMs"`
-	} `json:"resync"`
-	Change struct {
+	Resync Resync `json:"resync"`
+	// ResyncDefaults is the same restart at the deployed defaults
+	// (deployedQPS, deployedBurst, deployedConcurrent).
+	ResyncDefaults Resync `json:"resyncAtDeployedDefaults"`
+	Change         struct {
 		AnnotationRequests Requests `json:"annotationRequests"`
 		ConfigSeconds      float64  `json:"configSeconds"`
 		ConfigRequests     Requests `json:"configRequests"`
@@ -85,7 +94,20 @@ type Report struct {
 	SlopeKiBPerCl   float64  `json:"rssSlopeKiBPerCluster"`
 	Unrelated       int      `json:"unrelatedObjects"`
 	UnrelatedMemory Memory   `json:"memoryWithUnrelated"`
+	Poller          Poller   `json:"boltPoller"`
 }
+
+// Resync is a full resync's figures: from a restart until every cluster
+// was reconciled once.
+type Resync struct {
+	Seconds     float64  `json:"seconds"`
+	Requests    Requests `json:"requests"`
+	Reconcile   Latency  `json:"reconcile"`
+	ThrottledMs float64  `json:"clientThrottleWaitMs"`
+}
+
+// The operator's flags as config/manager deploys them.
+const deployedQPS, deployedBurst, deployedConcurrent = 20, 30, 2
 
 func main() {
 	var cfg config
@@ -95,11 +117,17 @@ func main() {
 	flag.IntVar(&cfg.Batch, "batch", 50, "clusters created per batch")
 	flag.IntVar(&cfg.PerNS, "per-namespace", 10, "clusters per namespace")
 	flag.DurationVar(&cfg.Steady, "steady", 0, "steady-state window (default 10m at -n 1000 or more, else 1m); the naive column's is at most 2m")
+	flag.DurationVar(&cfg.PollerSteady, "poller-steady", 0, "steady-state window with the Bolt poller on (default 3m at -n 1000 or more, else 1m; the deployed calm interval is 60 s)")
 	flag.IntVar(&cfg.Unrelated, "unrelated", 10000, "unrelated ConfigMaps, Secrets, Services and Pods created for the memory check")
 	flag.IntVar(&cfg.QPS, "qps", 100, "the operator's --kube-api-qps (deployed default 20: at 1,000 clusters the build-up would take 17 min on it)")
 	flag.IntVar(&cfg.Burst, "burst", 200, "the operator's --kube-api-burst (deployed default 30)")
 	flag.IntVar(&cfg.Concurrent, "concurrent", 4, "the operator's --max-concurrent-reconciles (deployed default 2)")
 	flag.StringVar(&cfg.Out, "out", "bench", "report folder")
+	flag.Func("operator-flag", "a flag added to the operator's (repeatable), e.g. -operator-flag=--neo4j-secret-recheck=1ns", func(v string) error {
+		cfg.OperatorFlags = append(cfg.OperatorFlags, v)
+		return nil
+	})
+	flag.StringVar(&cfg.GOGC, "gogc", "", "the operator's GOGC (default: Go's, 100)")
 	flag.StringVar(&cfg.Profiles, "profiles", "", "folder for the operator's heap profile at N and CPU profile of the full resync (keep it outside the repository)")
 	flag.Parse()
 	for _, s := range strings.Split(checkpoints, ",") {
@@ -112,6 +140,12 @@ func main() {
 		cfg.Steady = time.Minute
 		if cfg.N >= 1000 {
 			cfg.Steady = 10 * time.Minute
+		}
+	}
+	if cfg.PollerSteady == 0 {
+		cfg.PollerSteady = time.Minute
+		if cfg.N >= 1000 {
+			cfg.PollerSteady = 3 * time.Minute
 		}
 	}
 	if err := run(context.Background(), cfg); err != nil {
@@ -144,6 +178,10 @@ func run(ctx context.Context, cfg config) error {
 		Args: []string{"--zap-log-level=error", "--neo4j-observe=false", "--pprof-bind-address=" + pprof,
 			fmt.Sprintf("--kube-api-qps=%d", cfg.QPS), fmt.Sprintf("--kube-api-burst=%d", cfg.Burst),
 			fmt.Sprintf("--max-concurrent-reconciles=%d", cfg.Concurrent)}}
+	op.Args = append(op.Args, cfg.OperatorFlags...)
+	if cfg.GOGC != "" {
+		op.Env = []string{"GOGC=" + cfg.GOGC}
+	}
 	if err := op.Start(ctx); err != nil {
 		return err
 	}
@@ -153,7 +191,8 @@ func run(ctx context.Context, cfg config) error {
 	b.report.Date = time.Now().UTC().Format(time.DateOnly)
 	b.report.Machine = machine()
 	b.report.Operator.QPS, b.report.Operator.Burst, b.report.Operator.MaxConcurrentReconciles = cfg.QPS, cfg.Burst, cfg.Concurrent
-	for _, phase := range []func(context.Context) error{b.buildUp, b.steady, b.resync, b.change, b.unrelated, b.naive} {
+	b.report.Operator.Flags, b.report.Operator.GOGC = cfg.OperatorFlags, cfg.GOGC
+	for _, phase := range []func(context.Context) error{b.buildUp, b.steady, b.resync, b.change, b.unrelated, b.poller, b.naive} {
 		if err := phase(ctx); err != nil {
 			lc.MarkFailed()
 			return err
@@ -324,7 +363,7 @@ func (b *bench) steady(ctx context.Context) error {
 	s.Reconciles = sum(after.metrics, "controller_runtime_reconcile_total", cl) - sum(before.metrics, "controller_runtime_reconcile_total", cl)
 	s.CPUSecondsMin = round((after.cpu - before.cpu) / end.Sub(start).Minutes())
 	say("steady: %d writes, %v", s.Requests.Writes, s.Requests.ByVerb)
-	return nil
+	return b.baseline()
 }
 
 // restartAndWait restarts the operator and waits until it has reconciled
@@ -358,42 +397,90 @@ func (b *bench) waitReconciled(start time.Time) (float64, error) {
 }
 
 // resync restarts the operator at N and measures the full resync: time,
-// writes, reconcile latency and client-side throttling.
+// writes, reconcile latency and client-side throttling; then again at the
+// deployed defaults, and back to the benchmark's flags.
 func (b *bench) resync(ctx context.Context) error {
 	if err := b.profile("heap", "heap?gc=1"); err != nil {
 		say("heap profile: %v", err) // a profile is an aid; the figures stand without it
 	}
+	var err error
+	if b.report.Resync, err = b.measureResync(ctx, true); err != nil {
+		return err
+	}
+	b.report.Memory[len(b.report.Memory)-1].ResyncSeconds = b.report.Resync.Seconds
+	flags := b.op.Args
+	b.op.Args = withClientFlags(flags, deployedQPS, deployedBurst, deployedConcurrent)
+	if b.report.ResyncDefaults, err = b.measureResync(ctx, false); err != nil {
+		return err
+	}
+	b.op.Args = flags
+	return b.restartAndWaitOnly(ctx)
+}
+
+// measureResync restarts the operator and measures until every cluster
+// was reconciled once; with profile, it also saves the resync's CPU
+// profile.
+func (b *bench) measureResync(ctx context.Context, profile bool) (Resync, error) {
+	r := Resync{}
 	start := time.Now()
 	if err := b.op.Restart(ctx); err != nil {
-		return err
+		return r, err
 	}
 	// The CPU profile starts once the restarted operator answers its
 	// health check, a fraction of a second into the resync, and runs for a
 	// fixed 20 s, past its end at every N measured here.
 	cpu := make(chan error, 1)
-	go func() { cpu <- b.profile("resync-cpu", "profile?seconds=20") }()
+	if profile {
+		go func() { cpu <- b.profile("resync-cpu", "profile?seconds=20") }()
+	} else {
+		cpu <- nil
+	}
 	seconds, err := b.waitReconciled(start)
 	if err != nil {
-		return err
+		return r, err
 	}
 	if err := <-cpu; err != nil {
 		say("resync CPU profile: %v", err)
 	}
-	r := &b.report.Resync
 	r.Seconds = seconds
-	b.report.Memory[len(b.report.Memory)-1].ResyncSeconds = seconds
 	cl := map[string]string{"controller": "neo4jenterprisecluster"}
 	empty := map[string]*dto.MetricFamily{} // a fresh process: its counters start at 0
 	time.Sleep(5 * time.Second)             // writes the last reconciles may still send
 	after, err := scrape(b.op.MetricsURL())
 	if err != nil {
-		return err
+		return r, err
 	}
 	r.Reconcile = histogram(empty, after, "controller_runtime_reconcile_time_seconds", cl)
 	r.ThrottledMs = round(1000 * sumHistogram(after, "rest_client_rate_limiter_duration_seconds"))
 	r.Requests, err = requests(b.lc, operatorproc.User, start, time.Time{})
-	say("resync: %.1fs, %d writes, reconcile p50 %.2f ms p99 %.2f ms", r.Seconds, r.Requests.Writes, r.Reconcile.P50ms, r.Reconcile.P99ms)
+	say("resync (%s): %.1fs, %d writes, reconcile p50 %.2f ms p99 %.2f ms", strings.Join(clientFlags(b.op.Args), " "),
+		r.Seconds, r.Requests.Writes, r.Reconcile.P50ms, r.Reconcile.P99ms)
+	return r, err
+}
+
+// restartAndWaitOnly restarts the operator and waits for its resync,
+// measuring nothing.
+func (b *bench) restartAndWaitOnly(ctx context.Context) error {
+	_, err := b.restartAndWait(ctx)
 	return err
+}
+
+var clientFlagNames = []string{"--kube-api-qps=", "--kube-api-burst=", "--max-concurrent-reconciles="}
+
+// withClientFlags is args with the client's rate and the workers set.
+func withClientFlags(args []string, qps, burst, concurrent int) []string {
+	out := slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+		return slices.ContainsFunc(clientFlagNames, func(n string) bool { return strings.HasPrefix(a, n) })
+	})
+	return append(out, fmt.Sprintf("--kube-api-qps=%d", qps), fmt.Sprintf("--kube-api-burst=%d", burst),
+		fmt.Sprintf("--max-concurrent-reconciles=%d", concurrent))
+}
+
+// clientFlags are the client's rate and worker flags among args.
+func clientFlags(args []string) []string {
+	return slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+		return !slices.ContainsFunc(clientFlagNames, func(n string) bool { return strings.HasPrefix(a, n) })
+	})
 }
 
 // change edits every cluster at once: an annotation (no new generation:

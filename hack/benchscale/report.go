@@ -56,9 +56,16 @@ func verbs(r Requests) string {
 func markdown(r Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Scale benchmark: %d clusters (3 primaries + 2 secondaries each)\n\n", r.N)
-	fmt.Fprintf(&b, "%s, %s. Operator flags: --kube-api-qps=%d --kube-api-burst=%d --max-concurrent-reconciles=%d --neo4j-observe=false. "+
+	extra := ""
+	if len(r.Operator.Flags) > 0 {
+		extra = " " + strings.Join(r.Operator.Flags, " ")
+	}
+	if r.Operator.GOGC != "" {
+		extra += ", GOGC=" + r.Operator.GOGC
+	}
+	fmt.Fprintf(&b, "%s, %s. Operator flags: --kube-api-qps=%d --kube-api-burst=%d --max-concurrent-reconciles=%d --neo4j-observe=false%s. "+
 		"API server only (no controller manager: no pods), audit log of writes and reads.\n\n",
-		r.Date, r.Machine, r.Operator.QPS, r.Operator.Burst, r.Operator.MaxConcurrentReconciles)
+		r.Date, r.Machine, r.Operator.QPS, r.Operator.Burst, r.Operator.MaxConcurrentReconciles, extra)
 	last := Memory{}
 	if len(r.Memory) > 0 {
 		last = r.Memory[len(r.Memory)-1]
@@ -78,6 +85,10 @@ func markdown(r Report) string {
 		r.Steady.Requests.Writes, r.Steady.WritesPerMin, verbs(r.Steady.Requests), r.Steady.Reconciles, r.Steady.CPUSecondsMin))
 	row("full resync (operator restarted): every cluster reconciled once", fmt.Sprintf("%.1f s; %d writes; reconcile p50 %.2f ms, p99 %.2f ms, max ≤ %s; client throttling %.0f ms in all",
 		r.Resync.Seconds, r.Resync.Requests.Writes, r.Resync.Reconcile.P50ms, r.Resync.Reconcile.P99ms, maxLE(r.Resync.Reconcile.MaxLEs), r.Resync.ThrottledMs))
+	row(fmt.Sprintf("full resync at the deployed defaults (--kube-api-qps=%d --kube-api-burst=%d --max-concurrent-reconciles=%d)", deployedQPS, deployedBurst, deployedConcurrent),
+		fmt.Sprintf("%.1f s; %d writes; reconcile p50 %.2f ms, p99 %.2f ms, max ≤ %s; client throttling %.0f ms in all",
+			r.ResyncDefaults.Seconds, r.ResyncDefaults.Requests.Writes, r.ResyncDefaults.Reconcile.P50ms, r.ResyncDefaults.Reconcile.P99ms,
+			maxLE(r.ResyncDefaults.Reconcile.MaxLEs), r.ResyncDefaults.ThrottledMs))
 	row("an annotation on every cluster", fmt.Sprintf("%d writes", r.Change.AnnotationRequests.Writes))
 	row("a setting changed on every cluster", fmt.Sprintf("%.1f s to observe all; %d writes (%.2f per cluster), %d conflicts",
 		r.Change.ConfigSeconds, r.Change.ConfigRequests.Writes, r.Change.WritesPerCluster, r.Change.ConfigRequests.Conflicts))
@@ -88,6 +99,7 @@ func markdown(r Report) string {
 	u := r.UnrelatedMemory
 	fmt.Fprintf(&b, "| %d + %d unrelated objects | %.1f | %.1f | %.1f | %.1f | |\n", u.Clusters, r.Unrelated, u.RSSMiB, u.RSSFileMiB, u.HeapMiB, u.HeapRetainedMiB)
 	fmt.Fprintf(&b, "\nRSS slope (least squares over the rows above the unrelated one): %.1f KiB per cluster.\n", r.SlopeKiBPerCl)
+	b.WriteString(pollerMarkdown(r))
 	return b.String()
 }
 
@@ -96,4 +108,25 @@ func maxLE(ms float64) string {
 		return "the largest bucket (60 s)"
 	}
 	return fmt.Sprintf("%g ms", ms)
+}
+
+func pollerMarkdown(r Report) string {
+	p := r.Poller
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n## The Bolt poller at %d clusters\n\n", r.N)
+	fmt.Fprintf(&b, "Every cluster backed by a FAKE Neo4j cluster (internal/fake/cluster, %d fake Bolt servers in the benchmark's process), "+
+		"its StatefulSets' status written as ready, the operator restarted with observation on at its deployed intervals "+
+		"(--neo4j-poll-interval=60s, --neo4j-busy-poll-interval=10s, 8 poll workers).\n\n", p.FakeServers)
+	b.WriteString("| the poller | figure |\n|---|---|\n")
+	row := func(what, v string) { fmt.Fprintf(&b, "| %s | %s |\n", what, v) }
+	row("restart until every cluster is Ready on Neo4j's word", fmt.Sprintf("%.1f s", p.ReadySeconds))
+	row(fmt.Sprintf("steady state, %.0f s: polls (one Bolt connection, SHOW SERVERS and SHOW DATABASES each)", p.Seconds),
+		fmt.Sprintf("%.1f/min; %.0f failed; %.0f other Bolt calls", p.PollsPerMin, p.FailedPolls, p.Commands))
+	row("SHOW SERVERS latency, connection included", fmt.Sprintf("p50 %.2f ms, p99 %.2f ms", p.CallP50ms, p.CallP99ms))
+	row("steady state: API requests", fmt.Sprintf("%d writes; %s; %.0f reconciles", p.Requests.Writes, verbs(p.Requests), p.Reconciles))
+	row("operator CPU", fmt.Sprintf("%.3f s/min (%.3f without observation)", p.CPUSecondsMin, r.Steady.CPUSecondsMin))
+	row("open sockets, at most", fmt.Sprintf("%d (%d without observation)", p.SocketsMax, p.SocketsBaseline))
+	row("goroutines, at most", fmt.Sprintf("%d (%d without observation)", p.GoroutinesMax, p.GoroutinesBaseline))
+	row("memory after the window", fmt.Sprintf("RSS %.1f MiB, Go heap after GC %.1f MiB", p.RSSMiB, p.HeapMiB))
+	return b.String()
 }

@@ -39,11 +39,17 @@ type Target struct {
 	// Addresses are the servers' Bolt addresses (host:port), tried in
 	// order until one answers.
 	Addresses []string
-	// Secret and Key hold "neo4j/<password>"; read at every poll, by name,
-	// never cached.
+	// Secret and Key hold "neo4j/<password>", read by name. Credentials
+	// Neo4j accepted are kept for the next polls, so a calm cluster's polls
+	// read no Secret; they are read again when Neo4j refuses them, when
+	// SecretVersion moves, and after Observers.SecretRecheck.
 	Secret types.NamespacedName
 	Key    string
-	CalVer bool
+	// SecretVersion is the Secret's resourceVersion the reconcile read
+	// ("" when unknown): a change (an edit the Secret watch or a reconcile
+	// saw) drops the credentials kept.
+	SecretVersion string
+	CalVer        bool
 	// Busy asks for the busy interval (something is in flight).
 	Busy bool
 	// TLS, when set, is the Bolt channel's TLS: polls and commands go over
@@ -147,6 +153,11 @@ type Observers struct {
 	// Events receives one event per cluster whose observation changed;
 	// the controller watches it.
 	Events chan event.GenericEvent
+	// SecretRecheck is how long credentials Neo4j accepted are used
+	// before the auth Secret is read again (0: until refused or changed).
+	// Where Secrets are not watched, it bounds how long an edit of the
+	// Secret (a wrong password, a deletion) goes unreported.
+	SecretRecheck time.Duration
 
 	mu       sync.Mutex
 	clusters map[types.NamespacedName]*entry
@@ -166,6 +177,40 @@ type entry struct {
 	commandAt time.Time
 	// refusal is Neo4j's answer to the last refused command.
 	refusal *Refusal
+	// accepted are the credentials of the last poll Neo4j accepted.
+	accepted *accepted
+}
+
+// accepted are credentials Neo4j accepted, with where and when they were
+// read. Never logged: it has no String method and is printed nowhere.
+type accepted struct {
+	secret  types.NamespacedName
+	key     string
+	version string
+	// target is the Target's SecretVersion when they were read: only a
+	// move from it is an edit the kept credentials may not reflect.
+	target string
+	readAt time.Time
+	creds  neo4j.Credentials
+	// unproven: read for this poll, not accepted by Neo4j yet.
+	unproven bool
+}
+
+// kept is what a poll that proved nothing about the credentials leaves:
+// credentials accepted before, not ones just read.
+func (a *accepted) kept() *accepted {
+	if a == nil || a.unproven {
+		return nil
+	}
+	return a
+}
+
+// usable is true when the kept credentials may stand in for a read of the
+// target's Secret now.
+func (a *accepted) usable(t Target, recheck time.Duration, now time.Time) bool {
+	return a != nil && a.secret == t.Secret && a.key == t.Key &&
+		(t.SecretVersion == a.target || t.SecretVersion == a.version) &&
+		(recheck <= 0 || now.Sub(a.readAt) < recheck)
 }
 
 // New makes Observers with the given intervals (positive; busy at most
@@ -174,7 +219,7 @@ func New(reader client.Reader, d neo4j.Dialer, calm, busy time.Duration) *Observ
 	if busy <= 0 || calm < busy {
 		panic(fmt.Sprintf("observer: want 0 < busy (%v) <= calm (%v)", busy, calm))
 	}
-	return &Observers{Reader: reader, Dialer: d, Calm: calm, Busy: busy, Workers: 8,
+	return &Observers{Reader: reader, Dialer: d, Calm: calm, Busy: busy, Workers: 8, SecretRecheck: 10 * time.Minute,
 		Events: make(chan event.GenericEvent, 1024), clusters: map[types.NamespacedName]*entry{}}
 }
 
@@ -233,7 +278,9 @@ func (o *Observers) Start(ctx context.Context) error {
 				wg.Add(1)
 				go func() {
 					defer func() { <-sem; wg.Done() }()
-					o.record(ctx, e, o.poll(ctx, e))
+					obs, acc := o.poll(ctx, e)
+					o.keep(e, acc)
+					o.record(ctx, e, obs)
 				}()
 			}
 		}
@@ -255,9 +302,9 @@ func (o *Observers) due(now time.Time) []*entry {
 }
 
 // poll runs one poll of an entry, from a snapshot of it.
-func (o *Observers) poll(ctx context.Context, e *entry) Observation {
+func (o *Observers) poll(ctx context.Context, e *entry) (Observation, *accepted) {
 	o.mu.Lock()
-	t, last, good := e.target, e.last, e.good
+	t, last, good, acc := e.target, e.last, e.good, e.accepted
 	o.mu.Unlock()
 	if last != nil && neo4j.SystemLeader(last.Databases) != "" {
 		// The system database's leader first: the operator's commands
@@ -268,7 +315,17 @@ func (o *Observers) poll(ctx context.Context, e *entry) Observation {
 	if good != "" { // else the last server that answered first
 		t.Addresses = append([]string{good}, slicesWithout(t.Addresses, good)...)
 	}
-	return o.Poll(ctx, t, last)
+	return o.pollWith(ctx, t, last, acc)
+}
+
+// keep records the credentials a poll leaves for the next one (nil: read
+// the Secret again), unless the entry was forgotten meanwhile.
+func (o *Observers) keep(e *entry, acc *accepted) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.clusters[e.target.Cluster] == e {
+		e.accepted = acc
+	}
 }
 
 func slicesWithout(l []string, v string) []string {
@@ -323,28 +380,50 @@ func (o *Observers) record(ctx context.Context, e *entry, obs Observation) {
 }
 
 // Poll asks the first server that answers for SHOW SERVERS and SHOW
-// DATABASES, within the busy interval in all. Credentials are read now,
-// used, and dropped. With the previous observation (nil for none): a
+// DATABASES, within the busy interval in all, with credentials read now
+// from the auth Secret. With the previous observation (nil for none): a
 // Secret that Neo4j refused is not tried again until it changes, and a
 // Secret the API server could not return keeps the previous observation.
 func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) Observation {
+	obs, _ := o.pollWith(ctx, t, previous, nil)
+	return obs
+}
+
+// pollWith is Poll with the credentials a previous poll left (nil: none):
+// used instead of reading the Secret while they are usable. It returns
+// the credentials to keep: those used, when Neo4j accepted them; nil when
+// it refused them; acc otherwise (nothing new is known of them).
+func (o *Observers) pollWith(ctx context.Context, t Target, previous *Observation, acc *accepted) (Observation, *accepted) {
 	ctx, cancel := context.WithTimeout(ctx, o.Busy)
 	defer cancel()
 	obs := Observation{At: time.Now()}
-	creds, version, err := o.credentials(ctx, t)
+	if !acc.usable(t, o.SecretRecheck, obs.At) {
+		acc = nil
+	}
+	var creds neo4j.Credentials
+	var version string
+	var err error
+	if acc != nil {
+		creds, version = acc.creds, acc.version
+	} else {
+		creds, version, err = o.credentials(ctx, t)
+	}
 	switch {
 	case apierrors.IsNotFound(err) || errors.Is(err, errMalformed):
 		obs.Failure, obs.Message = SecretUnusable, err.Error()
-		return obs
+		return obs, nil
 	case err != nil:
 		log.FromContext(ctx).V(1).Info("reading the auth Secret failed; keeping the last observation", "cluster", t.Cluster, "error", err.Error())
 		if previous != nil {
-			return *previous
+			return *previous, nil
 		}
 		obs.Failure, obs.Message = neo4j.Unavailable, "the auth Secret could not be read"
-		return obs
+		return obs, nil
 	case previous != nil && previous.Failure == neo4j.AuthFailed && previous.secretVersion == version:
-		return *previous // the same credentials would be refused again
+		return *previous, nil // the same credentials would be refused again
+	}
+	if acc == nil {
+		acc = &accepted{secret: t.Secret, key: t.Key, version: version, target: t.SecretVersion, readAt: obs.At, creds: creds, unproven: true}
 	}
 	obs.secretVersion = version
 	certs := o.certSecrets(ctx, t)
@@ -357,10 +436,10 @@ func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) O
 	}
 	switch {
 	case err != nil && previous != nil && !apierrors.IsNotFound(err) && !errors.Is(err, errMalformed):
-		return *previous // the API server did not answer: nothing new is known
+		return *previous, acc.kept() // the API server did not answer: nothing new is known
 	case err != nil:
 		obs.Failure, obs.Message = TLSUnusable, err.Error()
-		return obs
+		return obs, acc.kept()
 	}
 	for _, addr := range t.Addresses {
 		obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer, tlsConfig)
@@ -369,7 +448,10 @@ func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) O
 		}
 		if err == nil {
 			obs.Failure, obs.Message, obs.address = "", "", addr
-			return obs
+			if acc.unproven {
+				acc.unproven = false // a new value, not yet shared
+			}
+			return obs, acc
 		}
 		log.FromContext(ctx).V(1).Info("Neo4j poll failed", "cluster", t.Cluster, "address", addr, "error", err.Error())
 		obs.Failure = neo4j.KindOf(err)
@@ -382,7 +464,10 @@ func (o *Observers) Poll(ctx context.Context, t Target, previous *Observation) O
 		obs.Message = fmt.Sprintf("none of the %d servers answered; last: %s", len(t.Addresses), obs.Message)
 	}
 	obs.Servers, obs.Databases = nil, nil
-	return obs
+	if obs.Failure == neo4j.AuthFailed {
+		return obs, nil
+	}
+	return obs, acc.kept()
 }
 
 func (o *Observers) ask(ctx context.Context, addr string, creds neo4j.Credentials, calver bool, tlsConfig *tls.Config) ([]neo4j.Server, []neo4j.Database, error) {

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
@@ -163,5 +164,107 @@ func TestPlaintextFallbackAndTLSSecretProblems(t *testing.T) {
 	tg.TLS.Secret.Name = "absent"
 	if got := o.Poll(ctx, tg, nil); got.Failure != TLSUnusable {
 		t.Errorf("a missing Bolt TLS Secret: %s %s", got.Failure, got.Message)
+	}
+}
+
+// countingReader counts the Secret reads of the observers.
+type countingReader struct {
+	client.Reader
+	gets int
+}
+
+func (r *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	r.gets++
+	return r.Reader.Get(ctx, key, obj, opts...)
+}
+
+// Credentials Neo4j accepted stand in for the Secret: a calm cluster's
+// polls read no Secret. They are read again when the reconcile saw the
+// Secret move, after SecretRecheck, and after Neo4j refused them; a poll
+// that proves nothing (no server answered) keeps only credentials accepted
+// before.
+func TestAcceptedCredentialsSpareSecretReads(t *testing.T) {
+	c := fakecluster.New(fakecluster.Options{Password: "pw-12345678", CatchUp: time.Nanosecond})
+	defer c.Close()
+	addr := "g-primary-0-internals.ns.svc.cluster.local:7687"
+	if err := c.SetPod("g-primary-0", addr, false, true); err != nil {
+		t.Fatal(err)
+	}
+	reader := &countingReader{Reader: fake.NewClientBuilder().WithObjects(
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "auth"}, Data: map[string][]byte{"NEO4J_AUTH": []byte("neo4j/pw-12345678")}}).Build()}
+	o := New(reader, neo4j.Dialer{Timeout: 2 * time.Second, Resolve: c.Resolve}, time.Minute, 5*time.Second)
+	tg := Target{Cluster: types.NamespacedName{Namespace: "ns", Name: "g"}, Addresses: []string{addr},
+		Secret: types.NamespacedName{Namespace: "ns", Name: "auth"}, Key: "NEO4J_AUTH", CalVer: true, SecretVersion: "7"}
+	ctx := context.Background()
+	poll := func(step string, acc *accepted, wantGets int, wantFailure neo4j.Kind) *accepted {
+		t.Helper()
+		before := reader.gets
+		got, kept := o.pollWith(ctx, tg, nil, acc)
+		if got.Failure != wantFailure || reader.gets-before != wantGets {
+			t.Fatalf("%s: failure %q (%s) after %d Secret reads; want %q after %d", step, got.Failure, got.Message, reader.gets-before, wantFailure, wantGets)
+		}
+		return kept
+	}
+	acc := poll("first poll", nil, 1, "")
+	if acc == nil || acc.unproven {
+		t.Fatal("credentials Neo4j accepted are kept")
+	}
+	if again := poll("calm poll", acc, 0, ""); again != acc {
+		t.Error("the same credentials are kept")
+	}
+	tg.SecretVersion = "8" // the reconcile read an edited Secret
+	acc = poll("after an edit", acc, 1, "")
+	if again := poll("calm again", acc, 0, ""); again != acc {
+		t.Error("credentials read after the edit are kept")
+	}
+	o.SecretRecheck = time.Millisecond
+	time.Sleep(2 * time.Millisecond)
+	acc = poll("after SecretRecheck", acc, 1, "")
+	o.SecretRecheck = time.Hour
+
+	wrong := *acc
+	wrong.creds.Password = "rotated-in-neo4j"
+	if kept := poll("refused", &wrong, 0, neo4j.AuthFailed); kept != nil {
+		t.Error("refused credentials are dropped")
+	}
+
+	tg.Addresses = []string{"127.0.0.1:1"} // nothing answers
+	if kept := poll("unreachable, kept credentials", acc, 0, neo4j.Unavailable); kept != acc {
+		t.Error("a poll nobody answered keeps credentials accepted before")
+	}
+	if kept := poll("unreachable, fresh read", nil, 1, neo4j.Unavailable); kept != nil {
+		t.Error("credentials nobody accepted are not kept")
+	}
+}
+
+func TestKeptCredentialsAreUsableOnlyForTheirSecret(t *testing.T) {
+	now := time.Now()
+	base := accepted{secret: types.NamespacedName{Namespace: "ns", Name: "auth"}, key: "NEO4J_AUTH", version: "9", target: "7", readAt: now.Add(-time.Minute)}
+	tg := Target{Secret: base.secret, Key: base.key, SecretVersion: "7"}
+	cases := []struct {
+		name    string
+		edit    func(*Target)
+		recheck time.Duration
+		want    bool
+	}{
+		{"unchanged", func(*Target) {}, 0, true},
+		{"the reconcile caught up with the version read", func(t *Target) { t.SecretVersion = "9" }, 0, true},
+		{"the reconcile saw another version", func(t *Target) { t.SecretVersion = "10" }, 0, false},
+		{"another Secret", func(t *Target) { t.Secret.Name = "other" }, 0, false},
+		{"another key", func(t *Target) { t.Key = "AUTH" }, 0, false},
+		{"younger than the recheck", func(*Target) {}, 2 * time.Minute, true},
+		{"as old as the recheck", func(*Target) {}, time.Minute, false},
+	}
+	for _, c := range cases {
+		target := tg
+		c.edit(&target)
+		a := base
+		if got := a.usable(target, c.recheck, now); got != c.want {
+			t.Errorf("%s: usable %v, want %v", c.name, got, c.want)
+		}
+	}
+	var none *accepted
+	if none.usable(tg, 0, now) || none.kept() != nil {
+		t.Error("no credentials are never usable")
 	}
 }

@@ -59,6 +59,8 @@ type Auth struct {
 	Found bool
 	// Problem says why the value is unusable ("" when usable or absent).
 	Problem string
+	// Version is the Secret's resourceVersion as read.
+	Version string
 }
 
 // Plan is what to do now.
@@ -69,6 +71,9 @@ type Plan struct {
 	Paused bool
 	// GenerateAuthSecret creates "<cluster>-auth" before anything else.
 	GenerateAuthSecret bool
+	// AuthVersion is the auth Secret's resourceVersion as observed: the
+	// Neo4j observers read the Secret again when it moves.
+	AuthVersion string
 	// WaitingForSecret: the user's auth Secret is missing or unusable;
 	// nothing is applied until it is fixed.
 	WaitingForSecret bool
@@ -104,7 +109,7 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 	if c.IsPaused() {
 		return Plan{Paused: true, Neo4j: o.Neo4j, LastBackup: o.LastBackup}
 	}
-	p := Plan{Neo4j: o.Neo4j, LastBackup: o.LastBackup}
+	p := Plan{Neo4j: o.Neo4j, LastBackup: o.LastBackup, AuthVersion: o.Auth.Version}
 	switch {
 	case !o.Auth.Found && c.GeneratesAuthSecret():
 		p.GenerateAuthSecret = true
