@@ -54,6 +54,8 @@ type config struct {
 	// environment's (empty: Go's default).
 	OperatorFlags []string
 	GOGC          string
+	// Naive runs the control group (on by default).
+	Naive bool
 }
 
 // Report is bench/scale-<N>.json.
@@ -128,6 +130,7 @@ func main() {
 		return nil
 	})
 	flag.StringVar(&cfg.GOGC, "gogc", "", "the operator's GOGC (default: Go's, 100)")
+	flag.BoolVar(&cfg.Naive, "naive", true, "run the naive control group (off: this operator's column only, for a quick comparison of its own flags)")
 	flag.StringVar(&cfg.Profiles, "profiles", "", "folder for the operator's heap profile at N and CPU profile of the full resync (keep it outside the repository)")
 	flag.Parse()
 	for _, s := range strings.Split(checkpoints, ",") {
@@ -192,7 +195,11 @@ func run(ctx context.Context, cfg config) error {
 	b.report.Machine = machine()
 	b.report.Operator.QPS, b.report.Operator.Burst, b.report.Operator.MaxConcurrentReconciles = cfg.QPS, cfg.Burst, cfg.Concurrent
 	b.report.Operator.Flags, b.report.Operator.GOGC = cfg.OperatorFlags, cfg.GOGC
-	for _, phase := range []func(context.Context) error{b.buildUp, b.steady, b.resync, b.change, b.unrelated, b.poller, b.naive} {
+	phases := []func(context.Context) error{b.buildUp, b.steady, b.resync, b.change, b.unrelated, b.poller}
+	if cfg.Naive {
+		phases = append(phases, b.naive)
+	}
+	for _, phase := range phases {
 		if err := phase(ctx); err != nil {
 			lc.MarkFailed()
 			return err

@@ -1,11 +1,8 @@
 package localcluster
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,8 +15,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // What Options.OLM sets up. The facts come from OLM v0.31.0's code (notes
@@ -55,7 +50,7 @@ func (c *Cluster) startOLM(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := c.waitFor(ctx, func(ctx context.Context) (bool, error) { return c.established(ctx, crds) }); err != nil {
+	if err := c.waitFor(ctx, func(ctx context.Context) (bool, error) { return Established(ctx, c.Client, crds...) }); err != nil {
 		return fmt.Errorf("OLM's CRDs established: %w", err)
 	}
 	for _, ns := range []string{OLMNamespace, OperatorsNamespace} {
@@ -102,45 +97,17 @@ func (c *Cluster) createOLMCRDs(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// established reports whether every named CRD is served.
-func (c *Cluster) established(ctx context.Context, names []string) (bool, error) {
-	for _, name := range names {
-		crd := &unstructured.Unstructured{}
-		crd.SetAPIVersion("apiextensions.k8s.io/v1")
-		crd.SetKind("CustomResourceDefinition")
-		if err := c.Client.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
-			return false, err
-		}
-		conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-		if !slices.ContainsFunc(conds, func(x any) bool {
-			m, _ := x.(map[string]any)
-			return m["type"] == "Established" && m["status"] == "True"
-		}) {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
 // decodeFile reads the objects of a YAML or JSON file.
 func decodeFile(path string) ([]*unstructured.Unstructured, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
-			return out, nil
-		} else if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if len(u.Object) > 0 {
-			out = append(out, u)
-		}
+	objs, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return objs, nil
 }
 
 // withoutEnv drops the named variables from an environment.

@@ -1,11 +1,9 @@
 package operatorproc
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"time"
 
@@ -13,8 +11,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
 )
 
 // Deployed names, as config/default lays them out.
@@ -39,7 +38,7 @@ func Install(ctx context.Context, c client.Client, kustomize, configDir string) 
 		}
 		return fmt.Errorf("kustomize build %s: %w", configDir, err)
 	}
-	objs, err := Decode(out)
+	objs, err := localcluster.Decode(out)
 	if err != nil {
 		return err
 	}
@@ -67,16 +66,8 @@ func Install(ctx context.Context, c client.Client, kustomize, configDir string) 
 func waitEstablished(ctx context.Context, c client.Client, name string) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		crd := &unstructured.Unstructured{}
-		crd.SetAPIVersion("apiextensions.k8s.io/v1")
-		crd.SetKind("CustomResourceDefinition")
-		if err := c.Get(ctx, client.ObjectKey{Name: name}, crd); err == nil {
-			conds, _, _ := unstructured.NestedSlice(crd.Object, "status", "conditions")
-			for _, cond := range conds {
-				if m, ok := cond.(map[string]any); ok && m["type"] == "Established" && m["status"] == "True" {
-					return nil
-				}
-			}
+		if ok, _ := localcluster.Established(ctx, c, name); ok {
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("CRD %s not Established within 30s", name)
@@ -91,7 +82,7 @@ func waitEstablished(ctx context.Context, c client.Client, name string) error {
 
 // ApplyFile creates every object of a YAML file (a sample, say) in ns.
 func ApplyFile(ctx context.Context, c client.Client, data []byte, ns string) ([]*unstructured.Unstructured, error) {
-	objs, err := Decode(data)
+	objs, err := localcluster.Decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -102,25 +93,6 @@ func ApplyFile(ctx context.Context, c client.Client, data []byte, ns string) ([]
 		}
 	}
 	return objs, nil
-}
-
-// Decode reads a multi-document YAML (or JSON) stream into objects,
-// skipping empty documents.
-func Decode(data []byte) ([]*unstructured.Unstructured, error) {
-	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var out []*unstructured.Unstructured
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, fmt.Errorf("decoding YAML: %w", err)
-		}
-		if len(u.Object) > 0 {
-			out = append(out, u)
-		}
-	}
 }
 
 // GrantNamespace lets the operator watch Secrets in ns, as an operator

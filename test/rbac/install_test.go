@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/testenv"
 )
@@ -189,7 +189,7 @@ func installObjects() []*unstructured.Unstructured {
 	GinkgoHelper()
 	raw, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "dist", "install.yaml"))
 	Expect(err).NotTo(HaveOccurred(), "dist/install.yaml: run make dist")
-	objs, err := operatorproc.Decode(raw)
+	objs, err := localcluster.Decode(raw)
 	Expect(err).NotTo(HaveOccurred())
 	return objs
 }
