@@ -234,7 +234,8 @@ func waitReady(c *v1alpha1.Neo4jEnterpriseCluster) {
 
 // uninstallWithKubectl is docs/install.md's OLM uninstall that keeps the
 // CRDs and the clusters: delete the Subscription (or OLM installs the
-// operator again), then the CSV it installed (its status.installedCSV),
+// operator again), then its InstallPlans (retirePlans), then the CSV it
+// installed (its status.installedCSV),
 // while OLM runs (a finalizer of the CSV removes the cluster-scoped RBAC).
 // kubectl delete does the same two deletes.
 func uninstallWithKubectl(ns, want string) {
@@ -243,8 +244,27 @@ func uninstallWithKubectl(ns, want string) {
 	installed, _, _ := unstructured.NestedString(sub.Object, "status", "installedCSV")
 	ExpectWithOffset(1, installed).To(Equal(want))
 	ExpectWithOffset(1, admin.Delete(ctx, sub)).To(Succeed())
+	retirePlans(ns)
 	ExpectWithOffset(1, admin.Delete(ctx, csv(ns, installed))).To(Succeed())
 	waitUninstalled(ns, installed)
+}
+
+// retirePlans deletes the namespace's InstallPlans and waits until they
+// are gone, then 5 s more: in two runs, OLM v0.31.0's catalog operator
+// re-created a CSV deleted right after its Subscription, from a plan still
+// installing (OLM had made two plans for one Subscription) whose last
+// sync ran after the deletes. A plan made again meanwhile by a Manual
+// Subscription waits for an approval that never comes.
+func retirePlans(ns string) {
+	list := &unstructured.UnstructuredList{}
+	list.SetAPIVersion("operators.coreos.com/v1alpha1")
+	list.SetKind("InstallPlanList")
+	ExpectWithOffset(2, admin.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	for _, ip := range list.Items {
+		ExpectWithOffset(2, client.IgnoreNotFound(admin.Delete(ctx, &ip))).To(Succeed())
+		EventuallyWithOffset(2, func() bool { return gone(&ip) }, timeout, poll).Should(BeTrue(), "InstallPlan %s/%s is deleted", ns, ip.GetName())
+	}
+	time.Sleep(5 * time.Second)
 }
 
 // uninstallWithOperatorSDK is the same with operator-sdk cleanup
@@ -252,6 +272,7 @@ func uninstallWithKubectl(ns, want string) {
 // also deletes the Subscription's CatalogSource, wherever it is: the
 // spec re-creates it.
 func uninstallWithOperatorSDK(ns, installed string) {
+	retirePlans(ns)
 	out, err := exec.CommandContext(ctx, filepath.Join(testenv.BinDir(), "operator-sdk"), "cleanup", packageName, "--namespace", ns,
 		"--delete-all=false", "--kubeconfig", cluster.Kubeconfig, "--timeout", "2m").CombinedOutput()
 	ExpectWithOffset(1, err).NotTo(HaveOccurred(), string(out))
