@@ -119,8 +119,8 @@ func main() {
 	flag.IntVar(&cfg.Batch, "batch", 50, "clusters created per batch")
 	flag.IntVar(&cfg.PerNS, "per-namespace", 10, "clusters per namespace")
 	flag.DurationVar(&cfg.Steady, "steady", 0, "steady-state window (default 10m at -n 1000 or more, else 1m); the naive column's is at most 2m")
-	flag.DurationVar(&cfg.PollerSteady, "poller-steady", 0, "steady-state window with the Bolt poller on (default 3m at -n 1000 or more, else 1m; the deployed calm interval is 60 s)")
-	flag.IntVar(&cfg.Unrelated, "unrelated", 10000, "unrelated ConfigMaps, Secrets, Services and Pods created for the memory check")
+	flag.DurationVar(&cfg.PollerSteady, "poller-steady", 0, "steady-state window with the Bolt poller on (default 3m at -n 1000 or more, else 30s; the deployed calm interval is 60 s, the figures are per minute)")
+	flag.IntVar(&cfg.Unrelated, "unrelated", -1, "unrelated ConfigMaps, Secrets, Services and Pods created for the memory check (default 10000 at -n 1000 or more, else 2000)")
 	flag.IntVar(&cfg.QPS, "qps", 100, "the operator's --kube-api-qps (deployed default 20: at 1,000 clusters the build-up would take 17 min on it)")
 	flag.IntVar(&cfg.Burst, "burst", 200, "the operator's --kube-api-burst (deployed default 30)")
 	flag.IntVar(&cfg.Concurrent, "concurrent", 4, "the operator's --max-concurrent-reconciles (deployed default 2)")
@@ -145,8 +145,14 @@ func main() {
 			cfg.Steady = 10 * time.Minute
 		}
 	}
+	if cfg.Unrelated < 0 {
+		cfg.Unrelated = 2000 // N = 100 in under 5 minutes
+		if cfg.N >= 1000 {
+			cfg.Unrelated = 10000
+		}
+	}
 	if cfg.PollerSteady == 0 {
-		cfg.PollerSteady = time.Minute
+		cfg.PollerSteady = 30 * time.Second // N = 100 in under 5 minutes
 		if cfg.N >= 1000 {
 			cfg.PollerSteady = 3 * time.Minute
 		}
