@@ -427,7 +427,8 @@ func (b *bench) resync(ctx context.Context) error {
 		return err
 	}
 	b.op.Args = flags
-	return b.restartAndWaitOnly(ctx)
+	_, err = b.restartAndWait(ctx)
+	return err
 }
 
 // measureResync restarts the operator and measures until every cluster
@@ -469,13 +470,6 @@ func (b *bench) measureResync(ctx context.Context, profile bool) (Resync, error)
 	say("resync (%s): %.1fs, %d writes, reconcile p50 %.2f ms p99 %.2f ms", strings.Join(clientFlags(b.op.Args), " "),
 		r.Seconds, r.Requests.Writes, r.Reconcile.P50ms, r.Reconcile.P99ms)
 	return r, err
-}
-
-// restartAndWaitOnly restarts the operator and waits for its resync,
-// measuring nothing.
-func (b *bench) restartAndWaitOnly(ctx context.Context) error {
-	_, err := b.restartAndWait(ctx)
-	return err
 }
 
 var clientFlagNames = []string{"--kube-api-qps=", "--kube-api-burst=", "--max-concurrent-reconciles="}

@@ -154,15 +154,21 @@ func waitSucceeded(ns, name string) {
 	}, timeout, poll).Should(Succeed(), "CSV %s/%s; OLM's logs are in %s", ns, name, filepath.Join(cluster.Dir, "logs"))
 }
 
+// installPlans lists a namespace's InstallPlans.
+func installPlans(ns string) (*unstructured.UnstructuredList, error) {
+	list := &unstructured.UnstructuredList{}
+	list.SetAPIVersion("operators.coreos.com/v1alpha1")
+	list.SetKind("InstallPlanList")
+	return list, admin.List(ctx, list, client.InNamespace(ns))
+}
+
 // waitPlansSettled waits until every approved InstallPlan in the
 // namespace has finished (Complete or Failed): none is still retrying its
 // steps when the next change comes.
 func waitPlansSettled(ns string) {
 	EventuallyWithOffset(1, func(g Gomega) {
-		list := &unstructured.UnstructuredList{}
-		list.SetAPIVersion("operators.coreos.com/v1alpha1")
-		list.SetKind("InstallPlanList")
-		g.Expect(admin.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+		list, err := installPlans(ns)
+		g.Expect(err).NotTo(HaveOccurred())
 		for _, ip := range list.Items {
 			approved, _, _ := unstructured.NestedBool(ip.Object, "spec", "approved")
 			phase, _, _ := unstructured.NestedString(ip.Object, "status", "phase")
@@ -256,10 +262,8 @@ func uninstallWithKubectl(ns, want string) {
 // sync ran after the deletes. A plan made again meanwhile by a Manual
 // Subscription waits for an approval that never comes.
 func retirePlans(ns string) {
-	list := &unstructured.UnstructuredList{}
-	list.SetAPIVersion("operators.coreos.com/v1alpha1")
-	list.SetKind("InstallPlanList")
-	ExpectWithOffset(2, admin.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+	list, err := installPlans(ns)
+	ExpectWithOffset(2, err).NotTo(HaveOccurred())
 	for _, ip := range list.Items {
 		ExpectWithOffset(2, client.IgnoreNotFound(admin.Delete(ctx, &ip))).To(Succeed())
 		EventuallyWithOffset(2, func() bool { return gone(&ip) }, timeout, poll).Should(BeTrue(), "InstallPlan %s/%s is deleted", ns, ip.GetName())
