@@ -124,6 +124,9 @@ func run(ctx context.Context, conn *neo4j.Conn, cmd scale.Command) error {
 		return conn.EnableServer(ctx, cmd.Server, cmd.Mode)
 	case scale.Cordon:
 		return conn.CordonServer(ctx, cmd.Server)
+	case scale.DryRun:
+		_, err := conn.DryRunDeallocate(ctx, cmd.Server) // a refusal is the answer; the moves are Neo4j's business
+		return err
 	case scale.Deallocate:
 		return conn.DeallocateServer(ctx, cmd.Server)
 	case scale.Drop:
@@ -148,7 +151,12 @@ func commandNote(p plan.Plan, cmd scale.Command) string {
 	}
 	switch cmd.Kind {
 	case scale.Enable:
+		if cmd.Mode == "" {
+			return "enabled the cordoned server of " + pod + " again, with its options"
+		}
 		return fmt.Sprintf("enabled the server of %s (mode constraint %s)", pod, cmd.Mode)
+	case scale.DryRun:
+		return "Neo4j's dry run accepts deallocating " + pod
 	case scale.Cordon:
 		return "cordoned the server of " + pod
 	case scale.Deallocate:

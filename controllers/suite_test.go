@@ -17,6 +17,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/graphops-dev/neo4j-operator/controllers"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
 	"github.com/graphops-dev/neo4j-operator/internal/testenv"
 )
 
@@ -84,4 +85,11 @@ var _ = AfterSuite(func() {
 	if env != nil {
 		Expect(env.Stop()).To(Succeed())
 	}
+})
+
+// Every spec ends with the fake Neo4j clusters' referee: no rule of the
+// Operations Manual that Neo4j would not refuse outright was broken
+// (internal/fake/cluster/referee.go).
+var _ = AfterEach(func() {
+	Expect(fakecluster.TakeViolations()).To(BeEmpty(), "the fake Neo4j cluster saw a rule of the Operations Manual broken")
 })

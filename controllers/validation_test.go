@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"fmt"
+	"k8s.io/utils/ptr"
 
 	"strings"
 
@@ -29,8 +30,15 @@ var _ = Describe("The CRD's validation", func() {
 		},
 		Entry("no primaries", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Topology.Primaries = 0 },
 			"spec.topology.primaries: Invalid value: 0: spec.topology.primaries in body should be greater than or equal to 1"),
-		Entry("too many primaries", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Topology.Primaries = 22 },
-			"should be less than or equal to 21"),
+		// A database has at most 11 primaries and 20 secondaries (Operations
+		// Manual, clustering/introduction.adoc); every primary server hosts
+		// system as a primary.
+		Entry("too many primaries", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Topology.Primaries = 12 },
+			"spec.topology.primaries in body should be less than or equal to 11"),
+		Entry("too many secondaries for a database", func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Topology.Secondaries = 30
+			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Secondaries: ptr.To[int32](21)}}}
+		}, "spec.databases[0].topology.secondaries in body should be less than or equal to 20"),
 		Entry("negative secondaries", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.Topology.Secondaries = -1 },
 			"spec.topology.secondaries"),
 		Entry("no license acceptance", func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Spec.AcceptLicenseAgreement = "" },

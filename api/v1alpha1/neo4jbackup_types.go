@@ -120,9 +120,12 @@ type Neo4jBackupSpec struct {
 	// +optional
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
-	// BackoffLimit is how many times the Job retries a failed backup pod.
+	// BackoffLimit is how many times the Job retries a failed backup pod
+	// (the Job controller waits 10 s, 20 s, 40 s... between them, capped at
+	// 6 minutes); 0 turns retries off. neo4j-admin exits non-zero when any
+	// server it tried did not answer (Operations Manual, online-backup.adoc).
 	// +optional
-	// +kubebuilder:default=0
+	// +kubebuilder:default=3
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=10
 	BackoffLimit *int32 `json:"backoffLimit,omitempty"`

@@ -578,9 +578,12 @@ type HTTPSTLS struct {
 // deallocate, shrink, drop; see status.scaling).
 type Topology struct {
 	// Primaries host the system database and take part in Raft. Use 3 or
-	// more (an odd number) for fault tolerance.
+	// more (an odd number) for fault tolerance. At most 11: each primary
+	// server hosts system as a primary, and a database has at most 11
+	// primaries (Operations Manual, clustering/introduction.adoc); add
+	// secondaries beyond that, whose copy of system is a secondary one.
 	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=21
+	// +kubebuilder:validation:Maximum=11
 	Primaries int32 `json:"primaries"`
 
 	// Secondaries are read replicas. They scale on their own and never
@@ -794,10 +797,12 @@ type DatabaseTopology struct {
 	// +kubebuilder:validation:Maximum=11
 	Primaries *int32 `json:"primaries,omitempty"`
 
-	// Secondaries host read-only copies.
+	// Secondaries host read-only copies: at most 20 (Operations Manual,
+	// clustering/introduction.adoc). Unset: one on every secondary server,
+	// up to 20.
 	// +optional
 	// +kubebuilder:validation:Minimum=0
-	// +kubebuilder:validation:Maximum=100
+	// +kubebuilder:validation:Maximum=20
 	Secondaries *int32 `json:"secondaries,omitempty"`
 }
 

@@ -39,8 +39,8 @@ import (
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get
 
 // recheck is how soon a Backup that cannot start yet is looked at again:
-// what it waits for (the cluster, a Secret, another backup) sends it no
-// event.
+// what it waits for (the cluster, a Secret, another backup, the end of a
+// roll or scaling step, a server to read from) sends it no event.
 const recheck = 30 * time.Second
 
 // conflictRetry is how soon a reconcile whose status write conflicted runs
@@ -139,8 +139,10 @@ func (r *BackupReconciler) step(ctx context.Context, b *v1alpha1.Neo4jBackup) (v
 
 // ready checks what a backup needs before its Job can run: the cluster
 // listening for backups, on a version that has the options asked for, the
-// credentials and the claim, and no other backup of the cluster running.
-// It returns a reason and message when the backup must wait.
+// credentials and the claim, no other backup of the cluster running, and
+// the cluster neither rolled nor scaled, with a server to read from
+// (backup.Deferred). It returns a reason and message when the backup must
+// wait.
 func (r *BackupReconciler) ready(ctx context.Context, b *v1alpha1.Neo4jBackup) (*v1alpha1.Neo4jEnterpriseCluster, string, string, error) {
 	c := &v1alpha1.Neo4jEnterpriseCluster{}
 	if err := r.Get(ctx, client.ObjectKey{Namespace: b.Namespace, Name: b.Spec.Cluster}, c); apierrors.IsNotFound(err) {
@@ -160,6 +162,9 @@ func (r *BackupReconciler) ready(ctx context.Context, b *v1alpha1.Neo4jBackup) (
 	other, err := r.running(ctx, b)
 	if err != nil || other != "" {
 		return nil, "Waiting", fmt.Sprintf("backup %s of the same cluster is running; backups of a cluster run one at a time", other), err
+	}
+	if why := backup.Deferred(c); why != "" {
+		return nil, backup.ReasonDeferred, why, nil
 	}
 	return c, "", "", nil
 }
@@ -353,10 +358,16 @@ func (r *BackupReconciler) announce(before, after *v1alpha1.Neo4jBackup) {
 		return
 	}
 	kind := corev1.EventTypeNormal
-	if after.Status.Phase == v1alpha1.BackupFailed || (after.Status.Phase == v1alpha1.BackupPending && now.Reason != "Waiting") {
+	if after.Status.Phase == v1alpha1.BackupFailed || (after.Status.Phase == v1alpha1.BackupPending && !expectedWait(now.Reason)) {
 		kind = corev1.EventTypeWarning
 	}
 	if r.Recorder != nil {
 		r.Recorder.Eventf(after, nil, kind, now.Reason, string(after.Status.Phase), "%s", now.Message)
 	}
+}
+
+// expectedWait: waiting for another backup or for the cluster to be safe
+// to read from is the normal course, not something to fix.
+func expectedWait(reason string) bool {
+	return reason == "Waiting" || reason == backup.ReasonDeferred
 }

@@ -70,8 +70,9 @@ var _ = Describe("Neo4jBackup", func() {
 		job := &batchv1.Job{}
 		Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "ok-1"}, job)).To(Succeed())
 		Expect(metav1.IsControlledBy(job, b)).To(BeTrue())
+		// No status.servers (Neo4j not observed): every server, secondaries first.
 		Expect(job.Spec.Template.Spec.Containers[0].Args).To(ContainElement(
-			"--from=ok-primary-0-internals.backups.svc.cluster.local:6362,ok-primary-1-internals.backups.svc.cluster.local:6362,ok-primary-2-internals.backups.svc.cluster.local:6362,ok-secondary-0-internals.backups.svc.cluster.local:6362"))
+			"--from=ok-secondary-0-internals.backups.svc.cluster.local:6362,ok-primary-0-internals.backups.svc.cluster.local:6362,ok-primary-1-internals.backups.svc.cluster.local:6362,ok-primary-2-internals.backups.svc.cluster.local:6362"))
 
 		r.reconcileBackup("ok-1") // still running: nothing changes
 		Expect(readBackup("ok-1").ResourceVersion).To(Equal(b.ResourceVersion))

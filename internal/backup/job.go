@@ -46,6 +46,15 @@ const (
 	Admin = "/var/lib/neo4j/bin/neo4j-admin"
 )
 
+// DefaultBackoffLimit is how many times a backup's pod is retried unless
+// spec.backoffLimit says otherwise. The Job controller spaces the retries
+// exponentially (10 s, 20 s, 40 s, capped at 6 minutes), so a failure
+// that passes (a server restarting for reasons the operator does not see,
+// an object store's hiccup) costs a minute, not the backup.
+// activeDeadlineSeconds still bounds the whole Job. The CRD's default for
+// spec.backoffLimit must be the same (api/v1alpha1/neo4jbackup_types.go).
+const DefaultBackoffLimit int32 = 3
+
 // Defaulted fills what the CRD defaults, for specs that did not pass the
 // API server (tests, objects stored before a default existed).
 func Defaulted(s v1alpha1.Neo4jBackupSpec) v1alpha1.Neo4jBackupSpec {
@@ -69,7 +78,7 @@ func Defaulted(s v1alpha1.Neo4jBackupSpec) v1alpha1.Neo4jBackupSpec {
 		s.TempVolume.Size = ptr.To(resource.MustParse("10Gi"))
 	}
 	if s.BackoffLimit == nil {
-		s.BackoffLimit = ptr.To[int32](0)
+		s.BackoffLimit = ptr.To(DefaultBackoffLimit)
 	}
 	if s.ActiveDeadlineSeconds == nil {
 		s.ActiveDeadlineSeconds = ptr.To[int64](86400)
@@ -129,11 +138,12 @@ func size(q *resource.Quantity) string {
 
 // BackupArgs are the arguments of `neo4j-admin`: the backup command with
 // every option explicit, and the databases last. Nothing secret is here:
-// credentials are files or variables.
+// credentials are files or variables. --from is Sources(c), fixed when
+// the Job is made; callers start no Job while Deferred(c) says to wait.
 func BackupArgs(name string, s v1alpha1.Neo4jBackupSpec, c *v1alpha1.Neo4jEnterpriseCluster) []string {
 	args := []string{
 		"database", "backup",
-		"--from=" + strings.Join(render.BackupAddresses(c), ","),
+		"--from=" + strings.Join(Sources(c), ","),
 		"--to-path=" + ToPath(name, s),
 		"--type=" + string(s.Type),
 		fmt.Sprintf("--compress=%t", *s.Compress),

@@ -22,13 +22,14 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// The backup port of every server of testCluster, primaries first.
+// The backup port of every server of testCluster (which reports no
+// status.servers: Neo4j not observed), secondaries first.
 const from = "--from=" +
+	"graph-secondary-0-internals.db.svc.cluster.local:6362," +
+	"graph-secondary-1-internals.db.svc.cluster.local:6362," +
 	"graph-primary-0-internals.db.svc.cluster.local:6362," +
 	"graph-primary-1-internals.db.svc.cluster.local:6362," +
-	"graph-primary-2-internals.db.svc.cluster.local:6362," +
-	"graph-secondary-0-internals.db.svc.cluster.local:6362," +
-	"graph-secondary-1-internals.db.svc.cluster.local:6362"
+	"graph-primary-2-internals.db.svc.cluster.local:6362"
 
 func testCluster() *v1alpha1.Neo4jEnterpriseCluster {
 	return &v1alpha1.Neo4jEnterpriseCluster{
@@ -200,7 +201,7 @@ func TestBackupArgs(t *testing.T) {
 	}{
 		{"defaults", v1alpha1.Neo4jBackupSpec{Target: volumeTarget}, []string{
 			"database", "backup",
-			"--from=graph-primary-0-internals.db.svc.cluster.local:6362,graph-primary-1-internals.db.svc.cluster.local:6362,graph-primary-2-internals.db.svc.cluster.local:6362,graph-secondary-0-internals.db.svc.cluster.local:6362,graph-secondary-1-internals.db.svc.cluster.local:6362",
+			"--from=graph-secondary-0-internals.db.svc.cluster.local:6362,graph-secondary-1-internals.db.svc.cluster.local:6362,graph-primary-0-internals.db.svc.cluster.local:6362,graph-primary-1-internals.db.svc.cluster.local:6362,graph-primary-2-internals.db.svc.cluster.local:6362",
 			"--to-path=/backups",
 			"--type=AUTO",
 			"--compress=true",
@@ -692,8 +693,25 @@ func TestJobSecurity(t *testing.T) {
 			if pod.ServiceAccountName != tc.backup.Spec.ServiceAccountName {
 				t.Errorf("serviceAccountName %q, want %q", pod.ServiceAccountName, tc.backup.Spec.ServiceAccountName)
 			}
-			if !reflect.DeepEqual(j.Spec.BackoffLimit, ptr.To[int32](0)) {
-				t.Errorf("backoffLimit %v, want 0", j.Spec.BackoffLimit)
+			if !reflect.DeepEqual(j.Spec.BackoffLimit, ptr.To[int32](3)) {
+				t.Errorf("backoffLimit %v, want 3", j.Spec.BackoffLimit)
+			}
+		})
+	}
+}
+
+// A failed pod is retried 3 times unless the user says otherwise, 0
+// (no retry) included.
+func TestJobBackoffLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  *int32
+		want int32
+	}{{"unset", nil, 3}, {"0: no retry", ptr.To[int32](0), 0}, {"5", ptr.To[int32](5), 5}} {
+		t.Run(tc.name, func(t *testing.T) {
+			j := Job(newBackup("nightly-1", v1alpha1.Neo4jBackupSpec{Target: volumeTarget, BackoffLimit: tc.set}), testCluster())
+			if got := j.Spec.BackoffLimit; got == nil || *got != tc.want {
+				t.Errorf("backoffLimit %v, want %d", got, tc.want)
 			}
 		})
 	}

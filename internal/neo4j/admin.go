@@ -3,6 +3,7 @@ package neo4j
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -23,6 +24,16 @@ type Server struct {
 	State, Health           string // Free|Enabled|Cordoned|Deallocating|Deallocated|Dropped; Available|Unavailable
 	Hosting, Requested      []string
 	ModeConstraint, Version string
+	// Allowed and Denied databases limit what the server may host (empty
+	// Allowed: any); Tags are its tags (SHOW SERVERS, servers.adoc).
+	Allowed, Denied, Tags []string
+}
+
+// MayHost says whether the server's options let it host a database
+// (servers.adoc: allowedDatabases, "empty means all are allowed", and
+// deniedDatabases; they do not apply to composite databases).
+func (s Server) MayHost(db string) bool {
+	return !slices.Contains(s.Denied, db) && (len(s.Allowed) == 0 || slices.Contains(s.Allowed, db))
 }
 
 // Server states and health, as SHOW SERVERS reports them.
@@ -36,10 +47,29 @@ const (
 	HealthAvailable   = "Available"
 )
 
+// Database types that have a topology of their own: composite databases
+// are hosted on every server and property shards have replicas, not
+// primaries and secondaries (listing-databases.adoc, 5.x and dev).
+const (
+	TypeComposite     = "composite"
+	TypePropertyShard = "property shard"
+)
+
+// Topological is true for a database whose primaries and secondaries the
+// operator may count and change: standard, system and graph shards. Rows
+// without a type (older fakes, scripted tests) count as standard.
+func (d Database) Topological() bool {
+	return d.Type != TypeComposite && d.Type != TypePropertyShard
+}
+
 // Database is a row of SHOW DATABASES YIELD *: one per database and
 // server hosting it.
 type Database struct {
-	Name, ServerID, Address, Role                 string
+	Name, ServerID, Address, Role string
+	// Type is standard, system or composite (5.x), and on CalVer also
+	// "graph shard" and "property shard"; Access is read-write or
+	// read-only (listing-databases.adoc).
+	Type, Access                                  string
 	Writer                                        bool
 	RequestedStatus, CurrentStatus, StatusMessage string
 	RequestedPrimaries, RequestedSecondaries      int64
@@ -70,6 +100,7 @@ func (c *Conn) ShowServers(ctx context.Context) ([]Server, error) {
 			State: r.str("state"), Health: r.str("health"),
 			Hosting: r.strs("hosting"), Requested: r.strs("requestedHosting"),
 			ModeConstraint: r.str("modeConstraint"), Version: r.str("version"),
+			Allowed: r.strs("allowedDatabases"), Denied: r.strs("deniedDatabases"), Tags: r.strs("tags"),
 		})
 	}
 	return out, nil
@@ -85,6 +116,7 @@ func (c *Conn) ShowDatabases(ctx context.Context) ([]Database, error) {
 	for _, r := range rows {
 		out = append(out, Database{
 			Name: r.str("name"), ServerID: r.str("serverID"), Address: r.str("address"), Role: r.str("role"),
+			Type: r.str("type"), Access: r.str("access"),
 			Writer: r.bool("writer"), RequestedStatus: r.str("requestedStatus"), CurrentStatus: r.str("currentStatus"),
 			StatusMessage:      r.str("statusMessage"),
 			RequestedPrimaries: r.int("requestedPrimariesCount"), RequestedSecondaries: r.int("requestedSecondariesCount"),
@@ -107,13 +139,32 @@ func SystemLeader(dbs []Database) string {
 	return ""
 }
 
-// EnableServer enables a free server (by ID), with a mode constraint
-// (PRIMARY, SECONDARY or NONE). Enabling an enabled server with the same
-// options changes nothing; enabling a cordoned one un-cordons it.
+// EnableServer enables a free server (by ID) with a mode constraint
+// (PRIMARY, SECONDARY or NONE), or re-enables a cordoned one when mode is
+// "": the bare form, which leaves the options the server has (an
+// administrator's included). The manual's form has literal options
+// (clustering/servers.adoc and server-syntax.adoc, branches 5.x and dev:
+// ENABLE SERVER 'serverId' [OPTIONS {option: value[,...]}], every
+// example a literal map); a parameter there is undocumented, so the mode
+// is written as a literal, checked against the three values.
 func (c *Conn) EnableServer(ctx context.Context, id, modeConstraint string) error {
-	_, err := c.run(ctx, "enable-server", "ENABLE SERVER "+quote(id)+" OPTIONS {modeConstraint: $mode}",
-		map[string]any{"mode": modeConstraint})
+	q, err := EnableServerQuery(id, modeConstraint)
+	if err != nil {
+		return err
+	}
+	_, err = c.run(ctx, "enable-server", q, nil)
 	return err
+}
+
+// EnableServerQuery is the ENABLE SERVER text for a server and mode.
+func EnableServerQuery(id, modeConstraint string) (string, error) {
+	switch modeConstraint {
+	case "":
+		return "ENABLE SERVER " + quote(id), nil
+	case "PRIMARY", "SECONDARY", "NONE":
+		return "ENABLE SERVER " + quote(id) + " OPTIONS {modeConstraint: '" + modeConstraint + "'}", nil
+	}
+	return "", fmt.Errorf("mode constraint %q is not PRIMARY, SECONDARY or NONE", modeConstraint)
 }
 
 // CordonServer stops new allocations to a server (by name or ID).
@@ -134,6 +185,32 @@ func (c *Conn) DeallocateServer(ctx context.Context, server string) error {
 func (c *Conn) DropServer(ctx context.Context, server string) error {
 	_, err := c.run(ctx, "drop-server", "DROP SERVER "+quote(server), nil)
 	return err
+}
+
+// Move is a row of DRYRUN DEALLOCATE: one allocation that would move
+// (clustering/server-syntax.adoc and servers.adoc, branches 5.x and dev:
+// columns database, fromServerName, fromServerId, toServerName,
+// toServerId, mode).
+type Move struct {
+	Database, FromServerID, ToServerID, Mode string
+}
+
+// DryRunDeallocate asks Neo4j what deallocating a server would move,
+// changing nothing ([DRYRUN] DEALLOCATE DATABASE[S] FROM SERVER[S]
+// 'name', server-syntax.adoc). A deallocation Neo4j would refuse (a
+// hosted database offline or with one primary, a quorum of its primary
+// hosts cordoned, too few servers left: servers.adoc) fails here too,
+// before the server is cordoned.
+func (c *Conn) DryRunDeallocate(ctx context.Context, server string) ([]Move, error) {
+	rows, err := c.run(ctx, "dryrun-deallocate", "DRYRUN DEALLOCATE DATABASES FROM SERVER "+quote(server), nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Move, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, Move{Database: r.str("database"), FromServerID: r.str("fromServerId"), ToServerID: r.str("toServerId"), Mode: r.str("mode")})
+	}
+	return out, nil
 }
 
 // ReallocateDatabases spreads databases over the enabled servers.

@@ -64,7 +64,8 @@ func TestShowServers(t *testing.T) {
 	srv, c := start(t, &script{answers: map[string]bolt.Result{qShowServers: {Keys: serversYield, Rows: [][]any{
 		{"25a7efc7", "graph-primary-0", "graph-primary-0-internals.ns.svc.cluster.local:7687", "x:7474", nil, "Enabled", "Available",
 			[]any{"neo4j", "system"}, []any{"neo4j", "system"}, []any{}, []any{}, []any{}, "NONE", "5.26.12"},
-		{"9b1d", "9b1d", nil, nil, nil, "Free", "Available", []any{"system"}, []any{}, []any{}, []any{}, []any{}, "NONE", "5.26.12"},
+		// A Free server's address "May be null" (show-servers-monitoring.adoc).
+		{"9b1d", "9b1d", nil, nil, nil, "Free", "Available", []any{"system"}, []any{}, []any{"eu"}, []any{"neo4j"}, []any{}, "NONE", "5.26.12"},
 	}}}})
 	got, err := c.ShowServers(context.Background())
 	if err != nil {
@@ -72,8 +73,10 @@ func TestShowServers(t *testing.T) {
 	}
 	want := []Server{
 		{ID: "25a7efc7", Name: "graph-primary-0", Address: "graph-primary-0-internals.ns.svc.cluster.local:7687", State: "Enabled",
-			Health: "Available", Hosting: []string{"neo4j", "system"}, Requested: []string{"neo4j", "system"}, ModeConstraint: "NONE", Version: "5.26.12"},
-		{ID: "9b1d", Name: "9b1d", State: "Free", Health: "Available", Hosting: []string{"system"}, Requested: []string{}, ModeConstraint: "NONE", Version: "5.26.12"},
+			Health: "Available", Hosting: []string{"neo4j", "system"}, Requested: []string{"neo4j", "system"}, ModeConstraint: "NONE", Version: "5.26.12",
+			Allowed: []string{}, Denied: []string{}, Tags: []string{}},
+		{ID: "9b1d", Name: "9b1d", State: "Free", Health: "Available", Hosting: []string{"system"}, Requested: []string{}, ModeConstraint: "NONE", Version: "5.26.12",
+			Allowed: []string{"neo4j"}, Denied: []string{}, Tags: []string{"eu"}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
@@ -100,10 +103,10 @@ func TestShowDatabasesBothDialects(t *testing.T) {
 		row  []any
 		want Database
 	}{
-		{"5.26", keys526, row526, Database{Name: "system", ServerID: "s1", Address: "a:7687", Role: "primary", Writer: true,
+		{"5.26", keys526, row526, Database{Name: "system", ServerID: "s1", Address: "a:7687", Role: "primary", Writer: true, Type: "system", Access: "read-write",
 			RequestedStatus: "online", CurrentStatus: "online", RequestedPrimaries: 3, CurrentPrimaries: 3,
 			LastCommittedTxn: new(int64(42)), ReplicationLag: new(int64(0))}},
-		{"2025.x", keysCal, rowCal, Database{Name: "neo4j", ServerID: "s1", Address: "a:7687", Role: "primary",
+		{"2025.x", keysCal, rowCal, Database{Name: "neo4j", ServerID: "s1", Address: "a:7687", Role: "primary", Type: "system", Access: "read-write",
 			RequestedStatus: "online", CurrentStatus: "offline", RequestedPrimaries: 3, CurrentPrimaries: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,10 +137,21 @@ func TestCommands(t *testing.T) {
 			cypher string
 			params map[string]any
 		}{
+			// clustering/server-syntax.adoc: ENABLE SERVER 'serverId' [OPTIONS "{" option: value[,...] "}"];
+			// servers.adoc: OPTIONS {modeConstraint:'PRIMARY', ...}, literal values.
 			{func(c *Conn) error { return c.EnableServer(context.Background(), "25a7efc7", "SECONDARY") },
-				"ENABLE SERVER '25a7efc7' OPTIONS {modeConstraint: $mode}", map[string]any{"mode": "SECONDARY"}},
+				"ENABLE SERVER '25a7efc7' OPTIONS {modeConstraint: 'SECONDARY'}", map[string]any{}},
 			{func(c *Conn) error { return c.EnableServer(context.Background(), `o'brien\x`, "NONE") },
-				`ENABLE SERVER 'o\'brien\\x' OPTIONS {modeConstraint: $mode}`, map[string]any{"mode": "NONE"}},
+				`ENABLE SERVER 'o\'brien\\x' OPTIONS {modeConstraint: 'NONE'}`, map[string]any{}},
+			// servers.adoc: a cordoned server is enabled again with ENABLE SERVER, bare: its options stay.
+			{func(c *Conn) error { return c.EnableServer(context.Background(), "25a7efc7", "") },
+				"ENABLE SERVER '25a7efc7'", map[string]any{}},
+			// server-syntax.adoc: [DRYRUN] DEALLOCATE DATABASE[S] FROM SERVER[S] 'name'.
+			{func(c *Conn) error {
+				_, err := c.DryRunDeallocate(context.Background(), "graph-primary-2")
+				return err
+			}, "DRYRUN DEALLOCATE DATABASES FROM SERVER 'graph-primary-2'", map[string]any{}},
+			// servers.adoc: no CORDON SERVER command; CALL dbms.cluster.cordonServer(server).
 			{func(c *Conn) error { return c.CordonServer(context.Background(), "graph-primary-2") },
 				"CALL dbms.cluster.cordonServer($server)", map[string]any{"server": "graph-primary-2"}},
 			{func(c *Conn) error { return c.DeallocateServer(context.Background(), "graph-primary-2") },
@@ -307,5 +321,11 @@ func TestFakeServesTransactionsAndRouting(t *testing.T) {
 		if !q.InTx || q.DB != "neo4j" {
 			t.Errorf("managed transactions run in BEGIN … COMMIT on their database: %+v", q)
 		}
+	}
+}
+
+func TestEnableServerRefusesAnUnknownMode(t *testing.T) {
+	if _, err := EnableServerQuery("x", "secondary'}) //"); err == nil {
+		t.Error("a mode outside PRIMARY, SECONDARY and NONE was written into the query")
 	}
 }

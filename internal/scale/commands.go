@@ -57,7 +57,11 @@ func (d *Decision) holdRefused(in Input) {
 		return
 	}
 	kept := d.Commands[:0]
+	held := ""
 	for _, cmd := range d.Commands {
+		if cmd.Server != "" && cmd.Server == held {
+			continue // after a held command for this server (a dry run's cordon)
+		}
 		if string(cmd.Kind) != r.Kind || cmd.Target() != r.Server {
 			kept = append(kept, cmd)
 			continue
@@ -67,6 +71,7 @@ func (d *Decision) holdRefused(in Input) {
 				map[Kind]string{Create: "create", Alter: "set the topology of"}[cmd.Kind], cmd.Database, cmd.Primaries, cmd.Secondaries, r.Message)})
 		}
 		if in.Now.Before(r.At.Add(backoff(r.Attempts))) {
+			held = cmd.Server
 			d.wait(fmt.Sprintf("Neo4j refused %s %s %d times; trying again after %s", cmd.Kind, cmd.Target(), r.Attempts, backoff(r.Attempts)))
 			continue
 		}

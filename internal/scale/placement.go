@@ -25,15 +25,21 @@ type Database struct {
 // lists it itself.
 const DefaultDatabase = "neo4j"
 
+// MaxSecondaries is the most secondaries a database can have: "The
+// maximum number of secondaries you can have is 20" (Operations Manual,
+// clustering/introduction.adoc, 5.x and dev); CREATE and ALTER asking more
+// are refused.
+const MaxSecondaries = 20
+
 // Declared are the databases the operator keeps, neo4j first when not
 // listed, then in spec order. Unset counts follow the cluster:
 // min(3, primaries) primaries (as initial.dbms.default_primaries_count is
-// rendered) and a secondary copy on every secondary server, so servers a
-// scale-out adds host something.
+// rendered) and a secondary copy on every secondary server, up to
+// MaxSecondaries, so servers a scale-out adds host something.
 func Declared(c *v1alpha1.Neo4jEnterpriseCluster) []Database {
 	t := c.Spec.Topology
 	resolve := func(s v1alpha1.DatabaseSpec) Database {
-		d := Database{Name: s.Name, Primaries: int(min(t.Primaries, 3)), Secondaries: int(t.Secondaries), Seeded: s.SeedFrom != nil}
+		d := Database{Name: s.Name, Primaries: int(min(t.Primaries, 3)), Secondaries: int(min(t.Secondaries, MaxSecondaries)), Seeded: s.SeedFrom != nil}
 		if p := s.Topology.Primaries; p != nil {
 			d.Primaries = int(*p)
 		}
@@ -92,6 +98,9 @@ type dbState struct {
 func databases(v view) map[string]*dbState {
 	out := map[string]*dbState{}
 	for _, d := range v.obs.Databases {
+		if !d.Topological() {
+			continue // composite, property shard: no primaries to keep
+		}
 		st := out[d.Name]
 		if st == nil {
 			st = &dbState{requested: topology{int(d.RequestedPrimaries), int(d.RequestedSecondaries)},
@@ -108,11 +117,12 @@ func databases(v view) map[string]*dbState {
 	return out
 }
 
-// capacity is what the enabled servers can host: primaries on servers
-// whose mode allows them, any copy on any enabled server.
-func capacity(v view) (primaries, all int) {
+// capacity is what the enabled servers can host of a database: primaries
+// on servers whose mode allows them, any copy on any enabled server, each
+// only where its allowed and denied databases let it (servers.adoc).
+func capacity(v view, db string) (primaries, all int) {
 	for _, s := range v.obs.Servers {
-		if s.State != neo4j.StateEnabled {
+		if s.State != neo4j.StateEnabled || !s.MayHost(db) {
 			continue
 		}
 		all++
@@ -129,11 +139,11 @@ func capacity(v view) (primaries, all int) {
 // bringing them); and judges the placement.
 func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, seeds map[string]Seed, dec *Decision) ([]Command, Placement) {
 	dbs := databases(v)
-	capP, capAll := capacity(v)
 	var out []Command
 	for _, d := range Declared(c) {
 		want := topology{d.Primaries, d.Secondaries}
 		st := dbs[d.Name]
+		capP, capAll := capacity(v, d.Name)
 		fits := want.primaries <= capP && want.primaries+want.secondaries <= capAll
 		switch {
 		case !fits && (st == nil || st.requested != want):
@@ -168,6 +178,29 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, seeds map[st
 		}
 	}
 	return out, placement(c, v, dbs)
+}
+
+// lowerings are the ALTER DATABASE ... SET TOPOLOGY commands that lower a
+// declared database's topology (no count raised), and that the enabled
+// servers can hold. During a scale-in they are sent once the leaving
+// server is cordoned, never before.
+func lowerings(c *v1alpha1.Neo4jEnterpriseCluster, v view) []Command {
+	dbs := databases(v)
+	var out []Command
+	for _, d := range Declared(c) {
+		if st := dbs[d.Name]; st != nil && lowers(st.requested, topology{d.Primaries, d.Secondaries}) {
+			capP, capAll := capacity(v, d.Name)
+			if d.Primaries <= capP && d.Primaries+d.Secondaries <= capAll {
+				out = append(out, Command{Kind: Alter, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
+			}
+		}
+	}
+	return out
+}
+
+// lowers: want differs from have by fewer copies only, and is reachable.
+func lowers(have, want topology) bool {
+	return want != have && want.primaries <= have.primaries && want.secondaries <= have.secondaries && !unreachable(have, want)
 }
 
 // Seed is a declared database's seed as observed: its URI, or why there
@@ -238,6 +271,14 @@ func seeded(d Database, s Seed, dec *Decision) (Command, bool) {
 // placement judges whether every declared database exists with its
 // topology requested, allocated and online.
 func placement(c *v1alpha1.Neo4jEnterpriseCluster, v view, dbs map[string]*dbState) Placement {
+	return placementBut(c, v, dbs, nil)
+}
+
+// placementBut judges the placement, forgiving the databases in lowering
+// a topology that is declared lower than requested: a scale-in starts
+// before they are lowered, since it lowers them once its server is
+// cordoned.
+func placementBut(c *v1alpha1.Neo4jEnterpriseCluster, v view, dbs map[string]*dbState, lowering map[string]bool) Placement {
 	if dbs == nil {
 		dbs = databases(v)
 	}
@@ -255,7 +296,7 @@ func placement(c *v1alpha1.Neo4jEnterpriseCluster, v view, dbs map[string]*dbSta
 		switch {
 		case st == nil:
 			fail("Creating", d.Name+" does not exist yet")
-		case st.requested != want && !unreachable(st.requested, want):
+		case st.requested != want && !unreachable(st.requested, want) && !(lowering[d.Name] && lowers(st.requested, want)):
 			fail("Altering", fmt.Sprintf("%s has %d primaries and %d secondaries, declared %d and %d",
 				d.Name, st.requested.primaries, st.requested.secondaries, want.primaries, want.secondaries))
 		case st.current.primaries != st.requested.primaries || st.current.secondaries != st.requested.secondaries:

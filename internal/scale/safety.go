@@ -18,7 +18,11 @@ func notSettled(c *v1alpha1.Neo4jEnterpriseCluster, v view) string {
 	if !v.obs.Healthy() {
 		return "every enabled server is Available and every database online"
 	}
-	if p := placement(c, v, nil); !p.Placed {
+	lowering := map[string]bool{}
+	for _, cmd := range lowerings(c, v) {
+		lowering[cmd.Database] = true
+	}
+	if p := placementBut(c, v, nil, lowering); !p.Placed {
 		return "the databases are placed: " + p.Message
 	}
 	return ""
@@ -65,8 +69,13 @@ func startQuorum(c *v1alpha1.Neo4jEnterpriseCluster, v view, r neo4jconf.Role, c
 // shrinkable is true when a database's topology may be lowered now: the
 // cluster is healthy and a scale-in the spec asks for would be admitted.
 // A lowered topology removes copies, so it must wait as a removal would.
+//
+// While the spec also removes servers, it is not: the scale-in lowers
+// topologies once the leaving server is cordoned (lowerings), so that
+// Neo4j drops the copies on that server and not on one that stays, which
+// DEALLOCATE would then copy back.
 func shrinkable(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view) bool {
-	if !v.obs.Healthy() || refuseScaleIn(c, in.Current, v) != nil {
+	if !v.obs.Healthy() || refuseScaleIn(c, in.Current, v) != nil || wantsScaleIn(c, in.Current) {
 		return false
 	}
 	for _, r := range []neo4jconf.Role{neo4jconf.Secondary, neo4jconf.Primary} {
@@ -113,7 +122,7 @@ type kept struct {
 func wanted(c *v1alpha1.Neo4jEnterpriseCluster, v view) map[string]kept {
 	out := map[string]kept{}
 	for _, d := range v.obs.Databases {
-		if d.Name != "system" {
+		if d.Name != "system" && d.Topological() {
 			out[d.Name] = kept{topology{int(d.RequestedPrimaries), int(d.RequestedSecondaries)}, false}
 		}
 	}

@@ -71,6 +71,7 @@ const (
 	Enable     Kind = "enable"
 	Cordon     Kind = "cordon"
 	Deallocate Kind = "deallocate"
+	DryRun     Kind = "dryrun-deallocate"
 	Drop       Kind = "drop"
 	Reallocate Kind = "reallocate"
 	Create     Kind = "create-database"
@@ -82,7 +83,8 @@ type Command struct {
 	Kind Kind
 	// Server is the server's ID (Enable, Cordon, Deallocate, Drop).
 	Server string
-	// Mode is the mode constraint to enable with.
+	// Mode is the mode constraint to enable a Free server with; "" for a
+	// cordoned one, enabled again as it was.
 	Mode string
 	// Database, Primaries and Secondaries (Create, Alter).
 	Database               string
@@ -156,6 +158,7 @@ func Decide(in Input) (d Decision) {
 	} else {
 		d.Placement = placement(c, v, nil)
 	}
+	d.holdForRoll(in)
 	d.holdRefused(in)
 	if d.Bootstrap != nil && (!in.Fresh || len(d.Commands) > 0) {
 		// Alone, and on a poll newer than any command.
@@ -171,6 +174,26 @@ func Decide(in Input) (d Decision) {
 		d.Scaling = stamp(sc, d.Scaling, in.Now)
 	}
 	return d
+}
+
+// holdForRoll sends no administration command while a roll is under way,
+// a version upgrade included: "Cypher administration commands must not
+// be used during a rolling upgrade" (Operations Manual, dev,
+// database-administration/index.adoc; 5.x create-databases.adoc: "should
+// not"). They wait for the roll's end, and the status says so.
+func (d *Decision) holdForRoll(in Input) {
+	if in.Cluster.Status.Rollout == nil || (len(d.Commands) == 0 && d.Bootstrap == nil) {
+		return
+	}
+	var kinds []string
+	for _, cmd := range d.Commands {
+		kinds = append(kinds, string(cmd.Kind)+" "+cmd.Target())
+	}
+	if d.Bootstrap != nil {
+		kinds = append(kinds, string(Recreate)+" "+d.Bootstrap.Database)
+	}
+	d.Commands, d.Bootstrap, d.Waiting = nil, nil, ""
+	d.wait("administration commands wait for the roll to finish (Neo4j forbids them during a rolling upgrade): " + strings.Join(kinds, ", "))
 }
 
 func (d *Decision) wait(msg string) {
@@ -342,7 +365,7 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 			// Not deallocated yet: the removal is called off, and the
 			// server this operation cordoned is enabled again.
 			if state == neo4j.StateCordoned {
-				d.Commands = append(d.Commands, enable(c, pod, s))
+				d.Commands = append(d.Commands, Command{Kind: Enable, Server: s.ID})
 			}
 			d.move(nil)
 			return
@@ -358,14 +381,24 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 				d.Issues = append(d.Issues, *is)
 				return
 			}
-			d.Commands = append(d.Commands, Command{Kind: Cordon, Server: s.ID})
+			d.cordon(c, in, v, pod, s)
 		default: // Cordoned or further on
 			d.move(next(sc, v1alpha1.StepDeallocate))
 		}
 	case v1alpha1.StepDeallocate:
 		switch {
-		case s == nil || state == neo4j.StateFree || state == neo4j.StateDropped || (state == neo4j.StateDeallocated && onlySystem(s.Hosting)):
+		case s == nil || state == neo4j.StateFree || state == neo4j.StateDropped || state == neo4j.StateDeallocated:
+			// Deallocated is the manual's signal (servers.adoc: "no longer
+			// hosts any databases besides the system database"); hosting
+			// is not, since composite databases are hosted on every server.
 			d.move(next(sc, v1alpha1.StepShrink))
+		case state == neo4j.StateCordoned && len(lowerings(c, v)) > 0:
+			// Lowered topologies first, now that the leaving server is
+			// cordoned: Neo4j removes allocations from cordoned servers
+			// first (servers.adoc), so its copies go instead of another
+			// server's, and DEALLOCATE has less or nothing to copy.
+			d.Commands = append(d.Commands, lowerings(c, v)...)
+			d.wait("lowering database topologies before deallocating " + pod)
 		case state == neo4j.StateEnabled || state == neo4j.StateCordoned:
 			if msg := refusedNow(in, Deallocate, s.ID); msg != "" {
 				d.Issues = append(d.Issues, Issue{"DeallocationRefused", fmt.Sprintf("Neo4j refused to deallocate %s: %s; the StatefulSet is not shrunk", pod, msg)})
@@ -426,7 +459,22 @@ func (d *Decision) afterDrop(c *v1alpha1.Neo4jEnterpriseCluster, sc *v1alpha1.Sc
 	d.move(nil)
 }
 
-func onlySystem(hosting []string) bool { return len(userDatabases(hosting)) == 0 }
+// cordon is the dry run of the server's deallocation, then its cordon:
+// a deallocation Neo4j would refuse must not leave the server cordoned
+// (server-syntax.adoc: [DRYRUN] DEALLOCATE). With topologies to lower the
+// dry run would be refused for too few servers, so it waits for the
+// deallocation itself, which Neo4j refuses changing nothing.
+func (d *Decision) cordon(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view, pod string, s *neo4j.Server) {
+	if len(lowerings(c, v)) > 0 {
+		d.Commands = append(d.Commands, Command{Kind: Cordon, Server: s.ID})
+		return
+	}
+	if msg := refusedNow(in, DryRun, s.ID); msg != "" {
+		d.Issues = append(d.Issues, Issue{"DeallocationRefused", fmt.Sprintf(
+			"Neo4j's dry run refuses to deallocate %s: %s; it is not cordoned, and nothing was changed", pod, msg)})
+	}
+	d.Commands = append(d.Commands, Command{Kind: DryRun, Server: s.ID}, Command{Kind: Cordon, Server: s.ID})
+}
 
 func userDatabases(hosting []string) []string {
 	var out []string
@@ -472,12 +520,13 @@ func newView(c *v1alpha1.Neo4jEnterpriseCluster, in Input) view {
 			v.pods = append(v.pods, render.PodName(c, r, i))
 		}
 	}
+	var nameless []*neo4j.Server
 	for i := range in.Neo4j.Servers {
 		s := &in.Neo4j.Servers[i]
 		pod := render.PodOfAddress(s.Address)
 		if pod == "" {
 			if s.State != neo4j.StateDropped {
-				v.unmatched++
+				nameless = append(nameless, s)
 			}
 			continue
 		}
@@ -485,5 +534,33 @@ func newView(c *v1alpha1.Neo4jEnterpriseCluster, in Input) view {
 			v.byPod[pod] = s
 		}
 	}
+	v.matchFree(c, nameless)
 	return v
+}
+
+// matchFree pairs Free servers without an address (SHOW SERVERS: the
+// address "May be null", show-servers-monitoring.adoc) with the pods no
+// server names, when they are as many and of one role: which is which
+// does not matter to ENABLE SERVER, whose mode comes from the role, and
+// an enabled server reports its address. Others stay unmatched.
+func (v *view) matchFree(c *v1alpha1.Neo4jEnterpriseCluster, nameless []*neo4j.Server) {
+	var pods []string
+	roles := map[neo4jconf.Role]bool{}
+	for _, pod := range v.pods {
+		if v.byPod[pod] == nil {
+			pods, roles[roleOf(c, pod)] = append(pods, pod), true
+		}
+	}
+	free := len(nameless) == len(pods) && len(roles) == 1
+	for _, s := range nameless {
+		free = free && s.State == neo4j.StateFree
+	}
+	if !free {
+		v.unmatched = len(nameless)
+		return
+	}
+	sort.Slice(nameless, func(i, j int) bool { return nameless[i].ID < nameless[j].ID })
+	for i, pod := range pods {
+		v.byPod[pod] = nameless[i]
+	}
 }

@@ -112,6 +112,11 @@ func setServer(pod string, s neo4j.Server) func(o *observer.Observation) {
 	}
 }
 
+// rollingNow marks a roll in progress (status.rollout).
+func rollingNow(c *v1alpha1.Neo4jEnterpriseCluster) {
+	c.Status.Rollout = &v1alpha1.RolloutStatus{}
+}
+
 func input(c *v1alpha1.Neo4jEnterpriseCluster, curP, curS int32, o *observer.Observation) Input {
 	return Input{Cluster: c, Current: map[neo4jconf.Role]int32{P: curP, S: curS}, Neo4j: o, Fresh: true, CacheSynced: true,
 		Now: now, StuckAfter: 10 * time.Minute}
@@ -194,7 +199,13 @@ func TestDecide(t *testing.T) {
 			input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 4, 1, &observer.Observation{At: now, Failure: neo4j.Timeout}),
 			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, waiting: "waiting for Neo4j to answer"}},
 		{"Cordon: cordons the server", input(cluster(3, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, healthy(5, 1)),
-			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepCordon, pods: []string{p4}, commands: []Command{{Kind: Cordon, Server: "id-" + p4}}}},
+			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepCordon, pods: []string{p4}, commands: []Command{{Kind: DryRun, Server: "id-" + p4}, {Kind: Cordon, Server: "id-" + p4}}}},
+		{"Cordon: a dry run Neo4j refused is reported, and neither it nor the cordon is sent again before its backoff", func() Input {
+			i := input(cluster(3, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, healthy(5, 1))
+			i.Refused = &observer.Refusal{Kind: "dryrun-deallocate", Server: "id-" + p4, At: now.Add(-5 * time.Second), Attempts: 1, Message: "Neo.ClientError.Cluster.X: a hosted database is offline"}
+			return i
+		}(), want{replicas: [2]int32{5, 1}, step: v1alpha1.StepCordon, pods: []string{p4}, reason: "DeallocationRefused",
+			issue: "Neo4j's dry run refuses to deallocate g-primary-4: Neo.ClientError.Cluster.X: a hosted database is offline; it is not cordoned", waiting: "Neo4j refused dryrun-deallocate id-g-primary-4 1 times"}},
 		{"Cordon: a stale poll sends nothing",
 			func() Input {
 				i := input(cluster(3, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, healthy(5, 1))
@@ -226,11 +237,15 @@ func TestDecide(t *testing.T) {
 			want{replicas: [2]int32{3, 0}, reason: "SystemQuorum", issue: "removing g-primary-2 would lose the system database's quorum",
 				waiting: "the topology of neo4j is lowered once"}},
 		{"Cordon cancelled: the spec keeps the server", input(cluster(5, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned)))),
-			want{replicas: [2]int32{5, 1}, transition: true, commands: []Command{{Kind: Enable, Server: "id-" + p4, Mode: "NONE"}}}},
+			want{replicas: [2]int32{5, 1}, transition: true, commands: []Command{{Kind: Enable, Server: "id-" + p4}}}},
 		{"a server someone else cordoned is left alone", input(cluster(5, 1), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned)))),
 			want{replicas: [2]int32{5, 1}}},
 		{"Deallocate called off while still only cordoned: enabled again", input(cluster(5, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateCordoned, "neo4j")))),
-			want{replicas: [2]int32{5, 1}, transition: true, commands: []Command{{Kind: Enable, Server: "id-" + p4, Mode: "NONE"}}}},
+			want{replicas: [2]int32{5, 1}, transition: true, commands: []Command{{Kind: Enable, Server: "id-" + p4}}}},
+		// Issue 26, point 8: Deallocated is the signal; a composite database
+		// stays in hosting on every server (servers.adoc).
+		{"Deallocated with a composite database in hosting: shrink", input(cluster(3, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated, "library")))),
+			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepShrink, pods: []string{p4}, transition: true}},
 		{"Deallocating cannot be called off: the removal goes on", input(cluster(5, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocating, "neo4j")))),
 			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDeallocate, pods: []string{p4}, waiting: "still hosts neo4j"}},
 		{"a server with no address stops a removal", input(cluster(3, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, with(healthy(5, 1), func(o *observer.Observation) {
@@ -327,8 +342,45 @@ func TestDecide(t *testing.T) {
 			want{replicas: [2]int32{5, 2}, reason: "ScaleInRefused", waiting: "the topology of neo4j is lowered once", issue: "database foo needs 3 primaries and 2 secondaries (5 servers, 3 of them primaries); it is not in spec.databases"}},
 		{"refused: neo4j cannot go to one primary, so one primary server is not enough", input(cluster(1, 0), 3, 0, healthy(3, 0)),
 			want{replicas: [2]int32{3, 0}, reason: "ScaleInRefused", issue: "database neo4j needs 3 primaries"}},
-		{"topology first: neo4j shrinks to one secondary before any server goes", input(cluster(3, 1), 3, 2, healthy(3, 2)),
-			want{replicas: [2]int32{3, 2}, commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 3, Secondaries: 1}}, waiting: "scale-in waits until the databases are placed"}},
+		// Issue 26, point 2: the leaving server is cordoned before neo4j's
+		// topology is lowered, so Neo4j drops its copy (servers.adoc:
+		// "allocations on cordoned servers are removed first").
+		{"cordon first: a scale-in that lowers neo4j's secondaries starts with the cordon, no ALTER", input(cluster(3, 1), 3, 2, healthy(3, 2)),
+			want{replicas: [2]int32{3, 2}, step: v1alpha1.StepCordon, pods: []string{"g-secondary-1"}, transition: true}},
+		{"cordon first: no dry run while a lowering is pending (it would count the old topology)", input(cluster(3, 1, in(v1alpha1.StepCordon, "g-secondary-1", 1)), 3, 2, healthy(3, 2)),
+			want{replicas: [2]int32{3, 2}, step: v1alpha1.StepCordon, pods: []string{"g-secondary-1"}, commands: []Command{{Kind: Cordon, Server: "id-g-secondary-1"}}}},
+		{"then the topology is lowered, before any deallocation", input(cluster(3, 1, in(v1alpha1.StepDeallocate, "g-secondary-1", 1)), 3, 2,
+			with(healthy(3, 2), setServer("g-secondary-1", srv("g-secondary-1", neo4j.StateCordoned, "neo4j")))),
+			want{replicas: [2]int32{3, 2}, step: v1alpha1.StepDeallocate, pods: []string{"g-secondary-1"}, commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 3, Secondaries: 1}}, waiting: "lowering database topologies before deallocating g-secondary-1"}},
+		{"then deallocated once lowered", input(cluster(3, 1, in(v1alpha1.StepDeallocate, "g-secondary-1", 1)), 3, 2,
+			with(healthyN(3, 2, 1), setServer("g-secondary-1", srv("g-secondary-1", neo4j.StateCordoned)))),
+			want{replicas: [2]int32{3, 2}, step: v1alpha1.StepDeallocate, pods: []string{"g-secondary-1"}, commands: []Command{{Kind: Deallocate, Server: "id-g-secondary-1"}}}},
+		{"a lowering alone, with no server leaving, is sent at once", input(cluster(3, 1, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "neo4j", Topology: v1alpha1.DatabaseTopology{Secondaries: ptr(0)}}}
+		}), 3, 1, healthy(3, 1)),
+			want{replicas: [2]int32{3, 1}, commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 3, Secondaries: 0}}}},
+		// Issue 26, point 1: no administration command during a roll.
+		{"during a roll, a database to create waits, and says so", input(cluster(3, 1, rollingNow, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Secondaries: ptr(0)}}}
+		}), 3, 1, healthy(3, 1)),
+			want{replicas: [2]int32{3, 1}, waiting: "administration commands wait for the roll to finish (Neo4j forbids them during a rolling upgrade): create-database sales"}},
+		{"during a roll, a Free server is not enabled", input(cluster(3, 1, rollingNow), 3, 1, with(healthy(3, 1), setServer("g-secondary-0", srv("g-secondary-0", neo4j.StateFree)))),
+			want{replicas: [2]int32{3, 1}, waiting: "administration commands wait for the roll to finish (Neo4j forbids them during a rolling upgrade): enable id-g-secondary-0"}},
+		{"during a roll, a lowering waits too", input(cluster(3, 1, rollingNow, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "neo4j", Topology: v1alpha1.DatabaseTopology{Secondaries: ptr(0)}}}
+		}), 3, 1, healthy(3, 1)),
+			want{replicas: [2]int32{3, 1}, waiting: "wait for the roll to finish (Neo4j forbids them during a rolling upgrade): set-topology neo4j"}},
+		// Issue 26, point 3: at most 20 secondaries (clustering/introduction.adoc).
+		{"the default secondaries of neo4j stop at 20", input(cluster(3, 25), 3, 25, healthy(3, 25)),
+			want{replicas: [2]int32{3, 25}, commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 3, Secondaries: 20}}}},
+		// Issue 26, point 10: servers' allowed and denied databases.
+		{"a database waits when the servers that may host it are too few", input(cluster(3, 1, func(c *v1alpha1.Neo4jEnterpriseCluster) {
+			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Secondaries: ptr(0)}}}
+		}), 3, 1, with(healthy(3, 1), func(o *observer.Observation) { o.Servers[2].Denied = []string{"sales"} })),
+			want{replicas: [2]int32{3, 1}, waiting: "database sales waits for enough enabled servers: it needs 3 primaries and 0 secondaries; 3 servers are enabled, 2 of them can host primaries"}},
+		{"a Free server with no address is enabled as the one pod without a server", input(cluster(3, 1), 3, 1, with(healthy(3, 1), func(o *observer.Observation) {
+			o.Servers[3].State, o.Servers[3].Address = neo4j.StateFree, ""
+		})), want{replicas: [2]int32{3, 1}, commands: []Command{{Kind: Enable, Server: "id-g-secondary-0", Mode: "SECONDARY"}}}},
 		{"a declared database is created", input(cluster(3, 1, func(c *v1alpha1.Neo4jEnterpriseCluster) {
 			c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Secondaries: ptr(0)}}}
 		}), 3, 1, healthy(3, 1)),

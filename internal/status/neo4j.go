@@ -82,6 +82,13 @@ func (n Neo4jVerdict) condition(t string, v Verdict, gen int64) metav1.Condition
 	return metav1.Condition{Type: t, Status: v.Status, Reason: v.Reason, Message: v.Message, ObservedGeneration: gen}
 }
 
+// failureOfReason is a failed poll's kind by its condition reason; where
+// kinds share a reason, one of them (they judge alike).
+var failureOfReason = map[string]neo4j.Kind{
+	"AuthFailed": neo4j.AuthFailed, "SecretUnusable": observer.SecretUnusable, "TLSUnusable": observer.TLSUnusable,
+	"CertificateUntrusted": neo4j.Untrusted, "Unreachable": neo4j.Unavailable, "Timeout": neo4j.Timeout, "Refused": neo4j.Refused,
+}
+
 // failureReasons name a failed poll's kind in the conditions.
 var failureReasons = map[neo4j.Kind]string{
 	neo4j.AuthFailed:        "AuthFailed",
@@ -165,6 +172,12 @@ func previous(c *v1alpha1.Neo4jEnterpriseCluster) Neo4jVerdict {
 		} else {
 			*v = Verdict{metav1.ConditionUnknown, "NotObservedYet", "the operator has not heard from Neo4j yet"}
 		}
+	}
+	// The failure the status records stands too: the verdict on a failed
+	// poll must not depend on whether this operator has polled yet, or a
+	// restart writes "catching up" and the next poll writes it back.
+	if n.Healthy.Status == metav1.ConditionFalse {
+		n.failure = failureOfReason[n.Healthy.Reason]
 	}
 	for _, d := range n.Databases {
 		if d.Status != "online" && d.Status != "offline" {

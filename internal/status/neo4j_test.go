@@ -3,10 +3,13 @@ package status
 import (
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 )
 
@@ -72,5 +75,28 @@ func TestNoObservationKeepsThePreviousStatus(t *testing.T) {
 	}
 	if fresh := Neo4j(cluster3(), nil); fresh.Formed.Reason != "NotObservedYet" || fresh.Ready() {
 		t.Errorf("a new cluster: %+v", fresh)
+	}
+}
+
+// Issue 26, point 11: with Neo4j unreachable, a restarted operator (no
+// observation yet) computes the status its predecessor wrote, for every
+// kind of failed poll: a restart writes nothing, and the next failed poll
+// writes nothing either.
+func TestRestartWithNeo4jUnreachableChangesNothing(t *testing.T) {
+	ready := map[neo4jconf.Role]*appsv1.StatefulSet{neo4jconf.Primary: sts(3, 3, 3, "a", "a")}
+	for kind := range failureReasons {
+		t.Run(string(kind), func(t *testing.T) {
+			c := cluster(3, 0)
+			failed := Observed{StatefulSets: ready, Neo4jObserved: true, Neo4j: &observer.Observation{Failure: kind, Message: "every server: " + string(kind)}}
+			c.Status = Compute(c, failed)
+			restarted := Observed{StatefulSets: ready, Neo4jObserved: true}
+			after := c.DeepCopy()
+			if after.Status = Compute(c, restarted); !equality.Semantic.DeepEqual(after.Status, c.Status) {
+				t.Fatalf("a restart rewrites the status:\nbefore %+v\nafter  %+v", c.Status.Conditions, after.Status.Conditions)
+			}
+			if again := Compute(after, failed); !equality.Semantic.DeepEqual(again, c.Status) {
+				t.Errorf("the next failed poll rewrites the status:\n%+v", again.Conditions)
+			}
+		})
 	}
 }

@@ -74,6 +74,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -112,6 +113,9 @@ type Options struct {
 	// Neo4jCreated, when set, is the creation time neo4j and system
 	// report: data older than the cluster object (kept volumes).
 	Neo4jCreated time.Time
+	// NullFreeAddress makes SHOW SERVERS report a Free server's address
+	// as NULL, which the manual allows ("May be null").
+	NullFreeAddress bool
 	// Release is the Neo4j release the servers run, for the commands whose
 	// name changed ("5.26", "2025.10"); CalVer 2025.04 or later when
 	// empty.
@@ -147,12 +151,20 @@ type Cluster struct {
 	// mounted is the Bolt certificate as the kubelet last wrote it into
 	// the pods' TLS volume.
 	mounted *tls.Certificate
+	// The referee (referee.go): violations seen, and each pod's revision.
+	violations []Violation
+	revisions  map[string]string
+	// composites are composite databases: hosted on every server.
+	composites []string
+	readOnly   map[string]bool
 }
 
 type server struct {
 	id, name, address string
 	secondary         bool // system database mode SECONDARY (a secondary pod)
 	state, mode       string
+	// allowed and denied databases (ENABLE SERVER options; SetOptions).
+	allowed, denied []string
 	readySince        time.Time
 	ready, cut        bool
 	gone              bool      // its pod was removed and has not come back
@@ -169,6 +181,9 @@ type database struct {
 	primaries, secondaries int
 	hosts                  map[string]*allocation // by server name
 	created                time.Time              // SHOW DATABASES creationTime
+	// lowered are servers that lost their copy to a lowered topology
+	// while not cordoned (the referee's RuleCopiedBack).
+	lowered map[string]bool
 }
 
 // allocation is a database's copy on a server.
@@ -354,6 +369,12 @@ func (s *server) allows(role string) bool {
 	return s.mode == "NONE" || strings.EqualFold(s.mode, role)
 }
 
+// mayHost: the server's allowed and denied databases let it host db
+// (servers.adoc: an empty allowed list allows every database).
+func (s *server) mayHost(db string) bool {
+	return !slices.Contains(s.denied, db) && (len(s.allowed) == 0 || slices.Contains(s.allowed, db))
+}
+
 // settle brings the state up to the clock: the cluster forms, due
 // deallocations finish, system is on every server, the system leader is
 // chosen and the user databases are topped up to their topologies.
@@ -486,9 +507,14 @@ func (c *Cluster) allocate(now time.Time) {
 					break
 				}
 				s := c.servers[n]
-				if db.hosts[n] != nil || s.state != "Enabled" || !s.allows(role) {
+				if db.hosts[n] != nil || s.state != "Enabled" || !s.allows(role) || !s.mayHost(name) {
 					continue
 				}
+				if db.lowered[n] && replacing {
+					c.violate(RuleCopiedBack, "clustering/servers.adoc",
+						"%s lost its copy of %s to a lowered topology and a deallocation copied it back", n, name)
+				}
+				delete(db.lowered, n)
 				db.hosts[n] = &allocation{role: role, since: now, replacement: replacing}
 			}
 		}

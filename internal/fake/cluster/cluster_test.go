@@ -323,14 +323,14 @@ func TestCommandLog(t *testing.T) {
 		t.Errorf("%v, want Refused", err)
 	}
 	id := c.Servers()[1].ID
-	ok(t, leader.EnableServer(ctx(), id, "NONE"))
+	ok(t, leader.EnableServer(ctx(), id, ""))
 	cordon := "CALL dbms.cluster.cordonServer($server)"
 	one := map[string]any{"server": "g-primary-1"}
 	want := []cluster.Command{
 		{Server: "g-primary-1", Text: cordon, Params: one, Code: "Neo.ClientError.Cluster.NotALeader"},
 		{Server: "g-primary-0", Text: cordon, Params: one},
 		{Server: "g-primary-0", Text: cordon, Params: one, Code: "Neo.ClientError.Cluster.InvalidServerState"},
-		{Server: "g-primary-0", Text: "ENABLE SERVER '" + id + "' OPTIONS {modeConstraint: $mode}", Params: map[string]any{"mode": "NONE"}},
+		{Server: "g-primary-0", Text: "ENABLE SERVER '" + id + "'", Params: map[string]any{}},
 	}
 	if got := c.Commands(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Commands()\n%v, want\n%v", got, want)

@@ -50,8 +50,10 @@ func (h *handler) Authenticate(user, password string) bool {
 }
 
 var (
-	reEnable     = regexp.MustCompile(`^ENABLE SERVER '((?:[^'\\]|\\.)*)'(?: OPTIONS \{modeConstraint: \$mode\})?$`)
-	reDeallocate = regexp.MustCompile(`^DEALLOCATE DATABASES FROM SERVER '((?:[^'\\]|\\.)*)'$`)
+	// The manual's literal form only (server-syntax.adoc, servers.adoc):
+	// options are a literal map; a parameter there is undocumented.
+	reEnable     = regexp.MustCompile(`^ENABLE SERVER '((?:[^'\\]|\\.)*)'(?: OPTIONS \{modeConstraint: '(PRIMARY|SECONDARY|NONE)'\})?$`)
+	reDeallocate = regexp.MustCompile(`^(DRYRUN )?DEALLOCATE DATABASES FROM SERVER '((?:[^'\\]|\\.)*)'$`)
 	reDrop       = regexp.MustCompile(`^DROP SERVER '((?:[^'\\]|\\.)*)'$`)
 	reSeeded     = regexp.MustCompile(`^CREATE DATABASE \$db IF NOT EXISTS TOPOLOGY \$primaries PRIMARIES \$secondaries SECONDARIES OPTIONS \{existingData: 'use', seedURI: '((?:[^'\\]|\\.)*)'(?:, seedConfig: '((?:[^'\\]|\\.)*)')?\}$`)
 )
@@ -98,17 +100,26 @@ func (c *Cluster) answer(server string, q bolt.Query) (bolt.Result, *bolt.Failur
 		}
 		return bolt.Result{}, nil
 	}
+	if res, fail, ok := c.answerMonitoring(server, q); ok {
+		return res, fail
+	}
+	c.refereeCommand(q.Text)
 	if server != c.leader {
 		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeNotALeader, Message: "No write operations are allowed on this database. This is a read only Neo4j instance."}
 	}
 	var fail *bolt.Failure
 	switch {
 	case reEnable.MatchString(q.Text):
-		fail = c.enable(unquote(reEnable.FindStringSubmatch(q.Text)[1]), q.Params["mode"])
+		m := reEnable.FindStringSubmatch(q.Text)
+		fail = c.enable(unquote(m[1]), m[2])
 	case q.Text == "CALL dbms.cluster.cordonServer($server)":
 		fail = c.transition(fmt.Sprint(q.Params["server"]), "Enabled", "Cordoned")
 	case reDeallocate.MatchString(q.Text):
-		fail = c.deallocate(unquote(reDeallocate.FindStringSubmatch(q.Text)[1]))
+		m := reDeallocate.FindStringSubmatch(q.Text)
+		if m[1] != "" {
+			return c.dryRunDeallocate(unquote(m[2]))
+		}
+		fail = c.deallocate(unquote(m[2]))
 	case reDrop.MatchString(q.Text):
 		fail = c.drop(unquote(reDrop.FindStringSubmatch(q.Text)[1]))
 	case q.Text == "REALLOCATE DATABASES":
@@ -145,7 +156,10 @@ func (c *Cluster) find(key string) *server {
 	return nil
 }
 
-func (c *Cluster) enable(id string, mode any) *bolt.Failure {
+// enable enables a Free server, with its options when given, or a
+// Cordoned one again (servers.adoc). Options on a cordoned server replace
+// its own: the referee records it.
+func (c *Cluster) enable(id string, mode string) *bolt.Failure {
 	s := c.find(id)
 	if s == nil {
 		return &bolt.Failure{Code: "Neo.ClientError.Cluster.ServerNotFound", Message: "server " + id + " not found"}
@@ -153,9 +167,12 @@ func (c *Cluster) enable(id string, mode any) *bolt.Failure {
 	if s.state != "Free" && s.state != "Enabled" && s.state != "Cordoned" {
 		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "cannot enable a server that is " + s.state}
 	}
+	if s.state == "Cordoned" && mode != "" {
+		c.violate(RuleOptionsReset, "clustering/servers.adoc", "ENABLE SERVER '%s' OPTIONS {modeConstraint: '%s'} on a cordoned server", s.id, mode)
+	}
 	s.state = "Enabled"
-	if m, ok := mode.(string); ok {
-		s.mode = m
+	if mode != "" {
+		s.mode = mode
 	}
 	return nil
 }
@@ -174,10 +191,55 @@ func (c *Cluster) transition(key, from, to string) *bolt.Failure {
 // to move a database's only primary (servers:436-439: "Deallocation
 // is currently prevented ... If the server is hosting a database with an
 // allocation of one primary").
+//
+// A quorum of a database's primary hosts cordoned refuses it too
+// (servers.adoc: "If a quorum of servers, hosting the database in primary
+// mode, are cordoned").
 func (c *Cluster) deallocate(key string) *bolt.Failure {
+	s, fail := c.deallocatable(key)
+	if fail != nil {
+		return fail
+	}
+	s.state = "Deallocating"
+	s.deallocDue = c.opts.Now().Add(c.opts.Deallocation)
+	return nil
+}
+
+// dryRunDeallocate answers DRYRUN DEALLOCATE: the refusal DEALLOCATE
+// would give, or a row per copy that would move (server-syntax.adoc:
+// database, fromServerName, fromServerId, toServerName, toServerId,
+// mode), changing nothing.
+func (c *Cluster) dryRunDeallocate(key string) (bolt.Result, *bolt.Failure) {
+	s, fail := c.deallocatable(key)
+	if fail != nil {
+		return bolt.Result{}, fail
+	}
+	res := bolt.Result{Keys: []string{"database", "fromServerName", "fromServerId", "toServerName", "toServerId", "mode"}}
+	for _, name := range c.dbNames() {
+		if a := c.databases[name].hosts[s.name]; a != nil && name != "system" {
+			to := c.spare(c.databases[name], s, a.role)
+			res.Rows = append(res.Rows, []any{name, s.name, s.id, to.name, to.id, a.role})
+		}
+	}
+	return res, nil
+}
+
+// spare is the first enabled server that could take a database's copy
+// in a role from s (nil: none).
+func (c *Cluster) spare(db *database, s *server, role string) *server {
+	for _, n := range c.order {
+		if o := c.servers[n]; db.hosts[n] == nil && n != s.name && o.state == "Enabled" && o.allows(role) && o.mayHost(db.name) {
+			return o
+		}
+	}
+	return nil
+}
+
+// deallocatable is the server to deallocate, or Neo4j's refusal.
+func (c *Cluster) deallocatable(key string) (*server, *bolt.Failure) {
 	s := c.find(key)
 	if s == nil || (s.state != "Enabled" && s.state != "Cordoned") {
-		return &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "server " + key + " cannot be deallocated"}
+		return nil, &bolt.Failure{Code: "Neo.ClientError.Cluster.InvalidServerState", Message: "server " + key + " cannot be deallocated"}
 	}
 	for _, name := range c.dbNames() {
 		db := c.databases[name]
@@ -186,24 +248,29 @@ func (c *Cluster) deallocate(key string) *bolt.Failure {
 			continue
 		}
 		if a.role == "primary" && db.primaries == 1 {
-			return &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
+			return nil, &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
 				Message: fmt.Sprintf("cannot deallocate %s: it hosts the only primary of %s", s.name, name)}
 		}
-		spare := 0
-		for _, n := range c.order {
-			o := c.servers[n]
-			if db.hosts[n] == nil && n != s.name && o.state == "Enabled" && o.allows(a.role) {
-				spare++
-			}
+		if c.cordonedPrimaries(db) >= db.primaries/2+1 {
+			return nil, &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
+				Message: fmt.Sprintf("cannot deallocate %s: a quorum of the servers hosting %s as primary are cordoned", s.name, name)}
 		}
-		if spare == 0 {
-			return &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
+		if c.spare(db, s, a.role) == nil {
+			return nil, &bolt.Failure{Code: "Neo.ClientError.Cluster.NotEnoughServers",
 				Message: fmt.Sprintf("deallocating %s would leave %s with too few %s servers", s.name, name, a.role)}
 		}
 	}
-	s.state = "Deallocating"
-	s.deallocDue = c.opts.Now().Add(c.opts.Deallocation)
-	return nil
+	return s, nil
+}
+
+func (c *Cluster) cordonedPrimaries(db *database) int {
+	k := 0
+	for n, a := range db.hosts {
+		if a.role == "primary" && c.servers[n].state == "Cordoned" {
+			k++
+		}
+	}
+	return k
 }
 
 // drop removes a deallocated (or free) server that hosts only system
@@ -238,12 +305,24 @@ func topology(p map[string]any) (name string, primaries, secondaries int) {
 	return name, int(pr), int(se)
 }
 
+// Topology limits: "The maximum number of primaries you can have is 11
+// ... The maximum number of secondaries you can have is 20"
+// (clustering/introduction.adoc, 5.x and dev). The manual documents no
+// error code for them, nor for any refusal here: the codes are the
+// fake's, chosen in Neo4j's naming.
+const maxPrimaries, maxSecondaries = 11, 20
+
 // fits refuses a topology the enabled servers cannot hold, one copy a
-// server, each role on servers that allow it (databases:65-68).
-func (c *Cluster) fits(primaries, secondaries int) *bolt.Failure {
+// server, each role on servers that allow it and allow the database
+// (databases:65-68, servers.adoc), and one past the limits.
+func (c *Cluster) fits(db string, primaries, secondaries int) *bolt.Failure {
+	if primaries > maxPrimaries || secondaries > maxSecondaries {
+		return &bolt.Failure{Code: "Neo.ClientError.Statement.ArgumentError",
+			Message: fmt.Sprintf("a database has at most %d primaries and %d secondaries; %d and %d asked", maxPrimaries, maxSecondaries, primaries, secondaries)}
+	}
 	enabled, p, s := 0, 0, 0
 	for _, n := range c.order {
-		if sv := c.servers[n]; sv.state == "Enabled" {
+		if sv := c.servers[n]; sv.state == "Enabled" && sv.mayHost(db) {
 			enabled++
 			if sv.allows("primary") {
 				p++
@@ -272,7 +351,7 @@ func (c *Cluster) createDatabase(p map[string]any) *bolt.Failure {
 	if c.databases[name] != nil {
 		return nil
 	}
-	if f := c.fits(primaries, secondaries); f != nil {
+	if f := c.fits(name, primaries, secondaries); f != nil {
 		return f
 	}
 	c.databases[name] = &database{name: name, primaries: primaries, secondaries: secondaries, hosts: map[string]*allocation{}, created: c.opts.Now()}
@@ -288,19 +367,31 @@ func (c *Cluster) setTopology(p map[string]any) *bolt.Failure {
 	if db == nil {
 		return &bolt.Failure{Code: "Neo.ClientError.Database.DatabaseNotFound", Message: "database " + name + " does not exist"}
 	}
-	if f := c.fits(primaries, secondaries); f != nil {
+	if f := c.fits(name, primaries, secondaries); f != nil {
 		return f
 	}
 	db.primaries, db.secondaries = primaries, secondaries
 	for _, cordoned := range []bool{true, false} {
-		for _, n := range slices.Backward(c.order) {
+		for _, n := range c.order {
 			s, a := c.servers[n], db.hosts[n]
 			if a != nil && (s.state == "Cordoned") == cordoned && s.state != "Deallocating" && db.count(a.role, c.servers) > db.want(a.role) {
 				delete(db.hosts, n)
+				if !cordoned {
+					db.lower(n)
+				}
 			}
 		}
 	}
 	return nil
+}
+
+// lower records a copy a lowered topology removed from a server that
+// was not cordoned.
+func (db *database) lower(server string) {
+	if db.lowered == nil {
+		db.lowered = map[string]bool{}
+	}
+	db.lowered[server] = true
 }
 
 // Seed is the seed a database was created from.
@@ -357,7 +448,7 @@ func (c *Cluster) recreate(text string, p map[string]any) *bolt.Failure {
 	}
 	if pr, ok := opts["primaries"].(int64); ok {
 		se, _ := opts["secondaries"].(int64)
-		if f := c.fits(int(pr), int(se)); f != nil {
+		if f := c.fits(name, int(pr), int(se)); f != nil {
 			return f
 		}
 		db.primaries, db.secondaries = int(pr), int(se)

@@ -40,8 +40,12 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 		}
 		var lines []string
 		listed := map[string]types.UID{}
+		revisions := map[string]string{}
 		for _, p := range pods.Items {
 			listed[p.Name] = p.UID
+			if len(p.Spec.Containers) > 0 {
+				revisions[p.Name] = p.Labels["controller-revision-hash"] + "|" + p.Spec.Containers[0].Image
+			}
 			if uid, ok := seen[p.Name]; ok && uid != p.UID {
 				// Replaced between two lists: its server restarted.
 				c.RemovePod(p.Name)
@@ -62,6 +66,7 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 			}
 		}
 		seen = listed
+		c.SetRevisions(revisions)
 		sort.Strings(lines)
 		content := strings.Join(lines, "\n") + "\n"
 		if content == written {

@@ -93,6 +93,11 @@ func (c *Cluster) hosting(n string) []string {
 	if len(out) == 0 && c.servers[n].state != "Dropped" {
 		out = []string{"system"}
 	}
+	if c.servers[n].state != "Dropped" {
+		// "Composite databases ... do appear in hosting for all servers"
+		// (servers.adoc).
+		out = append(out, c.composites...)
+	}
 	return out
 }
 
@@ -118,14 +123,18 @@ func (c *Cluster) showServers() bolt.Result {
 		for _, h := range c.hosting(n) {
 			hosting = append(hosting, h)
 		}
-		rows = append(rows, []any{s.id, s.name, s.address, nil, nil, s.state, c.health(s, now), hosting, hosting,
-			[]any{}, []any{}, []any{}, s.mode, "fake"})
+		var address any = s.address
+		if s.state == "Free" && c.opts.NullFreeAddress {
+			address = nil // "May be null" (show-servers-monitoring.adoc)
+		}
+		rows = append(rows, []any{s.id, s.name, address, nil, nil, s.state, c.health(s, now), hosting, hosting,
+			[]any{}, anys(s.allowed), anys(s.denied), s.mode, "fake"})
 	}
 	return bolt.Result{Keys: keys, Rows: rows}
 }
 
 func (c *Cluster) showDatabases() bolt.Result {
-	keys := []string{"name", "serverID", "address", "role", "writer", "requestedStatus", "currentStatus", "statusMessage",
+	keys := []string{"name", "type", "access", "serverID", "address", "role", "writer", "requestedStatus", "currentStatus", "statusMessage",
 		"currentPrimariesCount", "currentSecondariesCount", "requestedPrimariesCount", "requestedSecondariesCount",
 		"lastCommittedTxn", "replicationLag", "creationTime"}
 	now := c.opts.Now()
@@ -151,11 +160,50 @@ func (c *Cluster) showDatabases() bolt.Result {
 			if status == "online" {
 				lag, txn = int64(0), c.txn
 			}
-			rows = append(rows, []any{name, s.id, s.address, db.hosts[n].role, n == writer, "online", status, "",
+			rows = append(rows, []any{name, c.typeOf(name), c.access(name), s.id, s.address, db.hosts[n].role, n == writer, "online", status, "",
 				p, sec, int64(rp), int64(rs), txn, lag, dateTime(db.created)})
 		}
 	}
-	return bolt.Result{Keys: keys, Rows: rows}
+	return bolt.Result{Keys: keys, Rows: append(rows, c.compositeRows(now)...)}
+}
+
+// compositeRows: a composite database on every enabled server, read-only,
+// with no role and no counts (composite-databases/list-composite-
+// databases.adoc; listing-databases.adoc: counts are NULL for them).
+func (c *Cluster) compositeRows(now time.Time) [][]any {
+	var rows [][]any
+	for _, name := range c.composites {
+		for _, n := range c.order {
+			if s := c.servers[n]; s.state == "Enabled" || s.state == "Cordoned" {
+				status := map[bool]string{true: "online", false: "unknown"}[s.available(now, c.opts.CatchUp)]
+				rows = append(rows, []any{name, "composite", "read-only", s.id, s.address, nil, false, "online", status, "",
+					nil, nil, nil, nil, nil, nil, nil})
+			}
+		}
+	}
+	return rows
+}
+
+func (c *Cluster) typeOf(db string) string {
+	if db == "system" {
+		return "system"
+	}
+	return "standard"
+}
+
+func (c *Cluster) access(db string) string {
+	if c.readOnly[db] {
+		return "read-only"
+	}
+	return "read-write"
+}
+
+func anys(l []string) []any {
+	out := []any{}
+	for _, v := range l {
+		out = append(out, v)
+	}
+	return out
 }
 
 // Leader is the server leading the system database ("" while none can).

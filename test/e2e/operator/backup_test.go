@@ -91,7 +91,10 @@ var _ = Describe("Backups, out of process", Ordered, func() {
 		target.S3.Credentials = &v1alpha1.CloudCredentials{SecretName: "aws"}
 		b := &v1alpha1.Neo4jBackup{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "sales-2"},
 			Spec: v1alpha1.Neo4jBackupSpec{Cluster: "graph", Databases: []string{"sales"}, Target: *target,
-				PodLabels: map[string]string{"fail.stage.neo4j.graphops.dev": "true"},
+				// No retry: kwok fails every pod, and the default's three
+				// retries would add 10+20+40 s of the Job controller's backoff.
+				BackoffLimit: ptr.To[int32](0),
+				PodLabels:    map[string]string{"fail.stage.neo4j.graphops.dev": "true"},
 				PodAnnotations: map[string]string{"fail.stage.neo4j.graphops.dev/message": "Uploading to s3://graph-backups/vault/sales-2/ failed: AccessDenied\n" +
 					"signing with AKIAIOSFODNN7EXAMPLE and wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nBackup command failed to complete successfully"}}}
 		Expect(admin.Create(ctx, b)).To(Succeed())

@@ -1,0 +1,143 @@
+package cluster
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// The referee: rules of the Operations Manual that Neo4j itself does not
+// enforce with an error, so a client breaking them is not stopped, only
+// punished later (an upgrade gone wrong, a store copied twice). The fake
+// records each breach as a Violation, and the test suites assert after
+// every spec that there were none (TakeViolations). What Neo4j refuses
+// outright, the fake refuses (commands.go).
+
+// Violation is one breach of a rule the manual states.
+type Violation struct {
+	Rule   string // a short name, stable for assertions
+	Source string // the manual's page, under modules/ROOT/pages/
+	Detail string // what the fake saw
+}
+
+func (v Violation) String() string { return v.Rule + " (" + v.Source + "): " + v.Detail }
+
+// Rules.
+const (
+	// RuleAdminDuringRoll: "Cypher administration commands must not be
+	// used during a rolling upgrade" (dev, database-administration/
+	// index.adoc; 5.x create-databases.adoc: "should not"). The fake sees
+	// a roll as pods of one StatefulSet on different revisions or images.
+	RuleAdminDuringRoll = "AdminCommandDuringRoll"
+	// RuleCopiedBack: a lowered topology removed a copy from a server
+	// that stays, and a deallocation then copied it back: one store copy
+	// the order cordon, then lower, then deallocate would have avoided
+	// (servers.adoc: "allocations on cordoned servers are removed first").
+	RuleCopiedBack = "StoreCopiedBack"
+	// RuleOptionsReset: ENABLE SERVER with OPTIONS on a cordoned server;
+	// the options given replace the server's (servers.adoc), an
+	// administrator's included. The bare form un-cordons it.
+	RuleOptionsReset = "CordonedServerOptionsReset"
+)
+
+// registry collects every fake cluster's violations in this process.
+var registry struct {
+	mu   sync.Mutex
+	list []Violation
+}
+
+// TakeViolations returns the violations every fake cluster of this
+// process recorded since the last call, and forgets them.
+func TakeViolations() []Violation {
+	registry.mu.Lock()
+	defer registry.mu.Unlock()
+	out := registry.list
+	registry.list = nil
+	return out
+}
+
+// Violations are this cluster's violations so far.
+func (c *Cluster) Violations() []Violation {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.violations)
+}
+
+// violate records a violation; c.mu is held.
+func (c *Cluster) violate(rule, source, format string, args ...any) {
+	v := Violation{Rule: rule, Source: source, Detail: fmt.Sprintf(format, args...)}
+	c.violations = append(c.violations, v)
+	registry.mu.Lock()
+	registry.list = append(registry.list, v)
+	registry.mu.Unlock()
+}
+
+// SetRevisions tells the fake the revision (controller-revision-hash and
+// image) of every pod that exists now; FollowPods calls it each list.
+func (c *Cluster) SetRevisions(revisions map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.revisions = revisions
+}
+
+// rolling names the StatefulSets whose pods are on more than one
+// revision ("" when none): a roll or an upgrade is under way.
+func (c *Cluster) rolling() string {
+	bySet := map[string]map[string]bool{}
+	for pod, rev := range c.revisions {
+		set := pod[:max(strings.LastIndexByte(pod, '-'), 0)]
+		if bySet[set] == nil {
+			bySet[set] = map[string]bool{}
+		}
+		bySet[set][rev] = true
+	}
+	var out []string
+	for set, revs := range bySet {
+		if len(revs) > 1 {
+			out = append(out, set)
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// refereeCommand checks an administration command against the rules
+// that concern when it is sent; c.mu is held.
+func (c *Cluster) refereeCommand(text string) {
+	if set := c.rolling(); set != "" {
+		c.violate(RuleAdminDuringRoll, "database-administration/index.adoc (dev)",
+			"%q sent while the pods of %s run different revisions", text, set)
+	}
+}
+
+// SetServerOptions sets a server's allowed and denied databases, as
+// ALTER SERVER or ENABLE SERVER OPTIONS would: databases are allocated
+// only where allowed (servers.adoc).
+func (c *Cluster) SetServerOptions(name string, allowed, denied []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.servers[name]; s != nil {
+		s.allowed, s.denied = allowed, denied
+	}
+}
+
+// AddComposite creates a composite database: listed in every server's
+// hosting and in SHOW DATABASES with type composite, never allocated.
+func (c *Cluster) AddComposite(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.composites = append(c.composites, name)
+}
+
+// SetReadOnly sets a database's access (ALTER DATABASE ... SET ACCESS
+// READ ONLY, alter-databases.adoc).
+func (c *Cluster) SetReadOnly(db string, readOnly bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.readOnly == nil {
+		c.readOnly = map[string]bool{}
+	}
+	c.readOnly[db] = readOnly
+}
