@@ -165,11 +165,11 @@ type server struct {
 	state, mode       string
 	// allowed and denied databases (ENABLE SERVER options; SetOptions).
 	allowed, denied []string
-	readySince        time.Time
-	ready, cut        bool
-	gone              bool      // its pod was removed and has not come back
-	deallocDue        time.Time // a deallocation finishes no earlier
-	bolt              *bolt.Server
+	readySince      time.Time
+	ready, cut      bool
+	gone            bool      // its pod was removed and has not come back
+	deallocDue      time.Time // a deallocation finishes no earlier
+	bolt            *bolt.Server
 	// loaded is the certificate the server read, at start or reload;
 	// reloads counts dbms.security.reloadTLS() calls.
 	loaded  *tls.Certificate
