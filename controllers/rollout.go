@@ -47,6 +47,13 @@ const evictTimeout = 3 * time.Second
 // API server, and only when a roll is recorded or a StatefulSet counts
 // outdated pods: a calm cluster reads none.
 func (r *Neo4jEnterpriseClusterReconciler) observeRollout(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, o plan.Observed, synced bool) (*rollout.Input, error) {
+	if r.Observers != nil {
+		// The gate's SafeToShutDown reads dbms.cluster.statusCheck from
+		// every primary host, which the observers ask only while a roll
+		// needs it (observer.Replication): from the moment pods are to be
+		// restarted, before the roll is recorded, to its end.
+		r.Observers.NeedStatusCheck(client.ObjectKeyFromObject(c), c.Status.Rollout != nil || rollout.Needed(o.StatefulSets))
+	}
 	if len(o.StatefulSets) == 0 {
 		return nil, nil
 	}

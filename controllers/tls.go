@@ -2,7 +2,10 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,7 +100,9 @@ func (r *Neo4jEnterpriseClusterReconciler) tlsStep(ctx context.Context, c *v1alp
 			changedChannels(c.Status.TLS, d.Status), r.TLSReloadDelay)
 	}
 	if len(d.Reload) > 0 && r.Observers != nil {
-		d.Reloaded(r.reloadTLS(ctx, c, d.Status, d.Reload))
+		done, why := r.reloadTLS(ctx, c, d.Status, d.Reload)
+		d.Reloaded(done)
+		d.Left(why)
 		if d.Status.Reload != nil {
 			res = res.Merge(step.After(tlsRetry, "servers still serve the previous certificate"))
 		}
@@ -120,41 +125,45 @@ func (r *Neo4jEnterpriseClusterReconciler) tlsStep(ctx context.Context, c *v1alp
 }
 
 // reloadTLS tells each server to reload its certificates and returns
-// those that did and, where the operator can check it (Bolt TLS), serve
-// the certificate now in the Secret. A server that still serves the
-// previous one read its files before the kubelet updated them: it is tried
-// again later.
-func (r *Neo4jEnterpriseClusterReconciler) reloadTLS(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, st *v1alpha1.TLSStatus, servers []string) []string {
+// those that did and present, on every channel spec.tls turns on, the
+// certificate now in its Secret (reloadServer), and why the others are
+// not done. A server that still presents a previous certificate read its
+// files before the kubelet updated them: it is tried again later.
+func (r *Neo4jEnterpriseClusterReconciler) reloadTLS(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, st *v1alpha1.TLSStatus, servers []string) ([]string, map[string]string) {
 	t := r.target(c, true)
 	addrs := map[string]string{}
 	for _, a := range render.BoltAddresses(c) {
 		addrs[render.PodOfAddress(a)] = a
 	}
-	var want string
-	if c.Spec.TLS.Bolt != nil {
-		for _, cert := range st.Certificates {
-			if cert.Channel == v1alpha1.ChannelBolt {
-				want = cert.Fingerprint
-			}
-		}
-	}
+	why := map[string]string{}
 	session, err := r.Observers.Session(ctx, t)
 	if err != nil {
 		log.FromContext(ctx).Info("certificate reload not started", "reason", err.Error())
-		return nil
+		for _, s := range servers {
+			why[s] = "the reload could not start: " + err.Error()
+		}
+		return nil, why
 	}
+	checks := tlsreload.Checks(st)
 	var done []string
 	for _, s := range servers {
-		if err := r.reloadServer(ctx, session, addrs[s], want); err != nil {
+		if err := r.reloadServer(ctx, session, addrs[s], checks); err != nil {
 			log.FromContext(ctx).Info("certificate reload not done yet", "server", s, "reason", err.Error())
+			why[s] = err.Error()
 			continue
 		}
 		done = append(done, s)
 	}
-	return done
+	return done, why
 }
 
-func (r *Neo4jEnterpriseClusterReconciler) reloadServer(ctx context.Context, session observer.AdminSession, addr, want string) error {
+// reloadServer tells one server to reload its certificates, then checks
+// each channel in a TLS handshake: Bolt as the operator's own connections
+// verify it, the others (HTTPS, cluster, backup) by a handshake alone,
+// pinned to the fingerprint in the status (neo4j.Dialer.
+// HandshakeCertificate). These dials happen only here, while a reload is
+// under way: at steady state the operator dials nothing more than before.
+func (r *Neo4jEnterpriseClusterReconciler) reloadServer(ctx context.Context, session observer.AdminSession, addr string, checks []tlsreload.Check) error {
 	if addr == "" {
 		return fmt.Errorf("no Bolt address")
 	}
@@ -166,17 +175,41 @@ func (r *Neo4jEnterpriseClusterReconciler) reloadServer(ctx context.Context, ses
 	if err := conn.ReloadTLS(ctx); err != nil {
 		return fmt.Errorf("reload: %s", neo4j.Summary(err))
 	}
-	if want == "" || session.TLS == nil {
-		return nil
+	var made []tlsreload.Check
+	var got []tlsreload.Presented
+	for _, ch := range checks {
+		var fp string
+		var err error
+		if ch.Channel == v1alpha1.ChannelBolt {
+			if session.TLS == nil {
+				continue // the operator's connections are plaintext: nothing to compare with
+			}
+			fp, err = r.Observers.Dialer.PresentedCertificate(ctx, addr, session.TLS)
+		} else {
+			fp, err = r.Observers.Dialer.HandshakeCertificate(ctx, channelAddress(addr, ch.Port))
+		}
+		p := tlsreload.Presented{Channel: ch.Channel, Fingerprint: fp}
+		if err != nil {
+			p.Problem = neo4j.Summary(err)
+		}
+		made, got = append(made, ch), append(got, p)
 	}
-	got, err := r.Observers.Dialer.PresentedCertificate(ctx, addr, session.TLS)
-	if err != nil {
-		return fmt.Errorf("checking the certificate: %s", neo4j.Summary(err))
-	}
-	if got != want {
-		return fmt.Errorf("the server still presents %s on Bolt, not %s: the kubelet has not updated its mounted Secret yet", got, want)
+	if why := tlsreload.Verify(made, got); why != "" {
+		return errors.New(why)
 	}
 	return nil
+}
+
+// channelAddress is a server's address at another port of its internals
+// Service: render gives every server's Bolt address there, and the
+// Service serves HTTPS (when on), the cluster port, and the backup port
+// (when spec.backup opens it) under the same name.
+func channelAddress(boltAddr string, port int) string {
+	host, _, err := net.SplitHostPort(boltAddr)
+	if err != nil {
+		return boltAddr
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // changedChannels names the channels whose certificate changed.

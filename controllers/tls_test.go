@@ -1,6 +1,7 @@
 package controllers_test
 
 import (
+	"context"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -13,8 +14,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
 	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
 
@@ -140,6 +143,139 @@ var _ = Describe("TLS", func() {
 		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: managedNS, Name: "tls-b"}, svc)).To(Succeed())
 		Expect(svc.Spec.Ports).To(HaveLen(2)) // bolt and https: HTTPS replaced HTTP
 		Expect(svc.Spec.Ports[1].Port).To(Equal(int32(7473)))
+	})
+})
+
+// Issue 26, 9a: a reload is verified on every channel, not Bolt's alone.
+// Against the FAKE cluster (internal/fake/cluster, channels.go): Bolt and
+// HTTPS over TLS, each server listening for HTTPS on loopback with the
+// certificate it loaded. The test plays the kubelet, and holds the rotated
+// HTTPS file back past the first reload.
+var _ = Describe("TLS reload verified on every channel", func() {
+	It("records a server as reloaded only once its HTTPS handshake shows the new certificate, and dials HTTPS only then", func() {
+		const password = "verified-password"
+		ca, err := pki.NewCA("envtest CA")
+		Expect(err).NotTo(HaveOccurred())
+		servers := []string{"tlsv-primary-0", "tlsv-primary-1", "tlsv-primary-2"}
+		var names []string
+		for _, s := range servers {
+			names = append(names, s+"-internals."+directNS+".svc.cluster.local")
+		}
+		bolt, err := ca.Issue(24*time.Hour, names...)
+		Expect(err).NotTo(HaveOccurred())
+		oldHTTPS, err := ca.Issue(24*time.Hour, names...)
+		Expect(err).NotTo(HaveOccurred())
+		newHTTPS, err := ca.Issue(48*time.Hour, names...)
+		Expect(err).NotTo(HaveOccurred())
+		oldFP, newFP := neo4j.Fingerprint(oldHTTPS.Cert), neo4j.Fingerprint(newHTTPS.Cert)
+		for name, p := range map[string]pki.Pair{"tlsv-bolt": bolt, "tlsv-https": oldHTTPS} {
+			Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: directNS, Name: name},
+				Type: corev1.SecretTypeTLS, Data: ca.SecretData(p)})).To(Succeed())
+		}
+		Expect(env.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: directNS, Name: "tlsv-auth"},
+			StringData: map[string]string{"NEO4J_AUTH": "neo4j/" + password}})).To(Succeed())
+
+		fake := fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true, TLS: true,
+			DefaultPrimaries: 3, InitialPrimaries: 3})
+		DeferCleanup(fake.Close)
+		Expect(fake.SetMountedCertificate(bolt.CertPEM, bolt.KeyPEM)).To(Succeed())
+		Expect(fake.SetMountedChannelCertificate("https", oldHTTPS.CertPEM, oldHTTPS.KeyPEM)).To(Succeed())
+		obs := observer.New(env.Client, neo4j.Dialer{Timeout: time.Second, Resolve: fake.Resolve}, 2*time.Second, 500*time.Millisecond)
+		r := directReconciler(env.Client)
+		r.Observers, r.TLSReloadDelay = obs, time.Second
+		runCtx, stop := context.WithCancel(ctx)
+		DeferCleanup(stop)
+		run(runCtx, obs, r)
+
+		c := newCluster(directNS, "tlsv", 3, 0)
+		c.Spec.Auth.SecretName = "tlsv-auth"
+		c.Spec.TLS.Bolt = &v1alpha1.BoltTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "tlsv-bolt"}}
+		c.Spec.TLS.HTTPS = &v1alpha1.HTTPSTLS{TLSCertificate: v1alpha1.TLSCertificate{SecretName: "tlsv-https"}}
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		reconcileNow(r, c)
+		markReady(c, "primary", 3)
+		for i, a := range render.BoltAddresses(c) {
+			Expect(fake.SetPod(servers[i], a, false, true)).To(Succeed())
+		}
+		// The reconciles a controller would run (requeues included).
+		reconcile := func(g Gomega) {
+			_, err := r.Reconcile(ctx, reconcileRequest(c))
+			g.Expect(err).NotTo(HaveOccurred())
+		}
+		tlsReady := func(g Gomega) metav1.Condition {
+			cond := meta.FindStatusCondition(getCluster(c).Status.Conditions, v1alpha1.ConditionTLSReady)
+			g.Expect(cond).NotTo(BeNil())
+			return *cond
+		}
+		dials := func() (n int) {
+			for _, s := range servers {
+				n += fake.Dials(s, "https")
+			}
+			return n
+		}
+		Eventually(func(g Gomega) {
+			reconcile(g)
+			g.Expect(meta.IsStatusConditionTrue(getCluster(c).Status.Conditions, v1alpha1.ConditionClusterFormed)).To(BeTrue())
+			g.Expect(tlsReady(g).Reason).To(Equal("CertificatesServed"))
+		}, timeout, interval).Should(Succeed())
+
+		By("steady state: no handshake on HTTPS, whatever the reconciles and polls")
+		Consistently(func(g Gomega) {
+			reconcile(g)
+			g.Expect(dials()).To(BeZero())
+		}, 3*time.Second, 250*time.Millisecond).Should(Succeed())
+
+		By("the HTTPS Secret rotates; the kubelet has not written the file when the servers reload")
+		secret := &corev1.Secret{}
+		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: directNS, Name: "tlsv-https"}, secret)).To(Succeed())
+		secret.Data = ca.SecretData(newHTTPS)
+		Expect(env.Client.Update(ctx, secret)).To(Succeed())
+		Eventually(func(g Gomega) {
+			reconcile(g)
+			for _, s := range servers {
+				g.Expect(fake.Reloads(s)).To(BeNumerically(">=", 1), s)
+			}
+			g.Expect(getCluster(c).Status.TLS.Reload).NotTo(BeNil(), "a reload recorded as done while every server serves the old HTTPS certificate")
+			cond := tlsReady(g)
+			g.Expect(cond.Reason).To(Equal("Reloading"))
+			g.Expect(cond.Message).To(ContainSubstring("tlsv-primary-0 is retried: the server still presents %s on https, not %s: "+
+				"the kubelet has not updated its mounted Secret yet", oldFP, newFP))
+		}, timeout, interval).Should(Succeed())
+		Consistently(func(g Gomega) {
+			reconcile(g)
+			st := getCluster(c).Status.TLS
+			g.Expect(st.Reload).NotTo(BeNil(), "a reload recorded as done while every server serves the old HTTPS certificate")
+			g.Expect(st.Reload.Reloaded).To(BeEmpty())
+		}, 2*time.Second, 250*time.Millisecond).Should(Succeed())
+		for _, s := range servers {
+			Expect(fake.PresentedOn(s, "https")).To(Equal(oldFP), s)
+		}
+
+		By("the kubelet writes the file: the next reload serves it, and the reload is over")
+		Expect(fake.SetMountedChannelCertificate("https", newHTTPS.CertPEM, newHTTPS.KeyPEM)).To(Succeed())
+		Eventually(func(g Gomega) {
+			reconcile(g)
+			g.Expect(getCluster(c).Status.TLS.Reload).To(BeNil())
+			g.Expect(tlsReady(g).Reason).To(Equal("CertificatesServed"))
+		}, timeout, interval).Should(Succeed())
+		for _, s := range servers {
+			Expect(fake.PresentedOn(s, "https")).To(Equal(newFP), s)
+			Expect(fake.Reloads(s)).To(BeNumerically(">=", 2), s)
+		}
+
+		By("calm again: no reload, no handshake")
+		reloads := map[string]int{}
+		for _, s := range servers {
+			reloads[s] = fake.Reloads(s)
+		}
+		before := dials()
+		Consistently(func(g Gomega) {
+			reconcile(g)
+			g.Expect(dials()).To(Equal(before))
+			for _, s := range servers {
+				g.Expect(fake.Reloads(s)).To(Equal(reloads[s]), s)
+			}
+		}, 3*time.Second, 250*time.Millisecond).Should(Succeed())
 	})
 })
 

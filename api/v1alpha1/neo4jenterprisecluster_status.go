@@ -315,8 +315,8 @@ type TLSReloadStatus struct {
 	// Since is when the operator first saw the new certificates: the
 	// reload waits for the kubelet to update the mounted files.
 	Since metav1.Time `json:"since"`
-	// Reloaded are the servers that reloaded and, where the operator can
-	// check it (Bolt), serve the new certificate.
+	// Reloaded are the servers that reloaded and present the new
+	// certificate on every TLS channel (checked by a handshake on each).
 	// +optional
 	Reloaded []string `json:"reloaded,omitempty"`
 	// RestartRequired is set when the Neo4j release cannot reload

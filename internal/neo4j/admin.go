@@ -57,9 +57,14 @@ const (
 
 // Topological is true for a database whose primaries and secondaries the
 // operator may count and change: standard, system and graph shards. Rows
-// without a type (older fakes, scripted tests) count as standard.
+// without a type (older fakes, scripted tests) count as standard. A
+// sharded property database's virtual row (type standard, with property
+// shards) aggregates its shards and has no copy of its own: "Some columns
+// are empty for the virtual sharded database ... e.g., lastCommittedTxn
+// or replicationLag" (dev, scalability/sharded-property-databases/
+// listing-sharded-databases.adoc); its graph shard carries the topology.
 func (d Database) Topological() bool {
-	return d.Type != TypeComposite && d.Type != TypePropertyShard
+	return d.Type != TypeComposite && d.Type != TypePropertyShard && len(d.PropertyShards) == 0
 }
 
 // Database is a row of SHOW DATABASES YIELD *: one per database and
@@ -69,7 +74,10 @@ type Database struct {
 	// Type is standard, system or composite (5.x), and on CalVer also
 	// "graph shard" and "property shard"; Access is read-write or
 	// read-only (listing-databases.adoc).
-	Type, Access                                  string
+	Type, Access string
+	// PropertyShards names a sharded database's property shards (CalVer
+	// 2025.12 on; empty for every other database).
+	PropertyShards                                []string
 	Writer                                        bool
 	RequestedStatus, CurrentStatus, StatusMessage string
 	RequestedPrimaries, RequestedSecondaries      int64
@@ -116,7 +124,7 @@ func (c *Conn) ShowDatabases(ctx context.Context) ([]Database, error) {
 	for _, r := range rows {
 		out = append(out, Database{
 			Name: r.str("name"), ServerID: r.str("serverID"), Address: r.str("address"), Role: r.str("role"),
-			Type: r.str("type"), Access: r.str("access"),
+			Type: r.str("type"), Access: r.str("access"), PropertyShards: r.strsOrNil("propertyShards"),
 			Writer: r.bool("writer"), RequestedStatus: r.str("requestedStatus"), CurrentStatus: r.str("currentStatus"),
 			StatusMessage:      r.str("statusMessage"),
 			RequestedPrimaries: r.int("requestedPrimariesCount"), RequestedSecondaries: r.int("requestedSecondariesCount"),
@@ -300,6 +308,14 @@ func (r row) intPtr(k string) *int64 {
 		return nil
 	}
 	return &n
+}
+
+// strsOrNil is strs, nil for an absent, NULL or empty list.
+func (r row) strsOrNil(k string) []string {
+	if l := r.strs(k); len(l) > 0 {
+		return l
+	}
+	return nil
 }
 
 func (r row) strs(k string) []string {

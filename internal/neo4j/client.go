@@ -128,6 +128,76 @@ func (d Dialer) PresentedCertificate(ctx context.Context, hostport string, tlsCo
 	return Fingerprint(certs[0]), nil
 }
 
+// HandshakeCertificate is the SHA-256 fingerprint of the leaf certificate
+// the server at hostport presents in a TLS handshake on a port the
+// operator speaks no protocol on: HTTPS (7473), cluster (6000), backup
+// (6362). It sends nothing beyond the handshake, presents no client
+// certificate, and closes at once. It tells whether a server serves a
+// rotated certificate on that channel yet.
+//
+// The certificate is pinned, not verified: the caller compares it byte for
+// byte with the leaf in the channel's Secret, which no chain or name check
+// would make stronger, and which a public CA's HTTPS certificate that does
+// not name the internals Service would fail. The server still proves it
+// holds that certificate's key, as in every handshake (TLS 1.3
+// CertificateVerify, TLS 1.2 ECDHE ServerKeyExchange).
+//
+// Servers that ask clients for a certificate (client_auth REQUIRE, the
+// default of the cluster and backup scopes: Operations Manual, security/
+// ssl-framework.adoc, "`REQUIRE` for `cluster` and `backup`") refuse a
+// handshake without one. The operator has no certificate of its own for
+// those channels, and presenting the servers' own would make a check look
+// like a peer joining: so it presents none, and reads the server's
+// certificate before the refusal. A refusal counts only once the server
+// has asked for the client certificate, which crypto/tls does after it
+// has checked the server's signature (TLS 1.2 after ServerKeyExchange and
+// ServerHelloDone, TLS 1.3 after the server's Finished). Under TLS 1.3 the
+// client's handshake completes first and the refusal comes after it.
+func (d Dialer) HandshakeCertificate(ctx context.Context, hostport string) (string, error) {
+	target, err := d.target(hostport)
+	if err != nil {
+		return "", err
+	}
+	host, _, _ := net.SplitHostPort(hostport)
+	var leaf *x509.Certificate
+	asked := false
+	cfg := &tls.Config{
+		MinVersion: tls.VersionTLS12,
+		ServerName: host, // SNI only: the name the server is known by
+		// Pinned by the caller (above): the chain and the name are not
+		// checked, and nothing is sent over the connection.
+		InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) > 0 {
+				leaf = cs.PeerCertificates[0]
+			}
+			return nil
+		},
+		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			asked = true
+			return &tls.Certificate{}, nil // none
+		},
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.timeout())
+	defer cancel()
+	conn, err := (&tls.Dialer{Config: cfg}).DialContext(ctx, "tcp", target)
+	if conn != nil {
+		defer func() { _ = conn.Close() }()
+	}
+	var op *net.OpError
+	switch {
+	case err == nil:
+	case leaf != nil && asked && errors.As(err, &op) && op.Op == "remote error":
+		// Refused for want of a client certificate, after presenting its own.
+	default:
+		return "", &Error{Query: "tls-handshake", Kind: Unavailable, Err: err}
+	}
+	if leaf == nil {
+		return "", &Error{Query: "tls-handshake", Kind: Unknown, Err: errors.New("no certificate presented")}
+	}
+	return Fingerprint(leaf), nil
+}
+
 // CertificateRejected is true when a TLS connection failed because the
 // server's certificate could not be verified: never a reason to retry
 // without TLS.

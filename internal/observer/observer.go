@@ -66,6 +66,10 @@ type Target struct {
 	// are not watched (the operator watching every namespace may only get
 	// Secrets by name).
 	CertSecrets []types.NamespacedName
+	// StatusCheck asks the polls for Observation.Replication. The observers
+	// also ask for it while NeedStatusCheck says a roll needs it, whatever
+	// the Target Ensure was given.
+	StatusCheck bool
 }
 
 // TLSTarget is how to reach servers over TLS: the Secret's ca.crt is
@@ -94,6 +98,10 @@ type Observation struct {
 	// answered): the same failure gives the same text, poll after poll.
 	Failure neo4j.Kind
 	Message string
+	// Replication is what the roll's health gate reads beyond SHOW SERVERS
+	// and SHOW DATABASES: nil unless a roll needs it (NeedStatusCheck) and
+	// the poll answered. It is not in the Digest.
+	Replication *Replication
 	// secretVersion is the auth Secret's resourceVersion the poll used.
 	secretVersion string
 	// certificates digests the TLS Secrets' certificates.
@@ -101,6 +109,66 @@ type Observation struct {
 	// address is the server that answered.
 	address string
 }
+
+// Replication is every answer to dbms.cluster.statusCheck one poll got
+// (internal/neo4j/statuscheck.go), one per server hosting a primary copy
+// of some database. The procedure reports the view of the server it runs
+// on, and runs only for the databases that server hosts as a primary
+// (Operations Manual, clustering/monitoring/status-check.adoc: "Providing
+// an empty list runs the status check for all *clustered* databases on
+// that server, i.e. it does not run on singles or secondaries"; dev,
+// database-administration/standard-databases/errors.adoc: run it "on each
+// server hosting the database in primary mode"): one server's answer does
+// not cover a database it does not host, nor say whether another server
+// can replicate. So every primary host is asked.
+//
+// Cost: the procedure "replicates a dummy transaction within the cluster"
+// for each database (status-check.adoc), and asking every server means a
+// connection to each. So it is asked only while a roll needs it (the
+// roll's reconcile says so: NeedStatusCheck), not on a calm cluster's
+// polls: the server that answered the poll is asked on the connection
+// already open, each other primary host on a connection of its own,
+// closed after, at most statusCheckConns at a time, all within the
+// poll's time bound.
+//
+// It is not in the Digest: member states and leader terms move on their
+// own, the status does not report them, and a roll looks at the last
+// observation every few seconds anyway (its requeue), so a change here
+// needs no event.
+type Replication struct {
+	// Checks are the answers, by server address.
+	Checks []StatusCheck
+}
+
+// StatusCheck is one server's answer to dbms.cluster.statusCheck.
+type StatusCheck struct {
+	// Server is the Bolt address asked.
+	Server string
+	Rows   []neo4j.StatusCheckRow
+	// Failure and Code say why the server did not answer ("" when it did):
+	// the kind, and Neo4j's status code when it sent one.
+	Failure neo4j.Kind
+	Code    string
+}
+
+// Unsupported is true when every server asked answered that it has no
+// such procedure (ProcedureNotFound): a release without the status check,
+// where the roll's gate falls back to the older checks.
+func (r *Replication) Unsupported() bool {
+	if r == nil || len(r.Checks) == 0 {
+		return false
+	}
+	for _, c := range r.Checks {
+		if c.Code != neo4j.CodeProcedureNotFound {
+			return false
+		}
+	}
+	return true
+}
+
+// statusCheckConns bounds the connections a poll opens at once to ask
+// the other primary hosts for their status check.
+const statusCheckConns = 3
 
 // Healthy is true when every enabled server is Available and every
 // database copy is online.
@@ -122,8 +190,8 @@ func (o Observation) Healthy() bool {
 }
 
 // Digest covers what the status reports, and nothing that moves on its
-// own (transaction ids, replication lag): two polls of a calm cluster
-// have the same digest.
+// own (transaction ids, replication lag, the status check's Replication):
+// two polls of a calm cluster have the same digest.
 func (o Observation) Digest() string {
 	var lines []string
 	for _, s := range o.Servers {
@@ -179,6 +247,9 @@ type entry struct {
 	refusal *Refusal
 	// accepted are the credentials of the last poll Neo4j accepted.
 	accepted *accepted
+	// statusCheck: a roll needs Observation.Replication (NeedStatusCheck);
+	// rush: it was asked for while a poll without it ran.
+	statusCheck, rush bool
 }
 
 // accepted are credentials Neo4j accepted, with where and when they were
@@ -224,7 +295,8 @@ func New(reader client.Reader, d neo4j.Dialer, calm, busy time.Duration) *Observ
 }
 
 // Ensure starts or updates the polling of a cluster. A new cluster, or
-// one that turned busy, is polled at once.
+// one that turned busy or started asking for the status check, is polled
+// at once.
 func (o *Observers) Ensure(t Target) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -233,10 +305,30 @@ func (o *Observers) Ensure(t Target) {
 		o.clusters[t.Cluster] = &entry{target: t}
 		return
 	}
-	if t.Busy && !e.target.Busy {
+	if (t.Busy && !e.target.Busy) || (t.StatusCheck && !e.target.StatusCheck && !e.statusCheck) {
 		e.next = time.Time{}
 	}
 	e.target = t
+}
+
+// NeedStatusCheck says whether a roll of the cluster needs the replication
+// view (Observation.Replication). While it does, each poll asks every
+// server hosting a primary copy for dbms.cluster.statusCheck, and polls
+// come at the busy interval; turning it on polls at once. The reconcile
+// deciding the roll calls it (a roll recorded, or pods to restart); it
+// writes nothing, and a cluster not known yet is left alone (the next
+// reconcile says it again).
+func (o *Observers) NeedStatusCheck(key types.NamespacedName, need bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	e, ok := o.clusters[key]
+	if !ok {
+		return
+	}
+	if need && !e.statusCheck {
+		e.next, e.rush = time.Time{}, e.polling
+	}
+	e.statusCheck = need
 }
 
 // Forget stops polling a cluster (deleted).
@@ -305,6 +397,7 @@ func (o *Observers) due(now time.Time) []*entry {
 func (o *Observers) poll(ctx context.Context, e *entry) (Observation, *accepted) {
 	o.mu.Lock()
 	t, last, good, acc := e.target, e.last, e.good, e.accepted
+	t.StatusCheck = t.StatusCheck || e.statusCheck
 	o.mu.Unlock()
 	if last != nil && neo4j.SystemLeader(last.Databases) != "" {
 		// The system database's leader first: the operator's commands
@@ -349,8 +442,11 @@ func (o *Observers) record(ctx context.Context, e *entry, obs Observation) {
 	}
 	e.polling = false
 	interval := o.Calm
-	if e.target.Busy || !obs.Healthy() {
+	if e.target.Busy || e.target.StatusCheck || e.statusCheck || !obs.Healthy() {
 		interval = o.Busy
+	}
+	if e.rush {
+		interval, e.rush = 0, false // asked for during this poll: the next one brings it
 	}
 	if obs.Failure == neo4j.AuthFailed || obs.Failure == SecretUnusable || obs.Failure == neo4j.Untrusted {
 		// Retrying sooner could lock the user out (auth_max_failed_attempts),
@@ -380,7 +476,9 @@ func (o *Observers) record(ctx context.Context, e *entry, obs Observation) {
 }
 
 // Poll asks the first server that answers for SHOW SERVERS and SHOW
-// DATABASES, within the busy interval in all, with credentials read now
+// DATABASES (and, with t.StatusCheck, every primary host for
+// dbms.cluster.statusCheck: Replication), within the busy interval in
+// all, with credentials read now
 // from the auth Secret. With the previous observation (nil for none): a
 // Secret that Neo4j refused is not tried again until it changes, and a
 // Secret the API server could not return keeps the previous observation.
@@ -442,12 +540,16 @@ func (o *Observers) pollWith(ctx context.Context, t Target, previous *Observatio
 		return obs, acc.kept()
 	}
 	for _, addr := range t.Addresses {
-		obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer, tlsConfig)
-		if err != nil && tlsConfig != nil && slices.Contains(t.PlaintextFallback, addr) && neo4j.KindOf(err) == neo4j.Unavailable && !neo4j.CertificateRejected(err) {
-			obs.Servers, obs.Databases, err = o.ask(ctx, addr, creds, t.CalVer, nil)
+		var first *StatusCheck
+		obs.Servers, obs.Databases, first, err = o.ask(ctx, t, addr, creds, tlsConfig)
+		if fallback(t, addr, tlsConfig, err) {
+			obs.Servers, obs.Databases, first, err = o.ask(ctx, t, addr, creds, nil)
 		}
 		if err == nil {
 			obs.Failure, obs.Message, obs.address = "", "", addr
+			if t.StatusCheck {
+				obs.Replication = o.replication(ctx, t, addr, first, obs.Databases, creds, tlsConfig)
+			}
 			if acc.unproven {
 				acc.unproven = false // a new value, not yet shared
 			}
@@ -470,18 +572,127 @@ func (o *Observers) pollWith(ctx context.Context, t Target, previous *Observatio
 	return obs, acc.kept()
 }
 
-func (o *Observers) ask(ctx context.Context, addr string, creds neo4j.Credentials, calver bool, tlsConfig *tls.Config) ([]neo4j.Server, []neo4j.Database, error) {
-	conn, err := o.Dialer.DialTLS(addr, creds, calver, tlsConfig)
+// fallback: a TLS connection to a server whose pod predates the roll
+// failed for want of TLS (not for a certificate it could not verify): try
+// plaintext Bolt.
+func fallback(t Target, addr string, tlsConfig *tls.Config, err error) bool {
+	return err != nil && tlsConfig != nil && slices.Contains(t.PlaintextFallback, addr) &&
+		neo4j.KindOf(err) == neo4j.Unavailable && !neo4j.CertificateRejected(err)
+}
+
+// ask runs SHOW SERVERS and SHOW DATABASES on the server at addr and,
+// when the target asks for the status check and that server hosts a
+// primary copy, the status check too, on the same connection (nil when
+// not asked).
+func (o *Observers) ask(ctx context.Context, t Target, addr string, creds neo4j.Credentials, tlsConfig *tls.Config) ([]neo4j.Server, []neo4j.Database, *StatusCheck, error) {
+	conn, err := o.Dialer.DialTLS(addr, creds, t.CalVer, tlsConfig)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
 	servers, err := conn.ShowServers(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	dbs, err := conn.ShowDatabases(ctx)
-	return servers, dbs, err
+	if err != nil || !t.StatusCheck || !slices.Contains(primaryHosts(t, dbs), addr) {
+		return servers, dbs, nil, err
+	}
+	sc := statusCheckOf(ctx, t, addr, conn)
+	return servers, dbs, &sc, nil
+}
+
+// primaryHosts are the target's addresses that host a primary copy of a
+// database in SHOW DATABASES, in the target's order. Addresses Neo4j
+// reports that the target does not list are never dialled.
+func primaryHosts(t Target, dbs []neo4j.Database) []string {
+	var out []string
+	for _, addr := range t.Addresses {
+		if slices.ContainsFunc(dbs, func(d neo4j.Database) bool { return d.Address == addr && d.Role == "primary" }) {
+			out = append(out, addr)
+		}
+	}
+	return out
+}
+
+// replication asks every primary host for its status check: the server
+// that answered the poll has been asked already (first, nil if it hosts
+// no primary copy), the others each on a connection of their own, at most
+// statusCheckConns at a time.
+func (o *Observers) replication(ctx context.Context, t Target, answered string, first *StatusCheck, dbs []neo4j.Database,
+	creds neo4j.Credentials, tlsConfig *tls.Config) *Replication {
+	others := slicesWithout(primaryHosts(t, dbs), answered)
+	checks := make([]StatusCheck, len(others))
+	sem := make(chan struct{}, statusCheckConns)
+	var wg sync.WaitGroup
+	for i, addr := range others {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			checks[i] = o.statusCheckAt(ctx, t, addr, creds, tlsConfig)
+		}()
+	}
+	wg.Wait()
+	r := &Replication{}
+	if first != nil {
+		r.Checks = append(r.Checks, *first)
+	}
+	r.Checks = append(r.Checks, checks...)
+	sort.Slice(r.Checks, func(i, j int) bool { return r.Checks[i].Server < r.Checks[j].Server })
+	return r
+}
+
+// statusCheckAt asks one server for its status check over a connection
+// of its own, with the plaintext fallback of the poll.
+func (o *Observers) statusCheckAt(ctx context.Context, t Target, addr string, creds neo4j.Credentials, tlsConfig *tls.Config) StatusCheck {
+	sc := o.dialStatusCheck(ctx, t, addr, creds, tlsConfig)
+	if sc.Failure != "" && tlsConfig != nil && slices.Contains(t.PlaintextFallback, addr) && sc.Failure == neo4j.Unavailable && !sc.untrusted {
+		sc = o.dialStatusCheck(ctx, t, addr, creds, nil)
+	}
+	return sc.StatusCheck
+}
+
+// dialed is a StatusCheck and whether its failure was an unverified
+// certificate.
+type dialed struct {
+	StatusCheck
+	untrusted bool
+}
+
+func (o *Observers) dialStatusCheck(ctx context.Context, t Target, addr string, creds neo4j.Credentials, tlsConfig *tls.Config) dialed {
+	conn, err := o.Dialer.DialTLS(addr, creds, t.CalVer, tlsConfig)
+	if err != nil {
+		return dialed{StatusCheck: failedCheck(ctx, t, addr, err), untrusted: neo4j.CertificateRejected(err)}
+	}
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }()
+	rows, err := conn.StatusCheck(ctx, nil, neo4j.DefaultStatusCheckTimeout)
+	if err != nil {
+		return dialed{StatusCheck: failedCheck(ctx, t, addr, err), untrusted: neo4j.CertificateRejected(err)}
+	}
+	return dialed{StatusCheck: StatusCheck{Server: addr, Rows: rows}}
+}
+
+// statusCheckOf asks for the status check on an open connection.
+func statusCheckOf(ctx context.Context, t Target, addr string, conn *neo4j.Conn) StatusCheck {
+	rows, err := conn.StatusCheck(ctx, nil, neo4j.DefaultStatusCheckTimeout)
+	if err != nil {
+		return failedCheck(ctx, t, addr, err)
+	}
+	return StatusCheck{Server: addr, Rows: rows}
+}
+
+// failedCheck records a server's failure to answer the status check: its
+// kind and Neo4j's code, never the driver's text.
+func failedCheck(ctx context.Context, t Target, addr string, err error) StatusCheck {
+	log.FromContext(ctx).V(1).Info("Neo4j status check failed", "cluster", t.Cluster, "address", addr, "error", err.Error())
+	sc := StatusCheck{Server: addr, Failure: neo4j.KindOf(err)}
+	var e *neo4j.Error
+	if errors.As(err, &e) {
+		sc.Code = e.Code
+	}
+	return sc
 }
 
 var (

@@ -2,6 +2,9 @@ package observer
 
 import (
 	"context"
+	"reflect"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,5 +269,166 @@ func TestKeptCredentialsAreUsableOnlyForTheirSecret(t *testing.T) {
 	var none *accepted
 	if none.usable(tg, 0, now) || none.kept() != nil {
 		t.Error("no credentials are never usable")
+	}
+}
+
+// statusCheckCluster is a fake 3+1 cluster, formed and Available, with
+// observers reaching it.
+func statusCheckCluster(t *testing.T, release string) (*fakecluster.Cluster, *Observers, Target) {
+	t.Helper()
+	c := fakecluster.New(fakecluster.Options{Password: "pw-12345678", CatchUp: time.Nanosecond, AutoEnable: true,
+		InitialPrimaries: 3, DefaultPrimaries: 3, DefaultSecondaries: 1, Release: release})
+	t.Cleanup(c.Close)
+	var addrs []string
+	for _, n := range []string{"g-primary-0", "g-primary-1", "g-primary-2", "g-secondary-0"} {
+		a := n + "-internals.ns.svc.cluster.local:7687"
+		addrs = append(addrs, a)
+		if err := c.SetPod(n, a, strings.HasPrefix(n, "g-secondary"), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(time.Millisecond) // CatchUp
+	reader := fake.NewClientBuilder().WithObjects(
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "auth"}, Data: map[string][]byte{"NEO4J_AUTH": []byte("neo4j/pw-12345678")}}).Build()
+	o := New(reader, neo4j.Dialer{Timeout: 2 * time.Second, Resolve: c.Resolve}, time.Minute, 5*time.Second)
+	return c, o, Target{Cluster: types.NamespacedName{Namespace: "ns", Name: "g"}, Addresses: addrs,
+		Secret: types.NamespacedName{Namespace: "ns", Name: "auth"}, Key: "NEO4J_AUTH", CalVer: true}
+}
+
+// asked are the servers the fake logged a status check from, in order.
+func asked(c *fakecluster.Cluster) []string {
+	var out []string
+	for _, cmd := range c.Commands() {
+		if cmd.Text == neo4j.StatusCheckQuery {
+			out = append(out, cmd.Server)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// A calm poll asks no status check; a poll for a roll asks every server
+// hosting a primary copy once (the one that answered the poll on its
+// connection), not the secondary, and keeps every answer.
+func TestStatusCheckOnlyWhenARollNeedsIt(t *testing.T) {
+	c, o, tg := statusCheckCluster(t, "")
+	ctx := context.Background()
+	calm := o.Poll(ctx, tg, nil)
+	if calm.Failure != "" || calm.Replication != nil || len(asked(c)) != 0 {
+		t.Fatalf("a calm poll: %s %s, replication %+v, asked %v", calm.Failure, calm.Message, calm.Replication, asked(c))
+	}
+	tg.StatusCheck = true
+	got := o.Poll(ctx, tg, nil)
+	if got.Failure != "" || got.Replication == nil {
+		t.Fatalf("a roll's poll: %s %s", got.Failure, got.Message)
+	}
+	if a := asked(c); !reflect.DeepEqual(a, []string{"g-primary-0", "g-primary-1", "g-primary-2"}) {
+		t.Errorf("asked %v, want each primary host once", a)
+	}
+	var servers []string
+	for _, sc := range got.Replication.Checks {
+		servers = append(servers, sc.Server)
+		if sc.Failure != "" || len(sc.Rows) != 6 { // neo4j and system, three members each
+			t.Errorf("%s: %s, %d rows", sc.Server, sc.Failure, len(sc.Rows))
+		}
+		for _, r := range sc.Rows {
+			if !r.ReplicationSuccessful || r.MemberStatus != neo4j.MemberApplying || r.RecognisedLeader == "" ||
+				r.Requester != (r.Address == sc.Server) {
+				t.Errorf("%s: row %+v", sc.Server, r)
+			}
+		}
+	}
+	if !reflect.DeepEqual(servers, tg.Addresses[:3]) {
+		t.Errorf("answers from %v", servers)
+	}
+	if got.Replication.Unsupported() {
+		t.Error("a release with the procedure is not Unsupported")
+	}
+	if got.Digest() != calm.Digest() {
+		t.Error("the status check changed the digest: a roll's polls would wake reconciles")
+	}
+}
+
+// A primary host the operator cannot reach has its failure recorded; the
+// others still answer. A member made to lag is reported so.
+func TestStatusCheckFailuresAreKeptPerServer(t *testing.T) {
+	c, o, tg := statusCheckCluster(t, "")
+	c.SetLagging("g-primary-1", true)
+	o.Dialer.Resolve = func(hostport string) string {
+		if strings.HasPrefix(hostport, "g-primary-2-") {
+			return "127.0.0.1:1" // nothing listens
+		}
+		return c.Resolve(hostport)
+	}
+	tg.StatusCheck = true
+	got := o.Poll(context.Background(), tg, nil)
+	if got.Failure != "" || got.Replication == nil || len(got.Replication.Checks) != 3 {
+		t.Fatalf("%s %s %+v", got.Failure, got.Message, got.Replication)
+	}
+	byServer := map[string]StatusCheck{}
+	for _, sc := range got.Replication.Checks {
+		byServer[sc.Server] = sc
+	}
+	if sc := byServer[tg.Addresses[2]]; sc.Failure != neo4j.Unavailable || sc.Rows != nil {
+		t.Errorf("the unreachable server: %+v", sc)
+	}
+	for _, r := range byServer[tg.Addresses[0]].Rows {
+		if lagging := r.Address == tg.Addresses[1]; lagging != (r.MemberStatus == neo4j.MemberUnavailable) {
+			t.Errorf("g-primary-0's view: %+v", r)
+		}
+	}
+	for _, r := range byServer[tg.Addresses[1]].Rows {
+		if r.ReplicationSuccessful {
+			t.Errorf("a lagging server cannot replicate: %+v", r)
+		}
+	}
+}
+
+// A release without the procedure: every server answers
+// ProcedureNotFound, and the poll itself still answers.
+func TestStatusCheckUnsupported(t *testing.T) {
+	_, o, tg := statusCheckCluster(t, "5.23")
+	tg.StatusCheck = true
+	got := o.Poll(context.Background(), tg, nil)
+	if got.Failure != "" || !got.Replication.Unsupported() {
+		t.Fatalf("%s %s %+v", got.Failure, got.Message, got.Replication)
+	}
+}
+
+// NeedStatusCheck polls at once, at the busy interval while it lasts, and
+// survives Ensure (the reconcile's target does not carry it).
+func TestNeedStatusCheckSchedules(t *testing.T) {
+	o := newObservers()
+	key := types.NamespacedName{Namespace: "ns", Name: "g"}
+	o.NeedStatusCheck(key, true) // unknown cluster: nothing
+	o.Ensure(Target{Cluster: key})
+	e := o.due(time.Now())[0]
+	o.record(context.Background(), e, obs("Available", 1))
+	<-o.Events
+	if wait := time.Until(e.next); wait < 50*time.Second {
+		t.Fatalf("a calm cluster is polled at the calm interval, next in %v", wait)
+	}
+	o.NeedStatusCheck(key, true)
+	o.Ensure(Target{Cluster: key})
+	if due := o.due(time.Now()); len(due) != 1 {
+		t.Fatal("turning it on polls at once")
+	}
+	o.mu.Lock()
+	need := e.statusCheck
+	o.mu.Unlock()
+	if !need {
+		t.Error("Ensure dropped the need")
+	}
+	o.NeedStatusCheck(key, true) // asked again during the poll: no rush
+	o.record(context.Background(), e, obs("Available", 2))
+	if wait := time.Until(e.next); wait > 2*time.Second || wait < 500*time.Millisecond {
+		t.Errorf("while a roll needs it, the busy interval: next in %v", wait)
+	}
+	o.NeedStatusCheck(key, false)
+	e.polling = true
+	o.NeedStatusCheck(key, true) // turned on while a poll without it runs
+	o.record(context.Background(), e, obs("Available", 3))
+	if wait := time.Until(e.next); wait > 0 {
+		t.Errorf("the poll that ran without it is followed at once, next in %v", wait)
 	}
 }

@@ -153,6 +153,9 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 			m.GetKind(), m.GetKind(), render.MetricsServiceName(c))})
 	}
 	objs.Monitors = served
+	if o.Scale != nil && !disruptable(o) {
+		render.HoldDisruptions(objs.PodDisruptionBudgets)
+	}
 	p.Apply = objs.All()
 	desired := map[string]bool{}
 	for _, obj := range p.Apply {
@@ -183,4 +186,24 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 		}
 	}
 	return p
+}
+
+// disruptable: Neo4j can lose one server to a voluntary disruption now,
+// by the same verdict that lets the roll go on (ECK sets its budget from
+// the cluster's health the same way). The verdict is the status's (Ready:
+// formed, every server enabled and Available, every copy as requested)
+// and, with a poll in hand, a single writer for every writable database.
+// Without a poll yet (an operator that just started) the status written
+// before stands, so a restart changes no budget. Replication lag is left
+// out: polls that differ only in lag wake no reconcile, so the budget
+// could not follow it; a copy still catching up shows as store copying.
+func disruptable(o Observed) bool {
+	if !status.Neo4j(o.Cluster, o.Neo4j).Ready() {
+		return false
+	}
+	if o.Neo4j == nil {
+		return true
+	}
+	ok, _ := rollout.HaveWriters(o.Neo4j.Databases)
+	return ok
 }

@@ -16,8 +16,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
+	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/scale"
 )
 
 var scheme = func() *runtime.Scheme {
@@ -199,5 +203,64 @@ func TestOptionalKindsNotServed(t *testing.T) {
 		Monitors: map[string]bool{"ServiceMonitor": true, "PodMonitor": true}}, kindOf)
 	if k := kinds(all); !slices.Contains(k, "ServiceMonitor") || !slices.Contains(k, "Certificate") || len(all.Issues) != 0 {
 		t.Errorf("with the CRDs: %v, issues %+v", k, all.Issues)
+	}
+}
+
+// The disruption budget follows Neo4j's health (issue 26): one server of
+// a role may go while the cluster is healthy by the roll's verdict, none
+// otherwise; without observation the spec's budget stands, and with no
+// poll yet (a restarted operator) the status written before decides.
+func TestDisruptionBudgetFollowsNeo4j(t *testing.T) {
+	srv := func(pod, health string) neo4j.Server {
+		return neo4j.Server{ID: pod, Name: pod, Address: pod + "-internals.ns.svc.cluster.local:7687", State: "Enabled", Health: health}
+	}
+	copyOf := func(pod, status string, writer bool) neo4j.Database {
+		return neo4j.Database{Name: "neo4j", Type: "standard", Access: "read-write", Address: pod + "-internals.ns.svc.cluster.local:7687",
+			Role: "primary", Writer: writer, RequestedStatus: "online", CurrentStatus: status, RequestedPrimaries: 2, CurrentPrimaries: 2}
+	}
+	system := neo4j.Database{Name: "system", Type: "system", Address: "graph-primary-0-internals.ns.svc.cluster.local:7687", Role: "primary",
+		Writer: true, RequestedStatus: "online", CurrentStatus: "online"}
+	healthy := &observer.Observation{Servers: []neo4j.Server{srv("graph-primary-0", "Available"), srv("graph-primary-1", "Available")},
+		Databases: []neo4j.Database{system, copyOf("graph-primary-0", "online", true), copyOf("graph-primary-1", "online", false)}}
+	catchingUp := &observer.Observation{Servers: healthy.Servers,
+		Databases: []neo4j.Database{system, copyOf("graph-primary-0", "online", true), copyOf("graph-primary-1", "store copying", false)}}
+	leaderless := &observer.Observation{Servers: healthy.Servers,
+		Databases: []neo4j.Database{system, copyOf("graph-primary-0", "online", false), copyOf("graph-primary-1", "online", false)}}
+	wasReady := func(c *v1alpha1.Neo4jEnterpriseCluster) {
+		for _, t := range []string{v1alpha1.ConditionClusterFormed, v1alpha1.ConditionServersHealthy} {
+			c.Status.Conditions = append(c.Status.Conditions, metav1.Condition{Type: t, Status: metav1.ConditionTrue, Reason: "x"})
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		c      *v1alpha1.Neo4jEnterpriseCluster
+		obs    *observer.Observation
+		scale  bool // Neo4j observed
+		expect int32
+	}{
+		{"not observing Neo4j: the spec's budget", cluster(2, 0), nil, false, 1},
+		{"healthy: one at a time", cluster(2, 0), healthy, true, 1},
+		{"a copy catching up: none", cluster(2, 0), catchingUp, true, 0},
+		{"a database without a writer: none", cluster(2, 0), leaderless, true, 0},
+		{"Neo4j unreachable: none", cluster(2, 0), &observer.Observation{Failure: neo4j.Unavailable, Message: "x"}, true, 0},
+		{"no poll yet, the status said ready: one", cluster(2, 0, wasReady), nil, true, 1},
+		{"no poll yet, nothing known: none", cluster(2, 0), nil, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := plan.Observed{Cluster: tc.c, Auth: plan.Auth{Found: true}, Neo4j: tc.obs}
+			if tc.scale {
+				o.Scale = &scale.Input{Cluster: tc.c, Neo4j: tc.obs, Current: map[neo4jconf.Role]int32{neo4jconf.Primary: 2}, Fresh: true, CacheSynced: true}
+			}
+			p := plan.Compute(o, kindOf)
+			var got []int32
+			for _, obj := range p.Apply {
+				if pdb, ok := obj.(*policyv1.PodDisruptionBudget); ok {
+					got = append(got, pdb.Spec.MaxUnavailable.IntVal)
+				}
+			}
+			if len(got) != 1 || got[0] != tc.expect {
+				t.Errorf("maxUnavailable %v, want [%d]", got, tc.expect)
+			}
+		})
 	}
 }

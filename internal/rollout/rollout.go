@@ -149,22 +149,23 @@ func (in Input) choose(outdated []corev1.Pod, cur *v1alpha1.RolloutStatus) (*cor
 			return p, in.gateFor(p, restarted)
 		}
 	}
-	if g := in.firstFailing(in.gates(), Subject{Restarted: restarted}); g != nil {
-		return nil, g
-	}
 	if len(outdated) == 0 {
-		return nil, nil
+		return nil, in.firstFailing(in.gates(), Subject{Restarted: restarted})
+	}
+	if g := in.firstFailing(in.gates(), Subject{Restarted: restarted, Next: outdated[0].Name}); g != nil {
+		return nil, g
 	}
 	return &outdated[0], nil
 }
 
 // gateFor checks the gate for evicting p: the down gate if p is down,
-// else the whole gate, with the last restarted pod's catch-up.
+// else the whole gate, with the last restarted pod's catch-up and p as
+// the pod to shut down.
 func (in Input) gateFor(p *corev1.Pod, restarted string) *Gate {
 	if in.down(p) {
 		return in.firstFailing(DownGates, Subject{Down: p.Name})
 	}
-	return in.firstFailing(in.gates(), Subject{Restarted: restarted})
+	return in.firstFailing(in.gates(), Subject{Restarted: restarted, Next: p.Name})
 }
 
 // DownAfter is how long a pod must have been not Ready to count as down:

@@ -24,7 +24,8 @@ var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 // world is a 3+2 cluster "g": every pod Ready at revision "old" since t0,
 // the StatefulSets at update revision "new", Neo4j polled at t0+1m with
 // every server Available and neo4j led by g-primary-0, system by
-// g-primary-1.
+// g-primary-1, and every primary host's dbms.cluster.statusCheck
+// reporting every member APPLYING and following the writer (replicate).
 type world struct {
 	in Input
 }
@@ -43,13 +44,14 @@ func newWorld() *world {
 			obs.Servers = append(obs.Servers, neo4j.Server{ID: name, Address: addr(name), State: neo4j.StateEnabled, Health: neo4j.HealthAvailable})
 			for _, db := range []string{"system", "neo4j"} {
 				obs.Databases = append(obs.Databases, neo4j.Database{Name: db, Address: addr(name), CurrentStatus: "online", RequestedStatus: "online",
+					Role: role, Type: map[bool]string{true: "system", false: "standard"}[db == "system"], Access: "read-write",
 					Writer:             (db == "neo4j" && name == "g-primary-0") || (db == "system" && name == "g-primary-1"),
 					RequestedPrimaries: 3, CurrentPrimaries: 3, RequestedSecondaries: 2, CurrentSecondaries: 2, ReplicationLag: ptr.To[int64](0)})
 			}
 		}
 	}
 	w.in.Neo4j = obs
-	return w
+	return w.replicate()
 }
 
 func addr(pod string) string { return pod + "-internals.ns.svc.cluster.local:7687" }
@@ -230,6 +232,20 @@ func TestDecide(t *testing.T) {
 				}
 			}),
 			evict: "g-secondary-0", transition: true, step: v1alpha1.RolloutEvict, pending: []string{"g-primary-2", "g-primary-0", "g-primary-1"}},
+		{name: "the primaries' turn: one the status check reports UNAVAILABLE (SHOW SERVERS: Available) holds the roll; the old gate let it through",
+			w: newWorld().rolling("g-primary-2", "old", t0, v1alpha1.RolloutWaitHealthy, "", "g-secondary-1", "g-secondary-0").allNewBut("g-primary-0", "g-primary-1").
+				everywhere("g-primary-1", status(neo4j.MemberUnavailable)),
+			waiting:    "SafeToShutDown: neo4j: 1 of the other 2 primaries besides g-primary-0 are healthy, 2 needed: g-primary-1 is UNAVAILABLE",
+			transition: true, step: v1alpha1.RolloutWaitHealthy},
+		{name: "the next pod is the unhealthy primary itself: it goes",
+			w: newWorld().rolling("g-primary-2", "old", t0, v1alpha1.RolloutWaitHealthy, "", "g-secondary-1", "g-secondary-0").allNewBut("g-primary-0", "g-primary-1").
+				everywhere("g-primary-0", status(neo4j.MemberUnavailable)),
+			evict: "g-primary-0", transition: true, step: v1alpha1.RolloutEvict, pending: []string{"g-primary-1"}},
+		{name: "a recorded pod not evicted yet is the one judged safe to shut down",
+			w: newWorld().rolling("g-primary-1", "old", t0, v1alpha1.RolloutEvict, "").allNewBut("g-primary-0", "g-primary-1").
+				everywhere("g-primary-0", status(neo4j.MemberUnavailable)),
+			waiting:    "SafeToShutDown: neo4j: 1 of the other 2 primaries besides g-primary-1 are healthy, 2 needed: g-primary-0 is UNAVAILABLE",
+			transition: true, step: v1alpha1.RolloutEvict},
 		{name: "the last pod healthy: the roll is over",
 			w:          newWorld().allNew().rolling("g-primary-1", "old", t0, v1alpha1.RolloutWaitHealthy, ""),
 			transition: true, finished: true},
@@ -322,7 +338,7 @@ func TestNeeded(t *testing.T) {
 }
 
 func TestGateNames(t *testing.T) {
-	want := "NotScaling StatefulSetsObserved PodsReady Neo4jPolled ServersAvailable DatabasesAllocated CaughtUp NoneReplacing"
+	want := "NotScaling StatefulSetsObserved PodsReady Neo4jPolled ServersAvailable DatabasesAllocated DatabasesHaveWriter CaughtUp SafeToShutDown NoneReplacing"
 	if got := strings.Join(GateNames(), " "); got != want {
 		t.Errorf("%s", got)
 	}

@@ -180,22 +180,63 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, seeds map[st
 	return out, placement(c, v, dbs)
 }
 
-// lowerings are the ALTER DATABASE ... SET TOPOLOGY commands that lower a
-// declared database's topology (no count raised), and that the enabled
-// servers can hold. During a scale-in they are sent once the leaving
-// server is cordoned, never before.
-func lowerings(c *v1alpha1.Neo4jEnterpriseCluster, v view) []Command {
+// lowering are the declared databases whose declared topology is lower
+// than the one Neo4j has (no count raised): during a scale-in they are
+// lowered once the leaving server is cordoned, never before.
+func lowering(c *v1alpha1.Neo4jEnterpriseCluster, v view) map[string]bool {
 	dbs := databases(v)
-	var out []Command
+	out := map[string]bool{}
 	for _, d := range Declared(c) {
 		if st := dbs[d.Name]; st != nil && lowers(st.requested, topology{d.Primaries, d.Secondaries}) {
-			capP, capAll := capacity(v, d.Name)
-			if d.Primaries <= capP && d.Primaries+d.Secondaries <= capAll {
-				out = append(out, Command{Kind: Alter, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
-			}
+			out[d.Name] = true
 		}
 	}
 	return out
+}
+
+// stepDowns are the ALTER DATABASE ... SET TOPOLOGY commands that lower
+// the databases in lowering by the copies the cordoned servers hold, and
+// no further than declared: Neo4j removes allocations from cordoned
+// servers first (servers.adoc), and only from them if the topology loses
+// no more copies than they hold. Lowered further, it would drop copies on
+// servers that stay, which the next deallocation would copy back.
+func stepDowns(c *v1alpha1.Neo4jEnterpriseCluster, v view) []Command {
+	dbs, low := databases(v), lowering(c, v)
+	var out []Command
+	for _, d := range Declared(c) {
+		st := dbs[d.Name]
+		if !low[d.Name] {
+			continue
+		}
+		onCordoned := cordonedCopies(v, d.Name)
+		to := topology{max(d.Primaries, st.requested.primaries-onCordoned.primaries), max(d.Secondaries, st.requested.secondaries-onCordoned.secondaries)}
+		capP, capAll := capacity(v, d.Name)
+		if to != st.requested && !unreachable(st.requested, to) && to.primaries <= capP && to.primaries+to.secondaries <= capAll {
+			out = append(out, Command{Kind: Alter, Database: d.Name, Primaries: to.primaries, Secondaries: to.secondaries})
+		}
+	}
+	return out
+}
+
+// cordonedCopies counts a database's copies, by role, on cordoned servers.
+func cordonedCopies(v view, db string) topology {
+	cordoned := map[string]bool{}
+	for _, s := range v.obs.Servers {
+		if s.State == neo4j.StateCordoned && s.Address != "" {
+			cordoned[s.Address] = true
+		}
+	}
+	var t topology
+	for _, d := range v.obs.Databases {
+		switch {
+		case d.Name != db || !cordoned[d.Address]:
+		case d.Role == "primary":
+			t.primaries++
+		case d.Role == "secondary":
+			t.secondaries++
+		}
+	}
+	return t
 }
 
 // lowers: want differs from have by fewer copies only, and is reachable.

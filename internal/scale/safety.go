@@ -18,11 +18,7 @@ func notSettled(c *v1alpha1.Neo4jEnterpriseCluster, v view) string {
 	if !v.obs.Healthy() {
 		return "every enabled server is Available and every database online"
 	}
-	lowering := map[string]bool{}
-	for _, cmd := range lowerings(c, v) {
-		lowering[cmd.Database] = true
-	}
-	if p := placementBut(c, v, nil, lowering); !p.Placed {
+	if p := placementBut(c, v, nil, lowering(c, v)); !p.Placed {
 		return "the databases are placed: " + p.Message
 	}
 	return ""
@@ -71,7 +67,7 @@ func startQuorum(c *v1alpha1.Neo4jEnterpriseCluster, v view, r neo4jconf.Role, c
 // A lowered topology removes copies, so it must wait as a removal would.
 //
 // While the spec also removes servers, it is not: the scale-in lowers
-// topologies once the leaving server is cordoned (lowerings), so that
+// topologies once the leaving server is cordoned (stepDowns), so that
 // Neo4j drops the copies on that server and not on one that stays, which
 // DEALLOCATE would then copy back.
 func shrinkable(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view) bool {

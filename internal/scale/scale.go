@@ -9,7 +9,11 @@
 // highest ordinal first, each in five steps (Operations Manual,
 // clustering/servers.adoc and clustering/databases.adoc):
 //
-//	Cordon → Deallocate → Shrink → WaitPodGone → Drop → (next server)
+//	Cordon → Deallocate → Drop → Shrink → WaitPodGone → (next server)
+//
+// Cordon is preceded by a dry run of the deallocation, and Deallocate by
+// the lowering of the topologies the spec lowers, by the copies the
+// cordoned server holds (docs/design.md, "By the manual's rules").
 //
 // The step is kept in status.scaling, written before the step acts. A
 // step's command is sent only while Neo4j shows the server in the state
@@ -141,7 +145,7 @@ func Decide(in Input) (d Decision) {
 		return d
 	}
 	v := newView(c, in)
-	d.Issues = append(d.Issues, droppedPods(c, v)...)
+	d.Issues = append(d.Issues, droppedPods(c, v, sc)...)
 	switch {
 	case sc != nil && sc.Direction == v1alpha1.ScaleIn:
 		d.scaleIn(c, in, v, sc)
@@ -237,15 +241,15 @@ func replicas(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Role]int
 		if rolling && sc == nil {
 			out[r] = current[r] // a scale-out waits for the roll in progress
 		}
-		if sc != nil && sc.Direction == v1alpha1.ScaleIn && string(r) == sc.Role && pastDeallocate(sc.Step) {
+		if sc != nil && sc.Direction == v1alpha1.ScaleIn && string(r) == sc.Role && pastDrop(sc.Step) {
 			out[r] = ordinal(sc.Servers[0])
 		}
 	}
 	return out
 }
 
-func pastDeallocate(s v1alpha1.ScalingStep) bool {
-	return s == v1alpha1.StepShrink || s == v1alpha1.StepWaitPodGone || s == v1alpha1.StepDrop
+func pastDrop(s v1alpha1.ScalingStep) bool {
+	return s == v1alpha1.StepShrink || s == v1alpha1.StepWaitPodGone
 }
 
 // ordinal is a pod's StatefulSet ordinal.
@@ -387,17 +391,20 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 		}
 	case v1alpha1.StepDeallocate:
 		switch {
-		case s == nil || state == neo4j.StateFree || state == neo4j.StateDropped || state == neo4j.StateDeallocated:
+		case state == neo4j.StateDeallocated:
 			// Deallocated is the manual's signal (servers.adoc: "no longer
 			// hosts any databases besides the system database"); hosting
 			// is not, since composite databases are hosted on every server.
-			d.move(next(sc, v1alpha1.StepShrink))
-		case state == neo4j.StateCordoned && len(lowerings(c, v)) > 0:
+			d.move(next(sc, v1alpha1.StepDrop))
+		case s == nil || state == neo4j.StateFree || state == neo4j.StateDropped:
+			d.move(next(sc, v1alpha1.StepShrink)) // nothing to drop
+		case state == neo4j.StateCordoned && len(stepDowns(c, v)) > 0:
 			// Lowered topologies first, now that the leaving server is
-			// cordoned: Neo4j removes allocations from cordoned servers
-			// first (servers.adoc), so its copies go instead of another
-			// server's, and DEALLOCATE has less or nothing to copy.
-			d.Commands = append(d.Commands, lowerings(c, v)...)
+			// cordoned, by the copies it holds: Neo4j removes allocations
+			// from cordoned servers first (servers.adoc), so its copies go
+			// instead of another server's, and DEALLOCATE has less or
+			// nothing to copy.
+			d.Commands = append(d.Commands, stepDowns(c, v)...)
 			d.wait("lowering database topologies before deallocating " + pod)
 		case state == neo4j.StateEnabled || state == neo4j.StateCordoned:
 			if msg := refusedNow(in, Deallocate, s.ID); msg != "" {
@@ -427,28 +434,41 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 			d.wait(fmt.Sprintf("shrinking the %s StatefulSet to %d", role, k))
 		}
 	case v1alpha1.StepWaitPodGone:
-		if in.PodGone {
-			d.move(next(sc, v1alpha1.StepDrop))
-		} else {
+		switch {
+		case !in.PodGone:
 			d.wait("waiting for pod " + pod + " to be gone")
+		case state == neo4j.StateDeallocated:
+			// Stopped before its DROP: the order of operators before
+			// issue 26. Dropped now, then the removal ends.
+			d.drop(in, pod, s)
+		default:
+			d.afterRemoval(c, sc, role, k)
 		}
 	case v1alpha1.StepDrop:
+		// Dropped while its process runs, then stopped: "Once this command
+		// has been executed successfully, the Neo4j process on the server
+		// in question may be stopped" (servers.adoc). The system
+		// database's Raft group loses the member before the process stops,
+		// never a running member.
 		switch {
 		case s == nil || state == neo4j.StateDropped || state == neo4j.StateFree:
-			d.afterDrop(c, sc, role, k)
-		case !in.CacheSynced:
-			d.wait("waiting for the cache to show the last StatefulSet write")
+			d.move(next(sc, v1alpha1.StepShrink))
 		default:
-			if msg := refusedNow(in, Drop, s.ID); msg != "" {
-				d.Issues = append(d.Issues, Issue{"DropRefused", fmt.Sprintf("Neo4j refused to drop server %s (%s): %s; no further server is removed", pod, state, msg)})
-			}
-			d.Commands = append(d.Commands, Command{Kind: Drop, Server: s.ID})
+			d.drop(in, pod, s)
 		}
 	}
 }
 
-// afterDrop moves to the next server to remove, or ends the scale-in.
-func (d *Decision) afterDrop(c *v1alpha1.Neo4jEnterpriseCluster, sc *v1alpha1.ScalingStatus, role neo4jconf.Role, k int32) {
+// drop sends DROP SERVER, reporting Neo4j's refusal of the last one.
+func (d *Decision) drop(in Input, pod string, s *neo4j.Server) {
+	if msg := refusedNow(in, Drop, s.ID); msg != "" {
+		d.Issues = append(d.Issues, Issue{"DropRefused", fmt.Sprintf("Neo4j refused to drop server %s (%s): %s; no further server is removed", pod, s.State, msg)})
+	}
+	d.Commands = append(d.Commands, Command{Kind: Drop, Server: s.ID})
+}
+
+// afterRemoval moves to the next server to remove, or ends the scale-in.
+func (d *Decision) afterRemoval(c *v1alpha1.Neo4jEnterpriseCluster, sc *v1alpha1.ScalingStatus, role neo4jconf.Role, k int32) {
 	if render.Replicas(c, role) < k {
 		n := next(sc, v1alpha1.StepCordon)
 		n.Servers = []string{render.PodName(c, role, k-1)}
@@ -465,7 +485,7 @@ func (d *Decision) afterDrop(c *v1alpha1.Neo4jEnterpriseCluster, sc *v1alpha1.Sc
 // dry run would be refused for too few servers, so it waits for the
 // deallocation itself, which Neo4j refuses changing nothing.
 func (d *Decision) cordon(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view, pod string, s *neo4j.Server) {
-	if len(lowerings(c, v)) > 0 {
+	if len(lowering(c, v)) > 0 {
 		d.Commands = append(d.Commands, Command{Kind: Cordon, Server: s.ID})
 		return
 	}
@@ -491,10 +511,13 @@ func userDatabases(hosting []string) []string {
 // lives on its data volume, and a dropped server cannot rejoin (Operations
 // Manual, servers.adoc, "Dropped state"). This happens when a removed
 // server's pod comes back on its retained volume.
-func droppedPods(c *v1alpha1.Neo4jEnterpriseCluster, v view) []Issue {
+//
+// The pod a scale-in removes runs its dropped server until it stops.
+func droppedPods(c *v1alpha1.Neo4jEnterpriseCluster, v view, sc *v1alpha1.ScalingStatus) []Issue {
 	var out []Issue
 	for _, pod := range v.pods {
-		if s := v.byPod[pod]; s != nil && s.State == neo4j.StateDropped && s.Health == neo4j.HealthAvailable {
+		leaving := sc != nil && sc.Direction == v1alpha1.ScaleIn && pod == sc.Servers[0]
+		if s := v.byPod[pod]; s != nil && s.State == neo4j.StateDropped && s.Health == neo4j.HealthAvailable && !leaving {
 			out = append(out, Issue{"ServerDropped", fmt.Sprintf(
 				"pod %s runs server %s, which Neo4j dropped when it was removed: its data volume was retained. Delete the pod's data PersistentVolumeClaim (data-%s) and the pod, so it starts as a new server",
 				pod, s.ID, pod)})

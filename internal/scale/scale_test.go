@@ -244,8 +244,8 @@ func TestDecide(t *testing.T) {
 			want{replicas: [2]int32{5, 1}, transition: true, commands: []Command{{Kind: Enable, Server: "id-" + p4}}}},
 		// Issue 26, point 8: Deallocated is the signal; a composite database
 		// stays in hosting on every server (servers.adoc).
-		{"Deallocated with a composite database in hosting: shrink", input(cluster(3, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated, "library")))),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepShrink, pods: []string{p4}, transition: true}},
+		{"Deallocated with a composite database in hosting: Drop", input(cluster(3, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated, "library")))),
+			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, transition: true}},
 		{"Deallocating cannot be called off: the removal goes on", input(cluster(5, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocating, "neo4j")))),
 			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDeallocate, pods: []string{p4}, waiting: "still hosts neo4j"}},
 		{"a server with no address stops a removal", input(cluster(3, 1, in(v1alpha1.StepCordon, p4, 3)), 5, 1, with(healthy(5, 1), func(o *observer.Observation) {
@@ -285,48 +285,55 @@ func TestDecide(t *testing.T) {
 			}(),
 			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDeallocate, pods: []string{p4}, waiting: "still hosts neo4j",
 				reason: "DeallocationStuck", issue: "g-primary-4 has been deallocating for more than 30s and still hosts neo4j"}},
-		{"Deallocated, hosting only system: Shrink, by one", input(cluster(3, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated)))),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepShrink, pods: []string{p4}, transition: true}},
-		{"Shrink: the StatefulSet is written to 4", input(cluster(3, 1, in(v1alpha1.StepShrink, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated)))),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepShrink, pods: []string{p4}, waiting: "shrinking the primary StatefulSet to 4"}},
-		{"Shrink seen but the cache is behind our last write: waits",
-			func() Input {
-				i := input(cluster(3, 1, in(v1alpha1.StepShrink, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated))))
-				i.CacheSynced = false
-				return i
-			}(),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepShrink, pods: []string{p4}, waiting: "cache"}},
-		{"Shrink done: WaitPodGone", input(cluster(3, 1, in(v1alpha1.StepShrink, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated)))),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepWaitPodGone, pods: []string{p4}, transition: true}},
-		{"WaitPodGone: waits for the pod", input(cluster(3, 1, in(v1alpha1.StepWaitPodGone, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated)))),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepWaitPodGone, pods: []string{p4}, waiting: "pod g-primary-4 to be gone"}},
-		{"pod gone: Drop",
-			func() Input {
-				i := input(cluster(3, 1, in(v1alpha1.StepWaitPodGone, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, down(srv(p4, neo4j.StateDeallocated)))))
-				i.PodGone = true
-				return i
-			}(),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, transition: true}},
-		{"Drop: drops the server", input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, down(srv(p4, neo4j.StateDeallocated))))),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, commands: []Command{{Kind: Drop, Server: "id-" + p4}}}},
+		// The manual's order: DROP SERVER while the process runs, then the
+		// process stops (servers.adoc: "Once this command has been executed
+		// successfully, the Neo4j process on the server in question may be
+		// stopped").
+		{"Deallocated: Drop, the StatefulSet kept", input(cluster(3, 1, in(v1alpha1.StepDeallocate, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated)))),
+			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, transition: true}},
+		{"Drop: drops the running server", input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated)))),
+			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, commands: []Command{{Kind: Drop, Server: "id-" + p4}}}},
 		{"Drop refused: the condition says so, no further server",
 			func() Input {
-				i := input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, down(srv(p4, neo4j.StateDeallocated)))))
+				i := input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDeallocated))))
 				i.Refused = &observer.Refusal{Kind: "drop", Server: "id-" + p4, At: now.Add(-5 * time.Second), Attempts: 1,
 					Message: "Neo.ClientError.Cluster.InvalidServerState: no"}
 				return i
 			}(),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, waiting: "Neo4j refused drop id-g-primary-4 1 times; trying again after 15s",
+			want{replicas: [2]int32{5, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, waiting: "Neo4j refused drop id-g-primary-4 1 times; trying again after 15s",
 				reason: "DropRefused", issue: "Neo4j refused to drop server g-primary-4 (Deallocated): Neo.ClientError.Cluster.InvalidServerState: no"}},
-		{"Drop waits for the cache", func() Input {
-			i := input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, down(srv(p4, neo4j.StateDeallocated)))))
-			i.CacheSynced = false
+		{"Dropped, still running: Shrink, by one, and no ServerDropped issue for the leaving pod", input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDropped)))),
+			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepShrink, pods: []string{p4}, transition: true}},
+		{"Shrink: the StatefulSet is written to 4", input(cluster(3, 1, in(v1alpha1.StepShrink, p4, 3)), 5, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDropped)))),
+			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepShrink, pods: []string{p4}, waiting: "shrinking the primary StatefulSet to 4"}},
+		{"Shrink seen but the cache is behind our last write: waits",
+			func() Input {
+				i := input(cluster(3, 1, in(v1alpha1.StepShrink, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDropped))))
+				i.CacheSynced = false
+				return i
+			}(),
+			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepShrink, pods: []string{p4}, waiting: "cache"}},
+		{"Shrink done: WaitPodGone", input(cluster(3, 1, in(v1alpha1.StepShrink, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDropped)))),
+			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepWaitPodGone, pods: []string{p4}, transition: true}},
+		{"WaitPodGone: waits for the pod", input(cluster(3, 1, in(v1alpha1.StepWaitPodGone, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, srv(p4, neo4j.StateDropped)))),
+			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepWaitPodGone, pods: []string{p4}, waiting: "pod g-primary-4 to be gone"}},
+		{"pod gone, its dropped server with it: the next server, from Cordon", func() Input {
+			i := input(cluster(3, 1, in(v1alpha1.StepWaitPodGone, p4, 3)), 4, 1, healthy(4, 1))
+			i.PodGone = true
 			return i
-		}(), want{replicas: [2]int32{4, 1}, step: v1alpha1.StepDrop, pods: []string{p4}, waiting: "cache"}},
-		{"dropped: the next server, from Cordon", input(cluster(3, 1, in(v1alpha1.StepDrop, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, down(srv(p4, neo4j.StateDropped))))),
-			want{replicas: [2]int32{4, 1}, step: v1alpha1.StepCordon, pods: []string{"g-primary-3"}, transition: true}},
-		{"the last one dropped: the scale-in ends", input(cluster(3, 1, in(v1alpha1.StepDrop, "g-primary-3", 3)), 3, 1, healthy(3, 1)),
-			want{replicas: [2]int32{3, 1}, transition: true}},
+		}(), want{replicas: [2]int32{4, 1}, step: v1alpha1.StepCordon, pods: []string{"g-primary-3"}, transition: true}},
+		{"the last one gone: the scale-in ends", func() Input {
+			i := input(cluster(3, 1, in(v1alpha1.StepWaitPodGone, "g-primary-3", 3)), 3, 1, healthy(3, 1))
+			i.PodGone = true
+			return i
+		}(), want{replicas: [2]int32{3, 1}, transition: true}},
+		// An operator of the older order stopped the pod before the DROP:
+		// dropped now, then the removal goes on.
+		{"stopped before its DROP (the older order): dropped now", func() Input {
+			i := input(cluster(3, 1, in(v1alpha1.StepWaitPodGone, p4, 3)), 4, 1, with(healthy(5, 1), setServer(p4, down(srv(p4, neo4j.StateDeallocated)))))
+			i.PodGone = true
+			return i
+		}(), want{replicas: [2]int32{4, 1}, step: v1alpha1.StepWaitPodGone, pods: []string{p4}, commands: []Command{{Kind: Drop, Server: "id-" + p4}}}},
 		{"refused: a declared database needs more servers than are left",
 			input(cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) {
 				c.Spec.Databases = []v1alpha1.DatabaseSpec{{Name: "sales", Topology: v1alpha1.DatabaseTopology{Primaries: ptr(3), Secondaries: ptr(2)}}}
@@ -352,6 +359,9 @@ func TestDecide(t *testing.T) {
 		{"then the topology is lowered, before any deallocation", input(cluster(3, 1, in(v1alpha1.StepDeallocate, "g-secondary-1", 1)), 3, 2,
 			with(healthy(3, 2), setServer("g-secondary-1", srv("g-secondary-1", neo4j.StateCordoned, "neo4j")))),
 			want{replicas: [2]int32{3, 2}, step: v1alpha1.StepDeallocate, pods: []string{"g-secondary-1"}, commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 3, Secondaries: 1}}, waiting: "lowering database topologies before deallocating g-secondary-1"}},
+		{"the lowering goes one server at a time: 4 secondaries to 3 while g-secondary-3 leaves, not straight to 1", input(cluster(3, 1, in(v1alpha1.StepDeallocate, "g-secondary-3", 1)), 3, 4,
+			with(healthy(3, 4), setServer("g-secondary-3", srv("g-secondary-3", neo4j.StateCordoned, "neo4j")))),
+			want{replicas: [2]int32{3, 4}, step: v1alpha1.StepDeallocate, pods: []string{"g-secondary-3"}, commands: []Command{{Kind: Alter, Database: "neo4j", Primaries: 3, Secondaries: 3}}, waiting: "lowering database topologies before deallocating g-secondary-3"}},
 		{"then deallocated once lowered", input(cluster(3, 1, in(v1alpha1.StepDeallocate, "g-secondary-1", 1)), 3, 2,
 			with(healthyN(3, 2, 1), setServer("g-secondary-1", srv("g-secondary-1", neo4j.StateCordoned)))),
 			want{replicas: [2]int32{3, 2}, step: v1alpha1.StepDeallocate, pods: []string{"g-secondary-1"}, commands: []Command{{Kind: Deallocate, Server: "id-g-secondary-1"}}}},

@@ -78,6 +78,8 @@ type Decision struct {
 	Problems [][2]string
 
 	in Input
+	// left says why servers told to reload are not done yet (Left).
+	left map[string]string
 }
 
 // Decide is the decision.
@@ -181,8 +183,12 @@ func (d *Decision) condition(in Input) {
 		set(false, ReasonRestartRequired, fmt.Sprintf("a certificate changed at %s, and this Neo4j release loads certificates only at startup "+
 			"(reloading needs 2025.03 or later): restart the servers with the %s annotation to serve it", r.Since.UTC().Format(time.RFC3339), v1alpha1.AnnotationRestartedAt))
 	case r != nil:
-		set(false, ReasonReloading, fmt.Sprintf("a certificate changed at %s; the servers reload it from %s, once the kubelet has updated the mounted Secrets; %d of %d reloaded",
-			r.Since.UTC().Format(time.RFC3339), r.Since.Add(in.Delay).UTC().Format(time.RFC3339), len(r.Reloaded), len(in.Servers)))
+		msg := fmt.Sprintf("a certificate changed at %s; the servers reload it from %s, once the kubelet has updated the mounted Secrets; %d of %d reloaded",
+			r.Since.UTC().Format(time.RFC3339), r.Since.Add(in.Delay).UTC().Format(time.RFC3339), len(r.Reloaded), len(in.Servers))
+		if s, why := d.firstLeft(in); s != "" {
+			msg += fmt.Sprintf("; %s is retried: %s", s, why)
+		}
+		set(false, ReasonReloading, msg)
 	default:
 		set(true, ReasonServed, served(d.Status.Certificates))
 	}
@@ -264,6 +270,30 @@ func (d *Decision) Reloaded(servers []string) {
 	}
 	d.Problems = nil
 	d.condition(in)
+}
+
+// Left records why servers told to reload are not done yet (a reload
+// refused, or a channel that still presents the previous certificate:
+// Verify). TLSReady names the first of them, in server order, so that
+// the message stays the same while nothing changes.
+func (d *Decision) Left(why map[string]string) {
+	if d.Status == nil || d.Status.Reload == nil || len(why) == 0 {
+		return
+	}
+	d.left = why
+	d.Problems = nil
+	d.condition(d.in)
+}
+
+// firstLeft is the first server left behind, in server order, and why.
+func (d *Decision) firstLeft(in Input) (string, string) {
+	r := d.Status.Reload
+	for _, s := range in.Servers {
+		if why := d.left[s]; why != "" && !slices.Contains(r.Reloaded, s) {
+			return s, why
+		}
+	}
+	return "", ""
 }
 
 // Done is true when the decision finished a reload: there was one in the

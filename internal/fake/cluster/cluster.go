@@ -59,7 +59,9 @@
 //     process started or at its last CALL dbms.security.reloadTLS(), which
 //     any server accepts for itself, leader or not (Operations Manual,
 //     branch dev, SSL framework, "Certificates rotation": run it on each
-//     member); SetMountedCertificate is the kubelet writing the volume.
+//     member); SetMountedCertificate is the kubelet writing the volume;
+//   - the HTTPS, cluster and backup channels get a TLS listener each, with
+//     certificates of their own, reloaded by the same call (channels.go).
 //
 // It models no Raft (no elections, terms or quorums: leadership moves only
 // as above, and not when the leader is merely cut off), no stores or
@@ -148,14 +150,18 @@ type Cluster struct {
 	// Test knobs.
 	deallocBlocked bool
 	dropRefused    *bolt.Failure
+	silent         bool // every query fails as Unavailable (SetAnswering)
 	// mounted is the Bolt certificate as the kubelet last wrote it into
 	// the pods' TLS volume.
 	mounted *tls.Certificate
+	// channelMounts are the other channels' certificates (channels.go).
+	channelMounts map[string]*tls.Certificate
 	// The referee (referee.go): violations seen, and each pod's revision.
 	violations []Violation
 	revisions  map[string]string
 	// composites are composite databases: hosted on every server.
 	composites []string
+	sharded    map[string]int // sharded databases: property shards each (shapes.go)
 	readOnly   map[string]bool
 }
 
@@ -174,6 +180,8 @@ type server struct {
 	// reloads counts dbms.security.reloadTLS() calls.
 	loaded  *tls.Certificate
 	reloads int
+	// channels are its HTTPS, cluster and backup listeners (channels.go).
+	channels map[string]*channelServer
 }
 
 type database struct {
@@ -227,11 +235,14 @@ func (c *Cluster) SetPod(name, address string, secondary, ready bool) error {
 		if c.opts.TLS {
 			certificate = func() (*tls.Certificate, error) { return c.presented(name) }
 		}
-		srv, err := bolt.StartTLS(&handler{c: c, name: name}, certificate)
+		srv, err := bolt.StartTLS(reloading{&handler{c: c, name: name}}, certificate)
 		if err != nil {
 			return err
 		}
 		s.bolt = srv
+		if err := c.startChannels(s); err != nil {
+			return err
+		}
 		c.servers[name] = s
 		c.order = append(c.order, name)
 		if c.opts.AutoEnable {
@@ -246,6 +257,7 @@ func (c *Cluster) SetPod(name, address string, secondary, ready bool) error {
 	}
 	if s.gone { // the process starts again: it reads its files
 		s.loaded = c.mounted
+		c.loadChannels(s)
 	}
 	s.ready, s.gone = ready, false
 	c.settle()
@@ -341,6 +353,9 @@ func (c *Cluster) Resolve(hostport string) string {
 		if s.address == hostport {
 			return s.bolt.Addr()
 		}
+		if a := s.resolveChannel(hostport); a != "" {
+			return a
+		}
 	}
 	return hostport
 }
@@ -352,9 +367,13 @@ func (c *Cluster) Close() {
 	for _, s := range c.servers {
 		listeners = append(listeners, s.bolt)
 	}
+	channels := c.channelListeners()
 	c.mu.Unlock()
 	for _, l := range listeners { // unlocked: a query in flight may wait for the lock
 		l.Close()
+	}
+	for _, l := range channels {
+		l.close()
 	}
 }
 

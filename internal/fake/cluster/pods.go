@@ -80,35 +80,9 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 }
 
 // FollowTLSSecret plays the kubelet for the pods' Bolt TLS volume until
-// ctx ends: every 200 ms it reads the Secret, and a tls.crt or tls.key that
-// changed is written into the volume (SetMountedCertificate) lag later,
-// as the kubelet's periodic sync does. The first content seen is mounted
-// at once: pods start with it.
+// ctx ends (FollowChannelSecret for the bolt channel): a tls.crt or
+// tls.key that changed is written into the volume (SetMountedCertificate)
+// lag later; the first content seen is mounted at once.
 func (c *Cluster) FollowTLSSecret(ctx context.Context, k client.Client, key types.NamespacedName, lag time.Duration) {
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	var seen string
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s := &corev1.Secret{}
-		if err := k.Get(ctx, key, s); err != nil {
-			continue
-		}
-		content := string(s.Data["tls.crt"]) + string(s.Data["tls.key"])
-		if content == seen {
-			continue
-		}
-		first := seen == ""
-		seen = content
-		crt, pem := s.Data["tls.crt"], s.Data["tls.key"]
-		if first {
-			_ = c.SetMountedCertificate(crt, pem)
-			continue
-		}
-		time.AfterFunc(lag, func() { _ = c.SetMountedCertificate(crt, pem) })
-	}
+	c.FollowChannelSecret(ctx, k, channelBolt, key, lag)
 }

@@ -111,33 +111,3 @@ func (c *Cluster) refereeCommand(text string) {
 			"%q sent while the pods of %s run different revisions", text, set)
 	}
 }
-
-// SetServerOptions sets a server's allowed and denied databases, as
-// ALTER SERVER or ENABLE SERVER OPTIONS would: databases are allocated
-// only where allowed (servers.adoc).
-func (c *Cluster) SetServerOptions(name string, allowed, denied []string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s := c.servers[name]; s != nil {
-		s.allowed, s.denied = allowed, denied
-	}
-}
-
-// AddComposite creates a composite database: listed in every server's
-// hosting and in SHOW DATABASES with type composite, never allocated.
-func (c *Cluster) AddComposite(name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.composites = append(c.composites, name)
-}
-
-// SetReadOnly sets a database's access (ALTER DATABASE ... SET ACCESS
-// READ ONLY, alter-databases.adoc).
-func (c *Cluster) SetReadOnly(db string, readOnly bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.readOnly == nil {
-		c.readOnly = map[string]bool{}
-	}
-	c.readOnly[db] = readOnly
-}

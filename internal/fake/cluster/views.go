@@ -3,6 +3,7 @@ package cluster
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
@@ -136,7 +137,7 @@ func (c *Cluster) showServers() bolt.Result {
 func (c *Cluster) showDatabases() bolt.Result {
 	keys := []string{"name", "type", "access", "serverID", "address", "role", "writer", "requestedStatus", "currentStatus", "statusMessage",
 		"currentPrimariesCount", "currentSecondariesCount", "requestedPrimariesCount", "requestedSecondariesCount",
-		"lastCommittedTxn", "replicationLag", "creationTime"}
+		"lastCommittedTxn", "replicationLag", "creationTime", "propertyShards"}
 	now := c.opts.Now()
 	var rows [][]any
 	for _, name := range c.dbNames() {
@@ -161,10 +162,11 @@ func (c *Cluster) showDatabases() bolt.Result {
 				lag, txn = int64(0), c.txn
 			}
 			rows = append(rows, []any{name, c.typeOf(name), c.access(name), s.id, s.address, db.hosts[n].role, n == writer, "online", status, "",
-				p, sec, int64(rp), int64(rs), txn, lag, dateTime(db.created)})
+				p, sec, int64(rp), int64(rs), txn, lag, dateTime(db.created), nil})
 		}
 	}
-	return bolt.Result{Keys: keys, Rows: append(rows, c.compositeRows(now)...)}
+	rows = append(rows, c.compositeRows(now)...)
+	return bolt.Result{Keys: keys, Rows: append(rows, c.shardRows(now)...)}
 }
 
 // compositeRows: a composite database on every enabled server, read-only,
@@ -177,7 +179,7 @@ func (c *Cluster) compositeRows(now time.Time) [][]any {
 			if s := c.servers[n]; s.state == "Enabled" || s.state == "Cordoned" {
 				status := map[bool]string{true: "online", false: "unknown"}[s.available(now, c.opts.CatchUp)]
 				rows = append(rows, []any{name, "composite", "read-only", s.id, s.address, nil, false, "online", status, "",
-					nil, nil, nil, nil, nil, nil, nil})
+					nil, nil, nil, nil, nil, nil, nil, nil})
 			}
 		}
 	}
@@ -185,10 +187,17 @@ func (c *Cluster) compositeRows(now time.Time) [][]any {
 }
 
 func (c *Cluster) typeOf(db string) string {
-	if db == "system" {
+	switch {
+	case db == "system":
 		return "system"
+	case strings.HasSuffix(db, "-g000") && c.sharded[strings.TrimSuffix(db, "-g000")] > 0:
+		return "graph shard"
 	}
 	return "standard"
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 func (c *Cluster) access(db string) string {

@@ -5,17 +5,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	"github.com/graphops-dev/neo4j-operator/internal/render"
 )
 
 // The operator out of process, observing a FAKE Neo4j cluster
@@ -101,6 +108,76 @@ var _ = Describe("Observing a fake Neo4j cluster, out of process", Ordered, func
 		time.Sleep(60 * time.Second)
 		w := auditWrites(operatorproc.User, since)
 		Expect(w.Spec+w.Status+w.Events).To(BeZero(), "operator writes while calm: %v", w.Details)
+	})
+
+	// Issue 26: the budgets follow Neo4j's health, so a node drain cannot
+	// take a primary while another is cut off; they change only when the
+	// health does.
+	It("holds evictions while a server is Unavailable, and allows one again once it is back", func() {
+		primaries := types.NamespacedName{Namespace: ns, Name: render.PDBName(c, neo4jconf.Primary)}
+		budget := func() string {
+			pdb := &policyv1.PodDisruptionBudget{}
+			if err := admin.Get(ctx, primaries, pdb); err != nil {
+				return err.Error()
+			}
+			return fmt.Sprintf("maxUnavailable %s, %d allowed", pdb.Spec.MaxUnavailable.String(), pdb.Status.DisruptionsAllowed)
+		}
+		evict := func(pod string) error { // as kubectl drain does, without deleting anything
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: pod}}
+			return admin.SubResource("eviction").Create(ctx, p, &policyv1.Eviction{ObjectMeta: p.ObjectMeta,
+				DeleteOptions: &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}})
+		}
+		Eventually(budget, 15*time.Second, poll).Should(Equal("maxUnavailable 1, 1 allowed"))
+		since := time.Now()
+		fake.SetReachable("graph-primary-1", false)
+		Eventually(budget, 15*time.Second, poll).Should(Equal("maxUnavailable 0, 0 allowed"))
+		err := evict("graph-primary-0")
+		Expect(apierrors.IsTooManyRequests(err)).To(BeTrue(), "an eviction while graph-primary-1 is Unavailable: %v", err)
+		fake.SetReachable("graph-primary-1", true)
+		Eventually(budget, 15*time.Second, poll).Should(Equal("maxUnavailable 1, 1 allowed"))
+		Expect(evict("graph-primary-0")).To(Succeed())
+		w := auditWrites(operatorproc.User, since)
+		pdbWrites := 0
+		for _, d := range w.Details {
+			if strings.Contains(d, "poddisruptionbudgets") {
+				pdbWrites++
+			}
+		}
+		Expect(pdbWrites).To(Equal(4), "one write to hold and one to release, per role: %v", w.Details)
+	})
+
+	// Issue 26, point 11: the verdict on an unreachable Neo4j must not
+	// depend on how long the operator has run. Before the fix, a restart
+	// wrote Progressing=True/Neo4jCatchingUp, and the next failed poll
+	// wrote Stable back: 2 status writes for an unchanged world.
+	It("restarted while Neo4j does not answer, writes nothing", func() {
+		fake.SetAnswering(false)
+		DeferCleanup(fake.SetAnswering, true)
+		Eventually(func() string { return condition(v1alpha1.ConditionServersHealthy).Reason }, 15*time.Second, poll).Should(Equal("Unreachable"))
+		time.Sleep(3 * time.Second) // the last status write settles
+		before := condition(v1alpha1.ConditionProgressing)
+		since := time.Now()
+		Expect(observing.Restart(ctx)).To(Succeed())
+		reconciled := func() float64 {
+			m, err := observing.Metrics()
+			if err != nil {
+				return 0
+			}
+			return m["neo4j_operator_cluster_reconciles_total"] // this operator watches one cluster
+		}
+		Eventually(reconciled, 30*time.Second, poll).Should(BeNumerically(">", 0), "the restarted operator reconciled the cluster")
+		time.Sleep(15 * time.Second) // three polls at 5 s, each failing
+		time.Sleep(time.Second)      // the audit log is written as responses complete
+		// The cluster's namespace only: the restart's leader election
+		// writes its Lease and a LeaderElection Event in the operator's.
+		writes := auditCount(localcluster.AuditFilter{User: operatorproc.User, Namespace: ns, Since: since, Match: func(e localcluster.AuditEvent) bool {
+			return e.Verb != "get" && e.Verb != "list" && e.Verb != "watch"
+		}})
+		Expect(writes).To(BeZero(), "operator writes in %s after a restart with Neo4j unreachable", ns)
+		Expect(condition(v1alpha1.ConditionProgressing)).To(Equal(before))
+		fake.SetAnswering(true)
+		Eventually(func() metav1.ConditionStatus { return condition(v1alpha1.ConditionReady).Status }, 15*time.Second, poll).
+			Should(Equal(metav1.ConditionTrue))
 	})
 })
 

@@ -22,15 +22,18 @@ import (
 
 // Certificate rotation without restarts, out of process, against a FAKE
 // Neo4j cluster serving Bolt over TLS only (internal/fake/cluster, Options.
-// TLS): each fake server presents the certificate it loaded at start or
-// at its last dbms.security.reloadTLS(). A loop here plays the kubelet:
-// a changed Secret reaches the pods' volume kubeletLag later. The operator
-// waits --tls-reload-delay after it sees the change, then reloads every
-// server and checks, in a TLS handshake, that each presents the new
-// certificate.
+// TLS) and listening for the cluster channel on loopback (channels.go):
+// each fake server presents, on each channel, the certificate it loaded at
+// start or at its last dbms.security.reloadTLS(). Loops here play the
+// kubelet: a changed Secret reaches the pods' volume of that channel a lag
+// later. The operator waits --tls-reload-delay after it sees the change,
+// then reloads every server and checks, in a TLS handshake on each
+// channel, that each presents the new certificates.
 var _ = Describe("Rotating a TLS certificate, out of process", Ordered, func() {
 	const ns, password = "secure", "e2e-secure-password"
 	const kubeletLag, reloadDelay = 2 * time.Second, 5 * time.Second
+	// The cluster channel's volume is written after the first reload.
+	const clusterLag = reloadDelay + 4*time.Second
 	var (
 		fake *fakecluster.Cluster
 		c    *v1alpha1.Neo4jEnterpriseCluster
@@ -68,12 +71,17 @@ var _ = Describe("Rotating a TLS certificate, out of process", Ordered, func() {
 		fake = fakecluster.New(fakecluster.Options{Password: password, CatchUp: time.Second, AutoEnable: true, TLS: true,
 			DefaultPrimaries: 3, DefaultSecondaries: 1, InitialPrimaries: 3})
 		DeferCleanup(fake.Close)
-		resolve := filepath.Join(cluster0Dir(), "neo4j-resolve-secure")
+		// FollowPods writes the Bolt lines, FollowResolveFile adds the
+		// channel listeners' for the operator.
+		resolve, pods := filepath.Join(cluster0Dir(), "neo4j-resolve-secure"), filepath.Join(cluster0Dir(), "neo4j-resolve-secure-pods")
 		Expect(os.WriteFile(resolve, nil, 0o600)).To(Succeed())
+		Expect(os.WriteFile(pods, nil, 0o600)).To(Succeed())
 		wctx, stop := context.WithCancel(ctx)
 		DeferCleanup(stop)
 		go fake.FollowTLSSecret(wctx, admin, types.NamespacedName{Namespace: ns, Name: "graph-bolt"}, kubeletLag)
-		go fake.FollowPods(wctx, admin, ns, "cluster.local", resolve)
+		go fake.FollowChannelSecret(wctx, admin, "cluster", types.NamespacedName{Namespace: ns, Name: "graph-cluster"}, clusterLag)
+		go fake.FollowPods(wctx, admin, ns, "cluster.local", pods)
+		go fake.FollowResolveFile(wctx, pods, resolve)
 
 		secure := &operatorproc.Operator{Binary: op.Binary, Kubeconfig: op.Kubeconfig,
 			LogPath: filepath.Join(cluster0Dir(), "logs", "operator-secure.log"),
@@ -97,6 +105,7 @@ var _ = Describe("Rotating a TLS certificate, out of process", Ordered, func() {
 		st := getCluster(c).Status
 		Expect(st.TLS.Certificates).To(HaveLen(2))
 		Expect(st.TLS.Certificates[0].Fingerprint).To(Equal(fake.Presented("graph-primary-0")))
+		Expect(st.TLS.Certificates[1].Fingerprint).To(Equal(fake.PresentedOn("graph-primary-0", "cluster")))
 		Expect(st.Endpoints.Bolt).To(HavePrefix("neo4j+s://"))
 	})
 
@@ -138,6 +147,9 @@ var _ = Describe("Rotating a TLS certificate, out of process", Ordered, func() {
 		st := getCluster(c).Status.TLS
 		Expect(st.Reload).To(BeNil())
 		Expect(st.Certificates[0].Fingerprint).To(Equal(want))
+		for _, s := range servers {
+			Expect(fake.Dials(s, "cluster")).To(BeNumerically(">=", 1), "the cluster channel of %s was checked", s)
+		}
 
 		By("no pod restarted, no new revision")
 		now := map[string]types.UID{}
@@ -160,6 +172,50 @@ var _ = Describe("Rotating a TLS certificate, out of process", Ordered, func() {
 		Expect(w.Spec+w.Status+w.Events).To(BeZero(), "operator writes while calm: %v", w.Details)
 		for _, s := range servers {
 			Expect(fake.Reloads(s)).To(Equal(1), "reloads of %s after the calm window", s)
+		}
+	})
+
+	It("retries a server until its cluster channel presents the rotated certificate, the kubelet being late", func() {
+		old := fake.PresentedOn("graph-primary-0", "cluster")
+		reloads := map[string]int{}
+		for _, s := range servers {
+			reloads[s] = fake.Reloads(s)
+		}
+		rotated, err := ca.Issue(48*time.Hour, dns...)
+		Expect(err).NotTo(HaveOccurred())
+		want := neo4j.Fingerprint(rotated.Cert)
+		secret := &corev1.Secret{}
+		Expect(admin.Get(ctx, types.NamespacedName{Namespace: ns, Name: "graph-cluster"}, secret)).To(Succeed())
+		secret.Data = ca.SecretData(rotated)
+		start := time.Now()
+		Expect(admin.Update(ctx, secret)).To(Succeed())
+
+		By("reloaded before the kubelet wrote the cluster files: not recorded, the channel named")
+		Eventually(func(g Gomega) {
+			for _, s := range servers {
+				g.Expect(fake.Reloads(s)).To(BeNumerically(">", reloads[s]), s)
+			}
+			cond := tlsReady()
+			g.Expect(cond.Reason).To(Equal("Reloading"))
+			g.Expect(cond.Message).To(ContainSubstring("still presents %s on cluster, not %s", old, want))
+		}, reloadDelay+15*time.Second, poll).Should(Succeed())
+		Expect(time.Since(start)).To(BeNumerically("<", clusterLag), "the check must have run before the kubelet wrote the files")
+		st := getCluster(c).Status.TLS
+		Expect(st.Reload).NotTo(BeNil())
+		Expect(st.Reload.Reloaded).To(BeEmpty())
+
+		By("retried once the kubelet wrote them")
+		Eventually(func(g Gomega) {
+			for _, s := range servers {
+				g.Expect(fake.PresentedOn(s, "cluster")).To(Equal(want), s)
+			}
+			g.Expect(tlsReady().Reason).To(Equal("CertificatesServed"))
+			g.Expect(getCluster(c).Status.TLS.Reload).To(BeNil())
+		}, clusterLag+30*time.Second, poll).Should(Succeed())
+		GinkgoWriter.Printf("cluster rotation served by every server %v after the Secret changed (kubelet lag %v)\n",
+			time.Since(start).Round(100*time.Millisecond), clusterLag)
+		for _, s := range servers {
+			Expect(fake.Reloads(s)).To(BeNumerically(">=", reloads[s]+2), "reloads of %s", s)
 		}
 	})
 
