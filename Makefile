@@ -50,6 +50,9 @@ vet: ## Run go vet.
 verify: manifests generate ## Fail when generated files or formatting drift from what is committed.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	@git diff --exit-code -- api config || { echo "generated files are out of date: run make manifests generate"; exit 1; }
+	@# Test support lives apart (internal/testing, test/): the manager and the kubectl plugin never link it.
+	@deps=$$(go list -deps . ./cmd/... | grep -E '/internal/testing/|/neo4j-operator/test/' || true); \
+	test -z "$$deps" || { echo "the manager or the plugin depends on test support:"; echo "$$deps"; exit 1; }
 
 .PHONY: test
 test: manifests generate vet envtest ## Run unit tests and the Ginkgo envtest suites.

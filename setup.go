@@ -11,6 +11,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/controllers"
 	backupctl "github.com/graphops-dev/neo4j-operator/controllers/backup"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/expectations"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
@@ -29,7 +30,7 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		// Confined to namespaces, the operator may list Secrets there
 		// (a namespaced Role); cluster-wide it may only get them by name.
 		WatchSecrets:            len(watchNamespaces(o.namespaces)) > 0,
-		Client:                  mgr.GetClient(),
+		Client:                  apply.Counted(mgr.GetClient(), true),
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("neo4j-operator"),

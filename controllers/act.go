@@ -23,62 +23,101 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/step"
 )
 
-// act carries out a plan: the auth Secret, then every desired object
-// through the one write path, then pruning, then the status. Each step
-// reports in the same result type; the status is written whatever the
-// others did, so failures show.
+// act carries out a plan, running its steps in order (plan.Steps): the
+// auth Secret, the scaling step, every desired object through the one
+// write path and the pruning, the roll, the restore, the TLS reload, and
+// the status, which is written whatever the others did, so failures show.
 func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan) step.Result {
-	obs := status.Observed{Paused: p.Paused, Issues: p.Issues, LastBackup: p.LastBackup}
-	res := step.Result{}
-	if p.GenerateAuthSecret {
-		res = res.Merge(r.generateAuthSecret(ctx, c))
-	}
+	pr := &stepsDone{obs: status.Observed{Paused: p.Paused, Issues: p.Issues, LastBackup: p.LastBackup}}
 	if p.WaitingForSecret && !r.WatchSecrets {
-		res = res.Merge(step.After(recheck, "auth Secret not watched"))
+		pr.res = step.After(recheck, "auth Secret not watched")
 	}
-	proceed, transitioned := true, false
-	if res.Err == nil && p.Scale != nil && len(p.Apply) > 0 {
-		var scaled step.Result
-		scaled, proceed = r.scaleStep(ctx, c, p)
-		transitioned = proceed && p.Scale.Transition
-		res = res.Merge(scaled)
-	}
-	if !proceed {
-		return res
-	}
-	wroteSTS := false
-	if res.Err == nil && len(p.Apply) > 0 {
-		var applied step.Result
-		applied, wroteSTS = r.applyAll(ctx, c, p.Apply, &obs)
-		if applied.Err == nil {
-			applied = applied.Merge(r.prune(ctx, c, p.Prune))
+	for _, s := range p.Steps() {
+		if pr.skips(s) {
+			continue
 		}
-		res = res.Merge(applied)
+		r.run(ctx, c, p, s, pr)
+		if pr.halt {
+			break
+		}
 	}
-	// A roll decided before a StatefulSet write waits for the next
-	// reconcile, which sees the write (expectations) and decides again.
-	if res.Err == nil && p.Rollout != nil && !transitioned && !wroteSTS {
-		rolled, moved := r.rolloutStep(ctx, c, p.Rollout)
-		res, transitioned = res.Merge(rolled), moved
+	return pr.res
+}
+
+// stepsDone is what the steps so far did, which the later ones heed.
+type stepsDone struct {
+	res step.Result
+	obs status.Observed
+	// moved: a status record moved (status.scaling, status.rollout,
+	// status.bootstrap); the other transitions and the report wait for the
+	// next reconcile, which decides from the new record.
+	moved bool
+	// wroteSTS: a StatefulSet was written; the roll and the restore wait
+	// for the next reconcile, which sees the write (expectations).
+	wroteSTS bool
+	// halt: nothing more, not even the report (a scaling transition the
+	// rendered replicas assume could not be written).
+	halt bool
+}
+
+// skips says whether a step waits for another reconcile: after a
+// failure every step but the report does; after a record moved, the
+// other transitions and the TLS reload; after a StatefulSet write, the
+// transitions.
+func (pr *stepsDone) skips(s plan.Step) bool {
+	switch {
+	case s == plan.StepReport:
+		return false
+	case pr.res.Err != nil:
+		return true
+	case plan.Transitions[s] || s == plan.StepTLS:
+		return pr.moved || (pr.wroteSTS && s != plan.StepTLS)
 	}
-	if res.Err == nil && p.Scale != nil && (p.Scale.Bootstrap != nil || p.Scale.BootstrapSkip != "") && !transitioned && !p.Paused && !wroteSTS && !rolling(p) {
-		restored, moved := r.bootstrapStep(ctx, c, p)
-		res, transitioned = res.Merge(restored), moved
+	return false
+}
+
+// run runs one step and records what it did.
+func (r *Neo4jEnterpriseClusterReconciler) run(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan, s plan.Step, pr *stepsDone) {
+	var res step.Result
+	switch s {
+	case plan.StepAuthSecret:
+		res = r.generateAuthSecret(ctx, c)
+	case plan.StepScale:
+		var proceed bool
+		res, proceed = r.scaleStep(ctx, c, p)
+		pr.halt, pr.moved = !proceed, proceed && p.Scale.Transition
+	case plan.StepApply:
+		res, pr.wroteSTS = r.applyAll(ctx, c, p.Apply, &pr.obs)
+		if res.Err == nil {
+			res = res.Merge(r.prune(ctx, c, p.Prune))
+		}
+	case plan.StepRoll:
+		res, pr.moved = r.rolloutStep(ctx, c, p.Rollout)
+	case plan.StepBootstrap:
+		res, pr.moved = r.bootstrapStep(ctx, c, p)
+	case plan.StepTLS:
+		res = r.tlsStep(ctx, c, p.TLS, &pr.obs)
+	case plan.StepReport:
+		res = r.report(ctx, c, p, pr)
 	}
-	if res.Err == nil && p.TLS != nil && !transitioned && !p.Paused {
-		res = res.Merge(r.tlsStep(ctx, c, p.TLS, &obs))
-	}
-	sts, err := r.observeStatefulSets(ctx, c) // after the writes, for the status
+	pr.res = pr.res.Merge(res)
+}
+
+// report observes the StatefulSets after the writes, tells the observers
+// what to poll, and writes the status, unless a record just moved: the
+// next reconcile reports from it.
+func (r *Neo4jEnterpriseClusterReconciler) report(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan, pr *stepsDone) step.Result {
+	sts, err := r.observeStatefulSets(ctx, c)
 	if err != nil {
-		return res.Merge(step.Failed(err))
+		return step.Failed(err)
 	}
-	obs.StatefulSets = sts
-	r.observeNeo4j(c, &obs, p)
-	obs.Rollout = p.Rollout
-	if transitioned {
-		return res // the status just moved; the next reconcile reports from it
+	pr.obs.StatefulSets = sts
+	r.observeNeo4j(c, &pr.obs, p)
+	pr.obs.Rollout = p.Rollout
+	if pr.moved {
+		return step.Result{}
 	}
-	return res.Merge(r.writeStatus(ctx, c, obs))
+	return r.status().Report(ctx, c, pr.obs)
 }
 
 // observeNeo4j tells the observers what to poll for this cluster (busy
@@ -184,8 +223,6 @@ func (r *Neo4jEnterpriseClusterReconciler) prune(ctx context.Context, c *v1alpha
 			errs = errors.Join(errs, fmt.Errorf("deleting %s: %w", r.objectKey(obj), err))
 			continue
 		}
-		apply.Writes.WithLabelValues(r.kindOf(obj), "delete").Inc()
-		apply.ClusterWrites.WithLabelValues(c.Namespace, c.Name).Inc()
 		r.Expectations.Deleted(client.ObjectKeyFromObject(c), r.objectKey(obj))
 		log.FromContext(ctx).Info("deleted object no longer desired", "object", r.objectKey(obj))
 	}
@@ -239,14 +276,7 @@ func (r *Neo4jEnterpriseClusterReconciler) generateAuthSecret(ctx context.Contex
 	if err != nil {
 		return step.Failed(fmt.Errorf("creating auth Secret %s/%s: %w", c.Namespace, secret.Name, err))
 	}
-	apply.Writes.WithLabelValues("Secret", "create").Inc()
 	r.event(c, corev1.EventTypeNormal, "AuthSecretGenerated", "GenerateSecret",
 		"generated auth Secret %s with a random password", secret.Name)
 	return step.Result{}
-}
-
-// rolling: a roll is under way or about to evict; the restore of neo4j
-// waits for a cluster whose allocations stay put.
-func rolling(p plan.Plan) bool {
-	return p.Rollout != nil && (p.Rollout.Rollout != nil || p.Rollout.Evict != nil)
 }

@@ -7,12 +7,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
@@ -42,7 +40,7 @@ func (r *Neo4jEnterpriseClusterReconciler) bootstrapStep(ctx context.Context, c 
 	}
 	cmd := p.Scale.Bootstrap
 	requested := &v1alpha1.BootstrapStatus{State: v1alpha1.BootstrapRequested, SeedURI: cmd.SeedURI, Since: metav1.Now()}
-	if err := r.writeRecord(ctx, c, "bootstrap", func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Bootstrap = requested }); err != nil {
+	if err := r.status().Record(ctx, c, "bootstrap", locked, func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Bootstrap = requested }); err != nil {
 		return step.Failed(err), false
 	}
 	if err := r.markBootstrapped(ctx, c, cmd.SeedURI+" at "+requested.Since.UTC().Format(time.RFC3339)); err != nil {
@@ -91,15 +89,7 @@ func bootstrapSeed(c *v1alpha1.Neo4jEnterpriseCluster) string {
 // writeBootstrap writes status.bootstrap from a fresh read: after Neo4j
 // answered, a conflict must not lose the answer.
 func (r *Neo4jEnterpriseClusterReconciler) writeBootstrap(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, b *v1alpha1.BootstrapStatus) error {
-	return retry.RetryOnConflict(apply.Backoff, func() error {
-		fresh := &v1alpha1.Neo4jEnterpriseCluster{}
-		if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(c), fresh); err != nil {
-			return err
-		}
-		c.ResourceVersion = fresh.ResourceVersion
-		c.Status = fresh.Status
-		return r.writeRecord(ctx, c, "bootstrap", func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Bootstrap = b.DeepCopy() })
-	})
+	return r.status().Record(ctx, c, "bootstrap", retried, func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Bootstrap = b.DeepCopy() })
 }
 
 // markBootstrapped annotates the cluster before the restore runs.
@@ -122,19 +112,13 @@ func (r *Neo4jEnterpriseClusterReconciler) patchMeta(ctx context.Context, c, bef
 	if err := r.Patch(ctx, c, client.MergeFrom(before)); err != nil {
 		return err
 	}
-	apply.Writes.WithLabelValues("Neo4jEnterpriseCluster", "patch").Inc()
-	apply.ClusterWrites.WithLabelValues(c.Namespace, c.Name).Inc()
 	return nil
 }
 
 // recreate calls the recreate procedure on the system leader; sent is
 // false when no connection could be opened (nothing reached Neo4j).
 func (r *Neo4jEnterpriseClusterReconciler) recreate(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan, cmd scale.Command) (bool, error) {
-	leader := neo4j.SystemLeader(p.Neo4j.Databases)
-	if leader == "" {
-		return false, errors.New("no server leads the system database")
-	}
-	conn, err := r.Observers.Admin(ctx, r.target(p.Rendered, false), leader)
+	conn, err := r.leaderConn(ctx, p)
 	if err != nil {
 		return false, err
 	}

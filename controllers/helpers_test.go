@@ -26,7 +26,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/controllers"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
 )
 
 const (
@@ -156,7 +156,7 @@ func reconcileCount(c *v1alpha1.Neo4jEnterpriseCluster) float64 {
 
 // directReconciler drives Reconcile by hand, through the given client.
 func directReconciler(c client.Client) *controllers.Neo4jEnterpriseClusterReconciler {
-	return &controllers.Neo4jEnterpriseClusterReconciler{Client: c, APIReader: c, Scheme: testenv.Scheme}
+	return &controllers.Neo4jEnterpriseClusterReconciler{Client: apply.Counted(c, true), APIReader: c, Scheme: testenv.Scheme}
 }
 
 func reconcileNow(r reconcile.Reconciler, c *v1alpha1.Neo4jEnterpriseCluster) {

@@ -14,13 +14,13 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/controllers"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
 )
 
-// The Neo4j side, against the FAKE cluster (internal/fake/cluster): the
+// The Neo4j side, against the FAKE cluster (internal/testing/fake/cluster): the
 // observers poll it over real Bolt on loopback, through the Dialer's
 // resolve hook; a loop stands for the controller's watch of their events
 // and runs the reconcile. Pods are the fake's word, StatefulSet readiness

@@ -10,10 +10,12 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
@@ -118,12 +120,8 @@ func (r *Neo4jEnterpriseClusterReconciler) applier() *apply.Applier {
 func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	cluster := &v1alpha1.Neo4jEnterpriseCluster{}
 	if err := r.Get(ctx, req.NamespacedName, cluster); err != nil {
-		if apierrors.IsNotFound(err) && r.Observers != nil {
-			r.Observers.Forget(req.NamespacedName)
-			r.Expectations.Forget(req.NamespacedName)
-		}
 		if apierrors.IsNotFound(err) {
-			forgetMetrics(req.Namespace, req.Name)
+			r.forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -142,7 +140,9 @@ func (r *Neo4jEnterpriseClusterReconciler) Reconcile(ctx context.Context, req ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	return r.act(ctx, cluster, plan.Compute(observed, r.kindOf)).Outcome()
+	res := r.act(ctx, cluster, plan.Compute(observed, r.kindOf))
+	res.Report(log.FromContext(ctx))
+	return res.Outcome()
 }
 
 // transitionRecords are what the scaling, roll and certificate
@@ -168,4 +168,15 @@ func (r *Neo4jEnterpriseClusterReconciler) kindOf(obj client.Object) string {
 		return fmt.Sprintf("%T", obj)
 	}
 	return gvk.Kind
+}
+
+// forget drops what the operator keeps in memory for a deleted cluster:
+// its expectations (kept whether or not Neo4j is observed), its
+// observation and its metric series.
+func (r *Neo4jEnterpriseClusterReconciler) forget(key types.NamespacedName) {
+	r.Expectations.Forget(key)
+	if r.Observers != nil {
+		r.Observers.Forget(key)
+	}
+	forgetMetrics(key.Namespace, key.Name)
 }

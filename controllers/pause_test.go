@@ -5,8 +5,11 @@ import (
 	. "github.com/onsi/gomega"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/expectations"
 )
 
 var _ = Describe("The operator's own annotations", Ordered, func() {
@@ -55,5 +58,20 @@ var _ = Describe("The operator's own annotations", Ordered, func() {
 		Eventually(func() map[string]string { return sts(c, "primary").Spec.Template.Annotations }, timeout, interval).
 			Should(HaveKeyWithValue(v1alpha1.AnnotationRestartedAt, "2026-11-26T02:00:00Z"))
 		Consistently(func() int64 { return sts(c, "primary").Generation }, "1s", interval).Should(Equal(gen + 2))
+	})
+})
+
+// Issue 27: a deleted cluster's expectations are forgotten whether or not
+// the operator observes Neo4j (they leaked with --neo4j-observe=false).
+var _ = Describe("A deleted cluster", func() {
+	It("leaves no expectations behind, observation off", func() {
+		r := directReconciler(env.Client)
+		r.Observers, r.Expectations = nil, expectations.New()
+		key := types.NamespacedName{Namespace: "default", Name: "never-existed"}
+		r.Expectations.Expect(key, "StatefulSet/never-existed-primary", 3)
+		_, err := r.Reconcile(ctx, ctrl.Request{NamespacedName: key})
+		Expect(err).NotTo(HaveOccurred())
+		unseen := func(string) (int64, bool) { return 0, false }
+		Expect(r.Expectations.Satisfied(key, unseen)).To(BeTrue(), "an expectation of the deleted cluster is still held")
 	})
 })

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
@@ -99,10 +98,7 @@ func (r *Neo4jEnterpriseClusterReconciler) rolloutStep(ctx context.Context, c *v
 	moved := false
 	if d.Transition {
 		if err := r.writeRollout(ctx, c, d.Rollout); err != nil {
-			if apierrors.IsConflict(err) {
-				return step.After(100*time.Millisecond, "status.rollout changed meanwhile"), false
-			}
-			return step.Failed(err), false
+			return recordFailed(err, "status.rollout"), false
 		}
 		moved = true
 		r.announceRoll(c, d)
@@ -167,7 +163,6 @@ func (r *Neo4jEnterpriseClusterReconciler) evict(ctx context.Context, c *v1alpha
 	case err != nil:
 		return "", fmt.Errorf("evicting %s: %w", e.Pod, err)
 	}
-	apply.Writes.WithLabelValues("Pod", "evict").Inc()
 	RolloutSteps.WithLabelValues("Evict").Inc()
 	log.FromContext(ctx).Info("evicted pod", "pod", e.Pod, "uid", e.UID)
 	r.event(c, corev1.EventTypeNormal, "PodEvicted", "Evict", "evicted %s to restart it at its new revision (%s)",
@@ -186,9 +181,9 @@ func stableReason(err error) string {
 }
 
 // writeRollout writes status.rollout under the optimistic lock, as
-// scaling does (writeRecord).
+// scaling does (statusWriter.Record).
 func (r *Neo4jEnterpriseClusterReconciler) writeRollout(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, to *v1alpha1.RolloutStatus) error {
-	return r.writeRecord(ctx, c, "rollout", func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Rollout = to })
+	return r.status().Record(ctx, c, "rollout", locked, func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Rollout = to })
 }
 
 // announceRoll gives a roll's start and end an Event and a count.

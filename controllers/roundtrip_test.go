@@ -13,7 +13,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
 )
 
 func loadSamples() map[string]*v1alpha1.Neo4jEnterpriseCluster {

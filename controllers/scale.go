@@ -49,10 +49,7 @@ func (r *Neo4jEnterpriseClusterReconciler) scaleStep(ctx context.Context, c *v1a
 		return res, true
 	}
 	if err := r.transition(ctx, c, d.Scaling); err != nil {
-		if apierrors.IsConflict(err) {
-			return step.After(100*time.Millisecond, "status.scaling changed meanwhile"), false
-		}
-		return step.Failed(err), false
+		return recordFailed(err, "status.scaling"), false
 	}
 	return res.Merge(step.After(200*time.Millisecond, "scaling moved to its next step")), true
 }
@@ -63,7 +60,7 @@ func (r *Neo4jEnterpriseClusterReconciler) scaleStep(ctx context.Context, c *v1a
 // view. Each step gets an Event and a count.
 func (r *Neo4jEnterpriseClusterReconciler) transition(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, to *v1alpha1.ScalingStatus) error {
 	from := c.Status.Scaling
-	if err := r.writeRecord(ctx, c, "scaling", func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Scaling = to }); err != nil {
+	if err := r.status().Record(ctx, c, "scaling", locked, func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.Scaling = to }); err != nil {
 		return err
 	}
 	direction, stepName, note := describe(from, to)
@@ -93,11 +90,7 @@ func describe(from, to *v1alpha1.ScalingStatus) (direction, stepName, note strin
 // condition that reports it.
 func (r *Neo4jEnterpriseClusterReconciler) send(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan, cmds []scale.Command) error {
 	key := client.ObjectKeyFromObject(c)
-	leader := neo4j.SystemLeader(p.Neo4j.Databases)
-	if leader == "" {
-		return errors.New("no server leads the system database")
-	}
-	conn, err := r.Observers.Admin(ctx, r.target(p.Rendered, false), leader)
+	conn, err := r.leaderConn(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -116,6 +109,32 @@ func (r *Neo4jEnterpriseClusterReconciler) send(ctx context.Context, c *v1alpha1
 		r.event(c, corev1.EventTypeNormal, "Neo4jCommand", string(cmd.Kind), "%s", commandNote(p, cmd))
 	}
 	return nil
+}
+
+// errNoLeader: no server leads the system database, so no administration
+// command can be sent.
+var errNoLeader = errors.New("no server leads the system database")
+
+// leaderConn opens an administration connection to the system database's
+// leader, as the last poll names it: writes must reach the leader, and over
+// bolt:// nothing forwards them. Every administration command goes this way.
+func (r *Neo4jEnterpriseClusterReconciler) leaderConn(ctx context.Context, p plan.Plan) (*neo4j.Conn, error) {
+	leader := neo4j.SystemLeader(p.Neo4j.Databases)
+	if leader == "" {
+		return nil, errNoLeader
+	}
+	return r.Observers.Admin(ctx, r.target(p.Rendered, false), leader)
+}
+
+// recordFailed is the one policy for a status record (status.scaling,
+// status.rollout) that could not be written: a conflict means another
+// reconcile moved it, so this one looks again at once from a fresh copy;
+// anything else is a failure.
+func recordFailed(err error, record string) step.Result {
+	if apierrors.IsConflict(err) {
+		return step.After(100*time.Millisecond, record+" changed meanwhile")
+	}
+	return step.Failed(err)
 }
 
 func run(ctx context.Context, conn *neo4j.Conn, cmd scale.Command) error {

@@ -13,13 +13,13 @@ import (
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/controllers"
 	"github.com/graphops-dev/neo4j-operator/internal/expectations"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
 )
 
-// Placement and refusals against the FAKE cluster (internal/fake/cluster),
+// Placement and refusals against the FAKE cluster (internal/testing/fake/cluster),
 // which here enables no server itself. envtest has no StatefulSet
 // controller: the test marks StatefulSets ready and tells the fake about
 // pods. The e2e suite (test/e2e/operator/scale_test.go) runs whole

@@ -17,8 +17,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/graphops-dev/neo4j-operator/controllers"
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
 )
 
 // Namespaces: the manager watches managedNS; directNS is outside its cache,
@@ -63,7 +64,7 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect((&controllers.Neo4jEnterpriseClusterReconciler{
-		Client:                  mgr.GetClient(),
+		Client:                  apply.Counted(mgr.GetClient(), true),
 		APIReader:               mgr.GetAPIReader(),
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("neo4j-operator"),
@@ -89,7 +90,7 @@ var _ = AfterSuite(func() {
 
 // Every spec ends with the fake Neo4j clusters' referee: no rule of the
 // Operations Manual that Neo4j would not refuse outright was broken
-// (internal/fake/cluster/referee.go).
+// (internal/testing/fake/cluster/referee.go).
 var _ = AfterEach(func() {
 	Expect(fakecluster.TakeViolations()).To(BeEmpty(), "the fake Neo4j cluster saw a rule of the Operations Manual broken")
 })

@@ -112,7 +112,7 @@ func (r *Neo4jEnterpriseClusterReconciler) tlsStep(ctx context.Context, c *v1alp
 	}
 	if !equality.Semantic.DeepEqual(c.Status.TLS, d.Status) {
 		next := d.Status.DeepCopy()
-		if err := r.writeRecord(ctx, c, "tls", func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.TLS = next.DeepCopy() }); err != nil {
+		if err := r.status().Record(ctx, c, "tls", locked, func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.TLS = next.DeepCopy() }); err != nil {
 			return res.Merge(step.Failed(err))
 		}
 		if d.Done() {

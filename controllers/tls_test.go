@@ -14,11 +14,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/pki"
 )
 
 // The suite's API server has a stand-in for cert-manager's Certificate
@@ -147,7 +147,7 @@ var _ = Describe("TLS", func() {
 })
 
 // Issue 26, 9a: a reload is verified on every channel, not Bolt's alone.
-// Against the FAKE cluster (internal/fake/cluster, channels.go): Bolt and
+// Against the FAKE cluster (internal/testing/fake/cluster, channels.go): Bolt and
 // HTTPS over TLS, each server listening for HTTPS on loopback with the
 // certificate it loaded. The test plays the kubelet, and holds the rotated
 // HTTPS file back past the first reload.

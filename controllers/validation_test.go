@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"fmt"
+
 	"k8s.io/utils/ptr"
 
 	"strings"

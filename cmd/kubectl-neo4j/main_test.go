@@ -18,7 +18,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
 )
 
 // The plugin against a real API server (envtest): kubectl's flags reach

@@ -249,7 +249,6 @@ func (r *BackupReconciler) start(ctx context.Context, b *v1alpha1.Neo4jBackup, c
 	case err != nil:
 		return st, step.Failed(fmt.Errorf("creating the backup Job: %w", err))
 	default:
-		apply.Writes.WithLabelValues("Job", "create").Inc()
 	}
 	now := metav1.NewTime(r.Clock.Now())
 	st.StartTime = &now
@@ -345,7 +344,6 @@ func (r *BackupReconciler) writeStatus(ctx context.Context, b *v1alpha1.Neo4jBac
 		}
 		return err
 	}
-	apply.Writes.WithLabelValues("Neo4jBackup", "status").Inc()
 	r.announce(before, b)
 	return nil
 }

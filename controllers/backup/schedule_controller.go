@@ -160,7 +160,6 @@ func (r *ScheduleReconciler) create(ctx context.Context, s *v1alpha1.Neo4jBackup
 	if err != nil {
 		return fmt.Errorf("creating backup %s: %w", name, err)
 	}
-	apply.Writes.WithLabelValues("Neo4jBackup", "create").Inc()
 	r.event(s, corev1.EventTypeNormal, "Created", "created backup %s", name)
 	return nil
 }
@@ -248,7 +247,6 @@ func (r *ScheduleReconciler) expire(ctx context.Context, s *v1alpha1.Neo4jBackup
 	if client.IgnoreNotFound(err) != nil {
 		return false, "", err
 	}
-	apply.Writes.WithLabelValues("Neo4jBackup", "delete").Inc()
 	r.event(s, corev1.EventTypeNormal, "Expired", "deleted backup %s (retention)", b.Name)
 	return true, "", nil
 }
@@ -295,7 +293,6 @@ func (r *ScheduleReconciler) deleteArtefacts(ctx context.Context, s *v1alpha1.Ne
 	case err != nil:
 		return false, "", err
 	}
-	apply.Writes.WithLabelValues("Job", "create").Inc()
 	return false, "", nil
 }
 
@@ -322,7 +319,6 @@ func (r *ScheduleReconciler) writeStatus(ctx context.Context, s *v1alpha1.Neo4jB
 		}
 		return err
 	}
-	apply.Writes.WithLabelValues("Neo4jBackupSchedule", "status").Inc()
 	if c := meta.FindStatusCondition(next.Conditions, v1alpha1.ConditionScheduleReady); c != nil && c.Status == metav1.ConditionFalse && (old == nil || old.Reason != c.Reason) {
 		r.event(s, corev1.EventTypeWarning, c.Reason, "%s", c.Message)
 	}

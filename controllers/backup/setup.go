@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
 )
 
 // ClusterIndex indexes Neo4jBackups by the cluster they back up.
@@ -29,7 +30,7 @@ func IndexBackups(ctx context.Context, mgr ctrl.Manager) error {
 // changes, when one of its Backups changes phase, and at its ticks.
 func SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 	backups := &BackupReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Client: apply.Counted(mgr.GetClient(), false), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("neo4j-operator"), Clock: clock.RealClock{},
 	}
 	err := ctrl.NewControllerManagedBy(mgr).
@@ -42,7 +43,7 @@ func SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 		return err
 	}
 	schedules := &ScheduleReconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
+		Client: apply.Counted(mgr.GetClient(), false), APIReader: mgr.GetAPIReader(), Scheme: mgr.GetScheme(),
 		Recorder: mgr.GetEventRecorder("neo4j-operator"), Clock: clock.RealClock{},
 	}
 	return ctrl.NewControllerManagedBy(mgr).

@@ -16,7 +16,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	backupctl "github.com/graphops-dev/neo4j-operator/controllers/backup"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
 )
 
 // The backup controllers are driven by hand here: Reconcile is called
@@ -65,8 +66,8 @@ func newReconcilers(at time.Time) *reconcilers {
 	c := clocktesting.NewFakePassiveClock(at)
 	return &reconcilers{
 		clock:    c,
-		backup:   &backupctl.BackupReconciler{Client: k8s, APIReader: k8s, Scheme: testenv.Scheme, Clock: c},
-		schedule: &backupctl.ScheduleReconciler{Client: k8s, APIReader: k8s, Scheme: testenv.Scheme, Clock: c},
+		backup:   &backupctl.BackupReconciler{Client: apply.Counted(k8s, false), APIReader: k8s, Scheme: testenv.Scheme, Clock: c},
+		schedule: &backupctl.ScheduleReconciler{Client: apply.Counted(k8s, false), APIReader: k8s, Scheme: testenv.Scheme, Clock: c},
 	}
 }
 

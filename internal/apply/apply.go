@@ -94,9 +94,6 @@ func (a *Applier) Apply(ctx context.Context, owner, desired client.Object) (Resu
 	if err != nil {
 		return res, fmt.Errorf("applying %s %s/%s: %w", kind, desired.GetNamespace(), desired.GetName(), err)
 	}
-	if res.Outcome == Created || res.Outcome == Updated || res.Outcome == Replaced {
-		ClusterWrites.WithLabelValues(owner.GetNamespace(), owner.GetName()).Inc()
-	}
 	return res, nil
 }
 
@@ -121,7 +118,6 @@ func (a *Applier) write(ctx context.Context, reader client.Reader, kind string, 
 		if err := a.Client.Create(ctx, obj); err != nil {
 			return "", nil, nil, err // AlreadyExists: retried from a fresh read
 		}
-		Writes.WithLabelValues(kind, "create").Inc()
 		return Created, nil, obj, nil
 	}
 	if err != nil {
@@ -150,7 +146,6 @@ func (a *Applier) write(ctx context.Context, reader client.Reader, kind string, 
 	if err := a.Client.Update(ctx, live); err != nil {
 		return "", notes, nil, err
 	}
-	Writes.WithLabelValues(kind, "update").Inc()
 	return Updated, notes, live, nil
 }
 
@@ -162,7 +157,6 @@ func (a *Applier) replace(ctx context.Context, kind string, owner, live, desired
 	if err := a.Client.Delete(ctx, live, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
 		return "", nil, nil, err
 	}
-	Writes.WithLabelValues(kind, "delete").Inc()
 	obj := desired.DeepCopyObject().(client.Object)
 	obj.SetLabels(mergeStrings(live.GetLabels(), desired.GetLabels()))
 	obj.SetAnnotations(mergeStrings(live.GetAnnotations(), desired.GetAnnotations()))
@@ -172,7 +166,6 @@ func (a *Applier) replace(ctx context.Context, kind string, owner, live, desired
 	if err := a.Client.Create(ctx, obj); err != nil {
 		return "", nil, nil, err
 	}
-	Writes.WithLabelValues(kind, "create").Inc()
 	a.replacements++
 	log.FromContext(ctx).Info("replaced object: an immutable field changed", "kind", kind, "name", obj.GetName())
 	return Replaced, nil, obj, nil

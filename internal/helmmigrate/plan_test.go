@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/helmchart"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/helmchart"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files")

@@ -13,7 +13,7 @@ import (
 	driver "github.com/neo4j/neo4j-go-driver/v5/neo4j"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/bolt"
 )
 
 // script answers queries by their text, and checks the password.

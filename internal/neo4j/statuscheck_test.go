@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/bolt"
 )
 
 var statusCheckKeys = []string{"database", "serverId", "serverName", "address", "replicationSuccessful", "memberStatus",

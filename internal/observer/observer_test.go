@@ -14,10 +14,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	"github.com/graphops-dev/neo4j-operator/internal/fake/bolt"
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/bolt"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/pki"
 )
 
 func obs(health string, txn int64) Observation {

@@ -21,7 +21,9 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/rollout"
 	"github.com/graphops-dev/neo4j-operator/internal/scale"
+	"github.com/graphops-dev/neo4j-operator/internal/tlsreload"
 )
 
 var scheme = func() *runtime.Scheme {
@@ -262,5 +264,37 @@ func TestDisruptionBudgetFollowsNeo4j(t *testing.T) {
 				t.Errorf("maxUnavailable %v, want [%d]", got, tc.expect)
 			}
 		})
+	}
+}
+
+// The steps a plan asks for, in order (issue 27: transitions chosen by the
+// plan, not steered by flags in act).
+func TestSteps(t *testing.T) {
+	apply := []client.Object{svc("a")}
+	scaleD := &scale.Decision{}
+	boot := &scale.Decision{Bootstrap: &scale.Command{Kind: scale.Recreate}}
+	rolling := &rollout.Decision{Rollout: &v1alpha1.RolloutStatus{}}
+	for _, tc := range []struct {
+		name string
+		p    plan.Plan
+		want string
+	}{
+		{"nothing rendered: the report only", plan.Plan{}, "Report"},
+		{"a generated Secret first", plan.Plan{GenerateAuthSecret: true, Apply: apply}, "AuthSecret Apply Report"},
+		{"observed: the scaling step before the objects", plan.Plan{Apply: apply, Scale: scaleD}, "Scale Apply Report"},
+		{"no scaling step without objects", plan.Plan{Scale: scaleD}, "Report"},
+		{"a roll after the objects", plan.Plan{Apply: apply, Scale: scaleD, Rollout: &rollout.Decision{}}, "Scale Apply Roll Report"},
+		{"the restore", plan.Plan{Apply: apply, Scale: boot}, "Scale Apply Bootstrap Report"},
+		{"no restore while a roll evicts", plan.Plan{Apply: apply, Scale: boot, Rollout: rolling}, "Scale Apply Roll Report"},
+		{"no restore, no reload while paused", plan.Plan{Paused: true, Apply: apply, Scale: boot, TLS: &tlsreload.Decision{}}, "Scale Apply Report"},
+		{"the TLS reload last", plan.Plan{Apply: apply, TLS: &tlsreload.Decision{}}, "Apply TLS Report"},
+	} {
+		var got []string
+		for _, s := range tc.p.Steps() {
+			got = append(got, string(s))
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: %v, want %s", tc.name, got, tc.want)
+		}
 	}
 }

@@ -2,7 +2,7 @@ package render_test
 
 // Conformance of backup Jobs: each container of a rendered backup Job is
 // started in the FAKE of neo4j-admin in the official image
-// (internal/fake/neo4jimage, admin.go), for every target and both series,
+// (internal/testing/fake/neo4jimage, admin.go), for every target and both series,
 // and what it would reach is checked against the rendered cluster: every
 // --from address is an internals Service that serves the backup port on
 // a server whose neo4j.conf listens for backups there.
@@ -21,9 +21,9 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/backup"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/neo4jimage"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/neo4jimage"
 )
 
 func TestConformanceBackupJobs(t *testing.T) {

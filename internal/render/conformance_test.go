@@ -2,7 +2,7 @@ package render_test
 
 // Conformance: every sample, and a table of spec variations, is rendered,
 // each server pod is started in the FAKE of the official image
-// (internal/fake/neo4jimage, which encodes docker-entrypoint.sh), and the
+// (internal/testing/fake/neo4jimage, which encodes docker-entrypoint.sh), and the
 // effective neo4j.conf the server would read is checked against what a
 // real Neo4j needs to start and form a cluster. Both supported series run:
 // 5.26 and CalVer.
@@ -22,10 +22,10 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/neo4jimage"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/neo4jimage"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/pki"
 )
 
 const testPassword = "conformance-pw"

@@ -10,31 +10,16 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
 )
 
 // From the FAKE cluster through a real poll to the gate: a primary that
 // falls behind while SHOW SERVERS still calls it Available passes the old
 // gate and fails the new one; caught up again, the roll may go on.
 func TestGateOnTheFakeCluster(t *testing.T) {
-	c := fakecluster.New(fakecluster.Options{Password: "pw-12345678", CatchUp: time.Nanosecond, AutoEnable: true,
-		InitialPrimaries: 3, DefaultPrimaries: 3, DefaultSecondaries: 1})
-	defer c.Close()
-	var addrs []string
-	for _, n := range []string{"g-primary-0", "g-primary-1", "g-primary-2", "g-secondary-0"} {
-		addrs = append(addrs, addr(n))
-		if err := c.SetPod(n, addr(n), n == "g-secondary-0", true); err != nil {
-			t.Fatal(err)
-		}
-	}
-	time.Sleep(time.Millisecond) // CatchUp
-	reader := fake.NewClientBuilder().WithObjects(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "auth"},
-		Data: map[string][]byte{"NEO4J_AUTH": []byte("neo4j/pw-12345678")}}).Build()
-	o := observer.New(reader, neo4j.Dialer{Timeout: 2 * time.Second, Resolve: c.Resolve}, time.Minute, 5*time.Second)
-	tg := observer.Target{Cluster: types.NamespacedName{Namespace: "ns", Name: "g"}, Addresses: addrs,
-		Secret: types.NamespacedName{Namespace: "ns", Name: "auth"}, Key: "NEO4J_AUTH", CalVer: true, StatusCheck: true}
+	c, o, tg := fakeCluster(t, nil)
 	in := Input{Neo4jObserved: true, MaxLag: 1000}
 	next := Subject{Next: "g-primary-2"}
 	gate := func() (string, *Gate) {
@@ -77,25 +62,11 @@ func TestGateOnTheFakeCluster(t *testing.T) {
 // lag, a sharded database's virtual row has neither (its graph shard
 // does), a property shard has replicas. None of them holds a roll up.
 func TestGateWithEveryShapeOfDatabase(t *testing.T) {
-	c := fakecluster.New(fakecluster.Options{Password: "pw-12345678", CatchUp: time.Nanosecond, AutoEnable: true,
-		InitialPrimaries: 3, DefaultPrimaries: 3, DefaultSecondaries: 1})
-	defer c.Close()
-	var addrs []string
-	for _, n := range []string{"g-primary-0", "g-primary-1", "g-primary-2", "g-secondary-0"} {
-		addrs = append(addrs, addr(n))
-		if err := c.SetPod(n, addr(n), n == "g-secondary-0", true); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.AddComposite("library")
-	c.SetReadOnly("neo4j", true)
-	c.AddShardedDatabase("big", 3, 0, 2)
-	time.Sleep(time.Millisecond) // CatchUp
-	reader := fake.NewClientBuilder().WithObjects(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "auth"},
-		Data: map[string][]byte{"NEO4J_AUTH": []byte("neo4j/pw-12345678")}}).Build()
-	o := observer.New(reader, neo4j.Dialer{Timeout: 2 * time.Second, Resolve: c.Resolve}, time.Minute, 5*time.Second)
-	tg := observer.Target{Cluster: types.NamespacedName{Namespace: "ns", Name: "g"}, Addresses: addrs,
-		Secret: types.NamespacedName{Namespace: "ns", Name: "auth"}, Key: "NEO4J_AUTH", CalVer: true, StatusCheck: true}
+	_, o, tg := fakeCluster(t, func(c *fakecluster.Cluster) {
+		c.AddComposite("library")
+		c.SetReadOnly("neo4j", true)
+		c.AddShardedDatabase("big", 3, 0, 2)
+	})
 	obs := o.Poll(context.Background(), tg, nil)
 	if obs.Failure != "" {
 		t.Fatalf("poll: %s %s", obs.Failure, obs.Message)
@@ -113,4 +84,31 @@ func TestGateWithEveryShapeOfDatabase(t *testing.T) {
 	if g := in.firstFailing(Neo4jGates, Subject{Restarted: "g-primary-1", Next: "g-primary-2"}); g != nil {
 		t.Errorf("the gate holds on a shape of database: %s", g)
 	}
+}
+
+// fakeCluster is a FAKE cluster of three primaries and a secondary, shaped
+// further by shape (nil: as formed), with an observer and the target that
+// polls it for a roll (status checks on).
+func fakeCluster(t *testing.T, shape func(*fakecluster.Cluster)) (*fakecluster.Cluster, *observer.Observers, observer.Target) {
+	t.Helper()
+	c := fakecluster.New(fakecluster.Options{Password: "pw-12345678", CatchUp: time.Nanosecond, AutoEnable: true,
+		InitialPrimaries: 3, DefaultPrimaries: 3, DefaultSecondaries: 1})
+	t.Cleanup(c.Close)
+	var addrs []string
+	for _, n := range []string{"g-primary-0", "g-primary-1", "g-primary-2", "g-secondary-0"} {
+		addrs = append(addrs, addr(n))
+		if err := c.SetPod(n, addr(n), n == "g-secondary-0", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if shape != nil {
+		shape(c)
+	}
+	time.Sleep(time.Millisecond) // CatchUp
+	reader := fake.NewClientBuilder().WithObjects(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "auth"},
+		Data: map[string][]byte{"NEO4J_AUTH": []byte("neo4j/pw-12345678")}}).Build()
+	o := observer.New(reader, neo4j.Dialer{Timeout: 2 * time.Second, Resolve: c.Resolve}, time.Minute, 5*time.Second)
+	tg := observer.Target{Cluster: types.NamespacedName{Namespace: "ns", Name: "g"}, Addresses: addrs,
+		Secret: types.NamespacedName{Namespace: "ns", Name: "auth"}, Key: "NEO4J_AUTH", CalVer: true, StatusCheck: true}
+	return c, o, tg
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
@@ -43,4 +44,13 @@ func (r Result) Outcome() (ctrl.Result, error) {
 		return ctrl.Result{}, r.Err
 	}
 	return ctrl.Result{RequeueAfter: r.RequeueAfter}, nil
+}
+
+// Report logs, at level 1, why the reconcile looks again and when: the
+// reasons the steps give would otherwise be lost (the conditions carry
+// what the user must know; this is for whoever reads the operator's log).
+func (r Result) Report(log logr.Logger) {
+	if r.Err == nil && r.RequeueAfter > 0 {
+		log.V(1).Info("looking again", "after", r.RequeueAfter.String(), "reason", r.Reason)
+	}
 }

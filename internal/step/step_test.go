@@ -2,8 +2,11 @@ package step
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-logr/logr/funcr"
 )
 
 func TestMerge(t *testing.T) {
@@ -28,6 +31,27 @@ func TestMerge(t *testing.T) {
 		res, err := m.Outcome()
 		if (err != nil) != tc.ctrlE || (err == nil && res.RequeueAfter != tc.after) || (err != nil && res.RequeueAfter != 0) {
 			t.Errorf("%s: Outcome = %+v, %v", tc.name, res, err)
+		}
+	}
+}
+
+// The reason a step gives for looking again reaches the log at level 1;
+// a failure, or nothing to come back for, logs nothing here.
+func TestReportLogsTheReason(t *testing.T) {
+	for _, tc := range []struct {
+		r    Result
+		want string
+	}{
+		{After(2*time.Second, "scaling: waiting for pod g-primary-4 to be gone").Merge(After(time.Minute, "auth Secret not watched")),
+			`"level"=1 "msg"="looking again" "after"="2s" "reason"="scaling: waiting for pod g-primary-4 to be gone"`},
+		{Result{}, ""},
+		{Failed(errors.New("x")).Merge(After(time.Second, "y")), ""},
+	} {
+		var got []string
+		log := funcr.New(func(prefix, args string) { got = append(got, args) }, funcr.Options{Verbosity: 1})
+		tc.r.Report(log)
+		if strings.Join(got, "\\n") != tc.want {
+			t.Errorf("logged %q, want %q", got, tc.want)
 		}
 	}
 }

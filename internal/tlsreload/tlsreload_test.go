@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/pki"
 )
 
 var (

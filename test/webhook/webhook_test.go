@@ -35,7 +35,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/controllers"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
 )
 
 func TestWebhook(t *testing.T) {
@@ -134,7 +134,7 @@ var _ = BeforeSuite(func() {
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(mgr.Add(server)).To(Succeed())
-	Expect((&controllers.Neo4jEnterpriseClusterReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(),
+	Expect((&controllers.Neo4jEnterpriseClusterReconciler{Client: apply.Counted(mgr.GetClient(), true), APIReader: mgr.GetAPIReader(),
 		Scheme: mgr.GetScheme(), Recorder: mgr.GetEventRecorder("neo4j-operator"), MaxConcurrentReconciles: 2, WatchSecrets: true,
 	}).SetupWithManager(ctx, mgr)).To(Succeed())
 	go func() {

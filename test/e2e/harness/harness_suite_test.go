@@ -1,5 +1,5 @@
 // Package harness_test proves the local cluster launcher
-// (internal/localcluster) is fit for the operator's end-to-end tests: a
+// (test/support/localcluster) is fit for the operator's end-to-end tests: a
 // StatefulSet gets pods, bound claims and ControllerRevisions, rolls each pod
 // exactly once on a template change, and the audit log attributes writes to
 // their authors.
@@ -16,7 +16,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
 )
 
 func TestHarness(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
 )
 
 // testUser is the identity this suite writes as, so its writes can be found

@@ -16,15 +16,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
 // Backups out of process: the operator creates each backup's Job;
 // kube-controller-manager's Job controller makes its pod and follows it;
 // kwok completes the pod, or fails it (stages/pod-fail.yaml) when it is
 // labelled so, with a termination message as the kubelet would keep it.
-// Neo4j is the FAKE cluster (internal/fake/cluster): it records the
+// Neo4j is the FAKE cluster (internal/testing/fake/cluster): it records the
 // CREATE DATABASE ... OPTIONS {seedURI} a seeded database is made with.
 // No neo4j-admin runs: what the Job would do is checked by its argv
 // (internal/backup's tests), not by running it.

@@ -15,8 +15,8 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/doctor"
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
 // podCreates counts pod creations by the StatefulSet controller for pods

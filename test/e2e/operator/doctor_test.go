@@ -19,7 +19,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/doctor"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
 // kubectl neo4j doctor reads the operator's write counters through the

@@ -16,15 +16,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/helmchart"
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/helmchart"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
 // The migration from the Helm chart, as docs/migrate-from-helm.md runs it:
 // two releases of the chart (a primary and an analytics secondary), written
-// here by the FAKE chart (internal/fake/helmchart: the chart's names and
+// here by the FAKE chart (internal/testing/fake/helmchart: the chart's names and
 // labels, not Helm), on static volumes that carry a marker (kwok runs no
 // containers, so no file can show the data). kubectl neo4j
 // migrate-from-helm, built and run as a user of its own, prints the plan,

@@ -17,9 +17,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/graphops-dev/neo4j-operator/internal/doctor"
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
-	"github.com/graphops-dev/neo4j-operator/internal/naive"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/naive"
 )
 
 // naiveUser is the identity the naive reconciler writes as, so the audit

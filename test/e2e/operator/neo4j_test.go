@@ -18,15 +18,15 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
 // The operator out of process, observing a FAKE Neo4j cluster
-// (internal/fake/cluster) that runs in this test process on loopback. kwok
+// (internal/testing/fake/cluster) that runs in this test process on loopback. kwok
 // makes the pods Ready; a loop here tells the fake about each Ready pod and
 // writes the operator's resolve file (--neo4j-fake-resolve, the test hook)
 // that points each server's advertised address at its fake listener.

@@ -22,12 +22,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
-// Rolls against the FAKE Neo4j cluster (internal/fake/cluster), with the
+// Rolls against the FAKE Neo4j cluster (internal/testing/fake/cluster), with the
 // operator out of process, the real StatefulSet controller (kcm, OnDelete:
 // it only recreates what the operator evicts), the disruption controller
 // (the Eviction API checks the PodDisruptionBudgets) and kwok. The fake
@@ -447,7 +447,7 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-// rollReport collects the chaos figures the README quotes.
+// rollReport collects the chaos figures docs/benchmarks.md quotes.
 var rollReport = &rolls{}
 
 type rolls struct{ rows []string }

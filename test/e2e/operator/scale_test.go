@@ -20,12 +20,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
-// Scaling against the FAKE Neo4j cluster (internal/fake/cluster), with the
+// Scaling against the FAKE Neo4j cluster (internal/testing/fake/cluster), with the
 // operator out of process and the real StatefulSet controller (kcm) and
 // kwok making and removing pods. The fake does not enable servers itself
 // (the operator must), and takes time to copy databases and deallocate.

@@ -21,10 +21,10 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/localcluster"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
-	"github.com/graphops-dev/neo4j-operator/internal/testenv"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/testenv"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
 var (
@@ -112,7 +112,7 @@ var _ = ReportAfterEach(func(r SpecReport) {
 
 // Every spec ends with the fake Neo4j clusters' referee: no rule of the
 // Operations Manual that Neo4j would not refuse outright was broken
-// (internal/fake/cluster/referee.go).
+// (internal/testing/fake/cluster/referee.go).
 var _ = AfterEach(func() {
 	Expect(fakecluster.TakeViolations()).To(BeEmpty(), "the fake Neo4j cluster saw a rule of the Operations Manual broken")
 })

@@ -14,14 +14,14 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
-	fakecluster "github.com/graphops-dev/neo4j-operator/internal/fake/cluster"
-	"github.com/graphops-dev/neo4j-operator/internal/fake/pki"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
-	"github.com/graphops-dev/neo4j-operator/internal/operatorproc"
+	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
+	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/pki"
+	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
 // Certificate rotation without restarts, out of process, against a FAKE
-// Neo4j cluster serving Bolt over TLS only (internal/fake/cluster, Options.
+// Neo4j cluster serving Bolt over TLS only (internal/testing/fake/cluster, Options.
 // TLS) and listening for the cluster channel on loopback (channels.go):
 // each fake server presents, on each channel, the certificate it loaded at
 // start or at its last dbms.security.reloadTLS(). Loops here play the
