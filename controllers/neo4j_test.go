@@ -130,7 +130,10 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 		Consistently(func() float64 { return allWrites() - writes }, d, time.Second).Should(BeZero())
 		n := showServersCalls() - polls
 		GinkgoWriter.Printf("calm for %v at %v: %.0f polls, %.0f API writes\n", d, every, n, allWrites()-writes)
-		Expect(n).To(BeNumerically(">=", float64(d/every)-2))
+		// The next poll is timed from the end of the last: each poll's own
+		// duration (longer under CI's coverage build) shifts the count down.
+		// 57 of 60 were seen there; what matters is polling throughout.
+		Expect(n).To(BeNumerically(">=", 0.9*float64(d/every)))
 		Expect(n).To(BeNumerically("<=", float64(d/every)+2))
 		stop()
 		var again context.Context
