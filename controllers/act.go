@@ -111,29 +111,26 @@ func (r *Neo4jEnterpriseClusterReconciler) report(ctx context.Context, c *v1alph
 	if err != nil {
 		return step.Failed(err)
 	}
-	pr.obs.StatefulSets = sts
-	r.observeNeo4j(c, &pr.obs, p)
-	pr.obs.Rollout = p.Rollout
+	pr.obs.StatefulSets, pr.obs.Rollout = sts, p.Rollout
+	if r.Observers != nil {
+		pr.obs.Neo4jObserved, pr.obs.Neo4j, pr.obs.Scale = true, p.Neo4j, p.Scale
+		r.ensurePolling(c, p, sts)
+	}
 	if pr.moved {
 		return step.Result{}
 	}
 	return r.status().Report(ctx, c, pr.obs)
 }
 
-// observeNeo4j tells the observers what to poll for this cluster (busy
-// while the pods are not all ready), and passes the observation the plan
-// carries to the status.
-func (r *Neo4jEnterpriseClusterReconciler) observeNeo4j(c *v1alpha1.Neo4jEnterpriseCluster, obs *status.Observed, p plan.Plan) {
-	if r.Observers == nil {
-		return
-	}
-	obs.Neo4jObserved, obs.Neo4j, obs.Scale = true, p.Neo4j, p.Scale
+// ensurePolling tells the observers what to poll for this cluster: busy
+// while the pods are not all ready or an operation is under way.
+func (r *Neo4jEnterpriseClusterReconciler) ensurePolling(c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan, sets map[neo4jconf.Role]*appsv1.StatefulSet) {
 	if p.Paused || len(p.Apply) == 0 { // nothing rendered: nothing to poll yet
 		return
 	}
 	busy := c.Status.Scaling != nil || c.Status.Rollout != nil || (p.Scale != nil && p.Scale.Waiting != "")
 	for _, role := range render.Roles(p.Rendered.WithDefaults()) {
-		s := obs.StatefulSets[role]
+		s := sets[role]
 		busy = busy || s == nil || s.Status.ReadyReplicas != render.Replicas(p.Rendered, role)
 	}
 	t := r.target(p.Rendered, busy)

@@ -128,9 +128,7 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 	if o.Scale != nil {
 		d := scale.Decide(*o.Scale)
 		p.Scale = &d
-		for _, is := range d.Issues {
-			p.Issues = append(p.Issues, status.Issue{Reason: is.Reason, Message: is.Message})
-		}
+		p.Issues = append(p.Issues, d.Issues...)
 		p.Rendered = c.DeepCopy()
 		p.Rendered.Spec.Topology = v1alpha1.Topology{Primaries: d.Replicas[neo4jconf.Primary], Secondaries: d.Replicas[neo4jconf.Secondary]}
 	}
@@ -174,9 +172,7 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 		in.Servers = render.PodNames(p.Rendered)
 		d := tlsreload.Decide(in)
 		p.TLS = &d
-		for _, is := range d.Problems {
-			p.Issues = append(p.Issues, status.Issue{Reason: is[0], Message: is[1]})
-		}
+		p.Issues = append(p.Issues, d.Problems...)
 	}
 	if o.Rollout != nil {
 		d := rollout.Decide(*o.Rollout)

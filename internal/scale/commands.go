@@ -67,7 +67,7 @@ func (d *Decision) holdRefused(in Input) {
 			continue
 		}
 		if cmd.Kind == Create || cmd.Kind == Alter {
-			d.Issues = append(d.Issues, Issue{"TopologyRefused", fmt.Sprintf("Neo4j refused to %s database %s (%d primaries, %d secondaries): %s",
+			d.Issues = append(d.Issues, Issue{Reason: "TopologyRefused", Message: fmt.Sprintf("Neo4j refused to %s database %s (%d primaries, %d secondaries): %s",
 				map[Kind]string{Create: "create", Alter: "set the topology of"}[cmd.Kind], cmd.Database, cmd.Primaries, cmd.Secondaries, r.Message)})
 		}
 		if in.Now.Before(r.At.Add(backoff(r.Attempts))) {

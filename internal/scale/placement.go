@@ -168,7 +168,7 @@ func place(c *v1alpha1.Neo4jEnterpriseCluster, v view, shrink bool, seeds map[st
 			out = append(out, Command{Kind: Create, Database: d.Name, Primaries: d.Primaries, Secondaries: d.Secondaries})
 		case st.requested == want:
 		case unreachable(st.requested, want):
-			dec.Issues = append(dec.Issues, Issue{"TopologyUnreachable", fmt.Sprintf(
+			dec.Issues = append(dec.Issues, Issue{Reason: "TopologyUnreachable", Message: fmt.Sprintf(
 				"database %s cannot go from %d primaries to 1: Neo4j does not move a database to a single primary automatically (Operations Manual, clustering/databases.adoc); it keeps %d",
 				d.Name, st.requested.primaries, st.requested.primaries)})
 		case !shrink && (want.primaries < st.requested.primaries || want.secondaries < st.requested.secondaries):
@@ -261,10 +261,10 @@ func bootstrap(c *v1alpha1.Neo4jEnterpriseCluster, d Database, st *dbState, s Se
 	if b := c.Status.Bootstrap; b != nil {
 		switch b.State {
 		case v1alpha1.BootstrapRequested:
-			dec.Issues = append(dec.Issues, Issue{"BootstrapUnconfirmed", fmt.Sprintf(
+			dec.Issues = append(dec.Issues, Issue{Reason: "BootstrapUnconfirmed", Message: fmt.Sprintf(
 				"the operator stopped while restoring neo4j from %s (since %s); whether Neo4j ran the restore is unknown and it is not sent twice: check neo4j's data, and if it is empty run the recreate procedure by hand (docs/backup.md)", b.SeedURI, b.Since.UTC().Format("2006-01-02T15:04:05Z"))})
 		case v1alpha1.BootstrapFailed:
-			dec.Issues = append(dec.Issues, Issue{"BootstrapFailed", fmt.Sprintf("Neo4j refused to restore neo4j from %s: %s", b.SeedURI, b.Message)})
+			dec.Issues = append(dec.Issues, Issue{Reason: "BootstrapFailed", Message: fmt.Sprintf("Neo4j refused to restore neo4j from %s: %s", b.SeedURI, b.Message)})
 		}
 		return nil
 	}
@@ -282,7 +282,7 @@ func bootstrap(c *v1alpha1.Neo4jEnterpriseCluster, d Database, st *dbState, s Se
 	case c.Status.Rollout != nil:
 		dec.wait("the restore of neo4j waits for the roll to finish")
 	case s.Problem != "":
-		dec.Issues = append(dec.Issues, Issue{"SeedUnusable", fmt.Sprintf("neo4j is not restored: %s", s.Problem)})
+		dec.Issues = append(dec.Issues, Issue{Reason: "SeedUnusable", Message: fmt.Sprintf("neo4j is not restored: %s", s.Problem)})
 	case s.Wait != "" || s.URI == "":
 		dec.wait(fmt.Sprintf("the restore of neo4j waits for its seed: %s", s.Wait))
 	case len(st.notOnline) > 0:
@@ -298,7 +298,7 @@ func bootstrap(c *v1alpha1.Neo4jEnterpriseCluster, d Database, st *dbState, s Se
 func seeded(d Database, s Seed, dec *Decision) (Command, bool) {
 	switch {
 	case s.Problem != "":
-		dec.Issues = append(dec.Issues, Issue{"SeedUnusable", fmt.Sprintf("database %s is not created: %s", d.Name, s.Problem)})
+		dec.Issues = append(dec.Issues, Issue{Reason: "SeedUnusable", Message: fmt.Sprintf("database %s is not created: %s", d.Name, s.Problem)})
 	case s.Wait != "":
 		dec.wait(fmt.Sprintf("database %s waits for its seed: %s", d.Name, s.Wait))
 	case s.URI == "":

@@ -42,7 +42,7 @@ func quorum(v view, role neo4jconf.Role, leaving *neo4j.Server) *Issue {
 		}
 	}
 	if others < members/2+1 {
-		return &Issue{"SystemQuorum", fmt.Sprintf(
+		return &Issue{Reason: "SystemQuorum", Message: fmt.Sprintf(
 			"removing %s would lose the system database's quorum: %d of its %d primaries would be online, a majority is %d; bring the others back first",
 			render.PodOfAddress(leaving.Address), others, members, members/2+1)}
 	}
@@ -55,7 +55,7 @@ func startQuorum(c *v1alpha1.Neo4jEnterpriseCluster, v view, r neo4jconf.Role, c
 	s := v.byPod[render.PodName(c, r, cur-1)]
 	if s == nil {
 		if v.unmatched > 0 {
-			return &Issue{"ServerUnknown", fmt.Sprintf("%d servers in SHOW SERVERS have no address the operator can map to a pod; no server is removed until each is known", v.unmatched)}
+			return &Issue{Reason: "ServerUnknown", Message: fmt.Sprintf("%d servers in SHOW SERVERS have no address the operator can map to a pod; no server is removed until each is known", v.unmatched)}
 		}
 		return nil // the pod never joined: it holds no vote
 	}
@@ -96,7 +96,7 @@ func refuseScaleIn(c *v1alpha1.Neo4jEnterpriseCluster, current map[neo4jconf.Rol
 			if !t.declared {
 				how = "it is not in spec.databases: lower it with ALTER DATABASE, or declare it"
 			}
-			return &Issue{"ScaleInRefused", fmt.Sprintf(
+			return &Issue{Reason: "ScaleInRefused", Message: fmt.Sprintf(
 				"scale-in to %d primaries and %d secondaries refused: database %s needs %d primaries and %d secondaries (%d servers, %d of them primaries); %s. Nothing was changed",
 				p, s, name, t.primaries, t.secondaries, t.primaries+t.secondaries, t.primaries, how)}
 		}

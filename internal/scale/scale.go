@@ -32,6 +32,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/issue"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
@@ -98,7 +99,7 @@ type Command struct {
 }
 
 // Issue is a problem the user must fix: the Degraded condition.
-type Issue struct{ Reason, Message string }
+type Issue = issue.Issue
 
 // Placement is the DatabasesPlaced condition's verdict.
 type Placement struct {
@@ -359,7 +360,7 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 	}
 	kept := render.Replicas(c, role) > k // the spec keeps this server after all
 	if s == nil && v.unmatched > 0 {
-		d.Issues = append(d.Issues, Issue{"ServerUnknown", fmt.Sprintf(
+		d.Issues = append(d.Issues, Issue{Reason: "ServerUnknown", Message: fmt.Sprintf(
 			"%d servers in SHOW SERVERS have no address the operator can map to a pod; %s is not removed until each server is known", v.unmatched, pod)})
 		return
 	}
@@ -408,7 +409,7 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 			d.wait("lowering database topologies before deallocating " + pod)
 		case state == neo4j.StateEnabled || state == neo4j.StateCordoned:
 			if msg := refusedNow(in, Deallocate, s.ID); msg != "" {
-				d.Issues = append(d.Issues, Issue{"DeallocationRefused", fmt.Sprintf("Neo4j refused to deallocate %s: %s; the StatefulSet is not shrunk", pod, msg)})
+				d.Issues = append(d.Issues, Issue{Reason: "DeallocationRefused", Message: fmt.Sprintf("Neo4j refused to deallocate %s: %s; the StatefulSet is not shrunk", pod, msg)})
 			}
 			d.Commands = append(d.Commands, Command{Kind: Deallocate, Server: s.ID})
 		default: // Deallocating
@@ -419,7 +420,7 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 			msg := fmt.Sprintf("deallocating %s: it still hosts %s", pod, hosts)
 			d.wait(msg)
 			if in.StuckAfter > 0 && in.Now.Sub(sc.LastTransitionTime.Time) > in.StuckAfter {
-				d.Issues = append(d.Issues, Issue{"DeallocationStuck", fmt.Sprintf(
+				d.Issues = append(d.Issues, Issue{Reason: "DeallocationStuck", Message: fmt.Sprintf(
 					"%s has been deallocating for more than %s and still hosts %s: the copies elsewhere are not online yet (see SHOW DATABASES); the StatefulSet is not shrunk until it hosts nothing but system",
 					pod, in.StuckAfter, hosts)})
 			}
@@ -462,7 +463,7 @@ func (d *Decision) scaleIn(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view,
 // drop sends DROP SERVER, reporting Neo4j's refusal of the last one.
 func (d *Decision) drop(in Input, pod string, s *neo4j.Server) {
 	if msg := refusedNow(in, Drop, s.ID); msg != "" {
-		d.Issues = append(d.Issues, Issue{"DropRefused", fmt.Sprintf("Neo4j refused to drop server %s (%s): %s; no further server is removed", pod, s.State, msg)})
+		d.Issues = append(d.Issues, Issue{Reason: "DropRefused", Message: fmt.Sprintf("Neo4j refused to drop server %s (%s): %s; no further server is removed", pod, s.State, msg)})
 	}
 	d.Commands = append(d.Commands, Command{Kind: Drop, Server: s.ID})
 }
@@ -490,7 +491,7 @@ func (d *Decision) cordon(c *v1alpha1.Neo4jEnterpriseCluster, in Input, v view, 
 		return
 	}
 	if msg := refusedNow(in, DryRun, s.ID); msg != "" {
-		d.Issues = append(d.Issues, Issue{"DeallocationRefused", fmt.Sprintf(
+		d.Issues = append(d.Issues, Issue{Reason: "DeallocationRefused", Message: fmt.Sprintf(
 			"Neo4j's dry run refuses to deallocate %s: %s; it is not cordoned, and nothing was changed", pod, msg)})
 	}
 	d.Commands = append(d.Commands, Command{Kind: DryRun, Server: s.ID}, Command{Kind: Cordon, Server: s.ID})
@@ -518,7 +519,7 @@ func droppedPods(c *v1alpha1.Neo4jEnterpriseCluster, v view, sc *v1alpha1.Scalin
 	for _, pod := range v.pods {
 		leaving := sc != nil && sc.Direction == v1alpha1.ScaleIn && pod == sc.Servers[0]
 		if s := v.byPod[pod]; s != nil && s.State == neo4j.StateDropped && s.Health == neo4j.HealthAvailable && !leaving {
-			out = append(out, Issue{"ServerDropped", fmt.Sprintf(
+			out = append(out, Issue{Reason: "ServerDropped", Message: fmt.Sprintf(
 				"pod %s runs server %s, which Neo4j dropped when it was removed: its data volume was retained. Delete the pod's data PersistentVolumeClaim (data-%s) and the pod, so it starts as a new server",
 				pod, s.ID, pod)})
 		}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/issue"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
@@ -21,9 +22,7 @@ import (
 )
 
 // Issue is something that keeps the operator from matching the spec.
-type Issue struct {
-	Reason, Message string
-}
+type Issue = issue.Issue
 
 // Observed is what a reconcile saw.
 type Observed struct {

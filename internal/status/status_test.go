@@ -39,9 +39,9 @@ func TestCompute(t *testing.T) {
 			neo4jconf.Primary: sts(3, 3, 3, "a", "a"), neo4jconf.Secondary: sts(2, 2, 2, "b", "b")}}, v1alpha1.PhaseReady, "5/5"},
 		{"rolling", cluster(3, 0), Observed{StatefulSets: map[neo4jconf.Role]*appsv1.StatefulSet{neo4jconf.Primary: sts(3, 3, 1, "a", "b")}}, v1alpha1.PhaseProgressing, "3/3"},
 		{"secondaries missing", cluster(3, 2), Observed{StatefulSets: map[neo4jconf.Role]*appsv1.StatefulSet{neo4jconf.Primary: sts(3, 3, 3, "a", "a")}}, v1alpha1.PhaseProgressing, "3/5"},
-		{"degraded wins over ready", cluster(1, 0), Observed{Issues: []Issue{{"AuthSecretMissing", "x"}},
+		{"degraded wins over ready", cluster(1, 0), Observed{Issues: []Issue{{Reason: "AuthSecretMissing", Message: "x"}},
 			StatefulSets: map[neo4jconf.Role]*appsv1.StatefulSet{neo4jconf.Primary: sts(1, 1, 1, "a", "a")}}, v1alpha1.PhaseDegraded, "1/1"},
-		{"paused wins", cluster(1, 0), Observed{Paused: true, Issues: []Issue{{"X", "x"}}}, v1alpha1.PhasePaused, "0/1"},
+		{"paused wins", cluster(1, 0), Observed{Paused: true, Issues: []Issue{{Reason: "X", Message: "x"}}}, v1alpha1.PhasePaused, "0/1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := Compute(tc.c, tc.obs)

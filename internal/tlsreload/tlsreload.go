@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
+	"github.com/graphops-dev/neo4j-operator/internal/issue"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 )
 
@@ -75,7 +76,7 @@ type Decision struct {
 	Condition metav1.Condition
 	// Problems are unusable certificates the user must fix (not the ones
 	// cert-manager is still issuing), as reason and message.
-	Problems [][2]string
+	Problems []issue.Issue
 
 	in Input
 	// left says why servers told to reload are not done yet (Left).
@@ -170,13 +171,13 @@ func (d *Decision) condition(in Input) {
 			pending = append(pending, ch.Problem)
 		case ch.Problem != "":
 			problems = append(problems, ch.Problem)
-			d.Problems = append(d.Problems, [2]string{ch.Reason, ch.Problem})
+			d.Problems = append(d.Problems, issue.Issue{Reason: ch.Reason, Message: ch.Problem})
 		}
 	}
 	r := d.Status.Reload
 	switch {
 	case len(problems) > 0:
-		set(false, d.Problems[0][0], strings.Join(problems, "; "))
+		set(false, d.Problems[0].Reason, strings.Join(problems, "; "))
 	case len(pending) > 0:
 		set(false, ReasonPending, strings.Join(pending, "; "))
 	case r != nil && r.RestartRequired:
