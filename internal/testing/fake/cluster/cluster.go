@@ -275,65 +275,6 @@ func (c *Cluster) RemovePod(name string) {
 	}
 }
 
-// ForgetVolume deletes a gone server's data volume, as a StatefulSet's
-// whenScaled: Delete retention policy does: a pod of the same name that
-// comes back is a new server, with a new ID (Operations Manual,
-// servers.adoc: a dropped server cannot rejoin; a fresh installation can).
-// The old server is kept under another key, out of every view.
-func (c *Cluster) ForgetVolume(name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.servers[name]
-	if s == nil || !s.gone {
-		return
-	}
-	tomb := name + "#" + s.id
-	delete(c.servers, name)
-	c.servers[tomb] = s
-	s.address = ""
-	for i, n := range c.order {
-		if n == name {
-			c.order[i] = tomb
-		}
-	}
-	for _, db := range c.databases {
-		if role, ok := db.hosts[name]; ok {
-			delete(db.hosts, name)
-			db.hosts[tomb] = role
-		}
-	}
-	c.settle()
-}
-
-// SetReachable cuts a server off the cluster (Unavailable) or restores it.
-func (c *Cluster) SetReachable(name string, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s := c.servers[name]; s != nil {
-		s.cut = !ok
-	}
-}
-
-// SetDeallocationBlocked holds every deallocation: Deallocating servers
-// stay so, and the copies that would replace theirs never catch up.
-func (c *Cluster) SetDeallocationBlocked(blocked bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.deallocBlocked = blocked
-	c.settle()
-}
-
-// SetDropRefused makes DROP SERVER fail with that code and message; an
-// empty code accepts it again.
-func (c *Cluster) SetDropRefused(code, message string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.dropRefused = nil
-	if code != "" {
-		c.dropRefused = &bolt.Failure{Code: code, Message: message}
-	}
-}
-
 // Addr is the loopback address of a server's Bolt listener.
 func (c *Cluster) Addr(name string) string {
 	c.mu.Lock()

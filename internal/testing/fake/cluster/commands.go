@@ -79,14 +79,6 @@ func (h *handler) Run(q bolt.Query) (bolt.Result, *bolt.Failure) {
 	return res, fail
 }
 
-// SetAnswering makes every server answer (true) or fail every query as
-// unavailable (false): Neo4j out of reach while the pods stay Ready.
-func (c *Cluster) SetAnswering(ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.silent = !ok
-}
-
 func (c *Cluster) answer(server string, q bolt.Query) (bolt.Result, *bolt.Failure) {
 	if c.silent {
 		return bolt.Result{}, &bolt.Failure{Code: bolt.CodeUnavailable, Message: "the fake cluster does not answer (SetAnswering)"}
