@@ -18,10 +18,11 @@ var ScaleSteps = prometheus.NewCounterVec(prometheus.CounterOpts{
 }, []string{"direction", "step"})
 
 // RolloutSteps counts the steps of rolls: Start, Evict (a pod evicted),
-// Refused (an eviction the API refused, for a disruption budget) and Done.
+// Refused (an eviction the API refused, for a disruption budget),
+// FullRestart (the pods of a full restart deleted together) and Done.
 var RolloutSteps = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Name: "neo4j_operator_rollout_steps_total",
-	Help: "Steps of rolls: Start, Evict, Refused (an eviction refused by a disruption budget), Done.",
+	Help: "Steps of rolls: Start, Evict, Refused (an eviction refused by a disruption budget), FullRestart (every outdated pod deleted together), Done.",
 }, []string{"step"})
 
 // RolloutInProgress is 1 for a cluster with a roll in progress, 0

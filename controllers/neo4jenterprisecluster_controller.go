@@ -30,6 +30,8 @@ import (
 // the cluster's Secrets. Listing and watching Secrets (metadata only) is a
 // namespaced Role, bound where the operator watches clusters when it runs
 // with --watch-namespaces (OLM binds it in each target namespace).
+// It deletes pods only for a full restart the user allowed
+// (AnnotationAllowFullRestart); every other restart is an eviction.
 // It patches a cluster only to annotate it before restoring neo4j from a
 // backup (AnnotationBootstrapped), so that the restore never runs twice.
 //
@@ -43,7 +45,7 @@ import (
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create
 // +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;delete
 // +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors;podmonitors,verbs=get;list;watch;create;update;delete
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;delete
 // +kubebuilder:rbac:groups="",resources=pods/eviction,verbs=create
 // +kubebuilder:rbac:groups="",namespace=system,resources=secrets,verbs=list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch

@@ -106,6 +106,9 @@ func (r *Neo4jEnterpriseClusterReconciler) rolloutStep(ctx context.Context, c *v
 		res = res.Merge(step.After(200*time.Millisecond, "the roll moved"))
 	}
 	RolloutInProgress.WithLabelValues(c.Namespace, c.Name).Set(map[bool]float64{true: 1}[c.Status.Rollout != nil])
+	if len(d.Restart) > 0 {
+		return res.Merge(r.restartAll(ctx, c, d.Restart)), moved
+	}
 	if d.Evict == nil {
 		return res, moved
 	}
@@ -126,6 +129,32 @@ func (r *Neo4jEnterpriseClusterReconciler) rolloutStep(ctx context.Context, c *v
 		return res.Merge(step.After(5*time.Second, "eviction refused")), moved
 	}
 	return res.Merge(step.After(rolloutPoll, "evicted "+d.Evict.Pod)), moved
+}
+
+// restartAll deletes every pod of a full restart at once, each by its
+// UID: a pod already replaced is left alone. Deleted, not evicted: the
+// user allowed all servers down together, which a budget would refuse.
+func (r *Neo4jEnterpriseClusterReconciler) restartAll(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, pods []rollout.Eviction) step.Result {
+	var names []string
+	for _, e := range pods {
+		uid := types.UID(e.UID)
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: e.Pod, Namespace: c.Namespace}}
+		err := r.Delete(ctx, pod, client.Preconditions{UID: &uid})
+		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+			continue // gone, or already replaced
+		}
+		if err != nil {
+			return step.Failed(fmt.Errorf("deleting %s for the full restart: %w", e.Pod, err))
+		}
+		names = append(names, e.Pod)
+	}
+	if len(names) > 0 {
+		RolloutSteps.WithLabelValues("FullRestart").Inc()
+		log.FromContext(ctx).Info("deleted pods for a full restart", "pods", names)
+		r.event(c, corev1.EventTypeNormal, "FullRestart", "Restart", "deleted %s together: every server starts again with the same cluster TLS policy",
+			strings.Join(names, ", "))
+	}
+	return step.After(rolloutPoll, "full restart")
 }
 
 // recordGate writes what the eviction met into status.rollout.gate, once:
@@ -191,6 +220,11 @@ func (r *Neo4jEnterpriseClusterReconciler) announceRoll(c *v1alpha1.Neo4jEnterpr
 	switch {
 	case d.Started:
 		RolloutSteps.WithLabelValues("Start").Inc()
+		if d.Rollout.Step == v1alpha1.RolloutFullRestart {
+			r.event(c, corev1.EventTypeNormal, "RolloutStarted", "Rollout", "restarting all %d pods together (allowed by %s)",
+				len(d.Rollout.Pending), v1alpha1.AnnotationAllowFullRestart)
+			return
+		}
 		r.event(c, corev1.EventTypeNormal, "RolloutStarted", "Rollout", "restarting %d pods one at a time, %s first",
 			1+len(d.Rollout.Pending), d.Rollout.Pod)
 	case d.Finished:

@@ -56,7 +56,7 @@ func (r *Neo4jEnterpriseClusterReconciler) SetupWithManager(ctx context.Context,
 		Named("neo4jenterprisecluster").
 		For(&v1alpha1.Neo4jEnterpriseCluster{}, builder.WithPredicates(predicate.Or(
 			predicate.And(predicate.GenerationChangedPredicate{}, notPaused),
-			predicates.AnnotationsChanged(v1alpha1.AnnotationPaused, v1alpha1.AnnotationRestartedAt),
+			predicates.AnnotationsChanged(v1alpha1.AnnotationPaused, v1alpha1.AnnotationRestartedAt, v1alpha1.AnnotationAllowFullRestart),
 		))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(1, r.MaxConcurrentReconciles)})
 	for _, k := range r.kinds() {

@@ -283,3 +283,48 @@ func nested(u *unstructured.Unstructured, fields ...string) string {
 	v, _, _ := unstructured.NestedString(u.Object, fields...)
 	return v
 }
+
+var _ = Describe("Cluster-channel TLS on a running cluster", func() {
+	It("waits for the user to allow a full restart, writing nothing but the status; then applies the change", func() {
+		c := newCluster(managedNS, "cluster-tls-on", 3, 1)
+		Expect(env.Client.Create(ctx, c)).To(Succeed())
+		waitSettled(c)
+		gen := map[string]int64{}
+		for _, role := range []string{"primary", "secondary"} {
+			gen[role] = sts(c, role).Generation
+		}
+		before := clusterWrites(c)
+
+		By("spec.tls.cluster set: admitted, held, FullRestartRequired says what to do")
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+			f.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "peers"}
+		})
+		Eventually(func(g Gomega) {
+			d := meta.FindStatusCondition(getCluster(c).Status.Conditions, v1alpha1.ConditionDegraded)
+			g.Expect(d).NotTo(BeNil())
+			g.Expect(d.Reason).To(Equal("FullRestartRequired"))
+			g.Expect(d.Message).To(ContainSubstring("Annotate the cluster neo4j.graphops.dev/allow-full-restart=true"))
+			g.Expect(events(c)).To(ContainElement(HavePrefix("Warning/FullRestartRequired: spec.tls.cluster turns on TLS between the servers")))
+		}, timeout, interval).Should(Succeed())
+		Consistently(func(g Gomega) {
+			for _, role := range []string{"primary", "secondary"} {
+				s := sts(c, role)
+				g.Expect(s.Generation).To(Equal(gen[role]), role)
+				g.Expect(render.ClusterTLS(&s.Spec.Template.Spec)).To(BeFalse(), role)
+			}
+		}, 2*time.Second, interval).Should(Succeed())
+		Expect(clusterWrites(c)-before).To(Equal(1.0), "one write while the change is held: the status saying so")
+
+		By("the full restart allowed: both StatefulSets get the policy together")
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+			metav1.SetMetaDataAnnotation(&f.ObjectMeta, v1alpha1.AnnotationAllowFullRestart, "true")
+		})
+		Eventually(func(g Gomega) {
+			for _, role := range []string{"primary", "secondary"} {
+				g.Expect(render.ClusterTLS(&sts(c, role).Spec.Template.Spec)).To(BeTrue(), role)
+			}
+			d := meta.FindStatusCondition(getCluster(c).Status.Conditions, v1alpha1.ConditionDegraded)
+			g.Expect(d.Reason).NotTo(Equal("FullRestartRequired"))
+		}, timeout, interval).Should(Succeed())
+	})
+})

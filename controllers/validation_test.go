@@ -306,27 +306,6 @@ var _ = Describe("Neo4j version changes", func() {
 	})
 })
 
-var _ = Describe("Cluster-channel TLS", func() {
-	It("can be set only at creation: turning it on or off later is refused; changing its Secret is not", func() {
-		c := newCluster(directNS, "cluster-tls-on", 1, 0)
-		Expect(env.Client.Create(ctx, c)).To(Succeed())
-		c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "peers"}
-		err := env.Client.Update(ctx, c)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
-		Expect(err.Error()).To(ContainSubstring("spec.tls.cluster can only be set when the cluster is created"))
-
-		d := newCluster(directNS, "cluster-tls-off", 1, 0)
-		d.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "peers"}
-		Expect(env.Client.Create(ctx, d)).To(Succeed())
-		updateCluster(d, func(f *v1alpha1.Neo4jEnterpriseCluster) { f.Spec.TLS.Cluster.SecretName = "peers-2" })
-		fresh := getCluster(d)
-		fresh.Spec.TLS.Cluster = nil
-		err = env.Client.Update(ctx, fresh)
-		Expect(apierrors.IsInvalid(err)).To(BeTrue(), "%v", err)
-		Expect(err.Error()).To(ContainSubstring("spec.tls.cluster can only be set when the cluster is created"))
-	})
-})
-
 var _ = Describe("A volume's subPath", func() {
 	It("can be set at creation and never changed, added or removed", func() {
 		c := newCluster(directNS, "subpath-helm", 1, 0)

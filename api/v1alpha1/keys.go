@@ -21,6 +21,14 @@ const (
 	// every server once, like `kubectl rollout restart` but for both roles.
 	// The value is copied into the pod templates.
 	AnnotationRestartedAt = "neo4j.graphops.dev/restartedAt"
+
+	// AnnotationAllowFullRestart set to "true" lets the operator apply a
+	// change that every server must make at the same moment (turning
+	// spec.tls.cluster on or off: Neo4j needs the same cluster policy on
+	// every server) by a full restart: all pods are deleted together and
+	// start again together, with downtime. Without it such a change waits,
+	// and FullRestartRequired says so.
+	AnnotationAllowFullRestart = "neo4j.graphops.dev/allow-full-restart"
 )
 
 // OperatorConfigKeys are the neo4j.conf settings the operator owns. The

@@ -29,6 +29,13 @@ func (c *Neo4jEnterpriseCluster) IsPaused() bool {
 	return err == nil && paused
 }
 
+// AllowsFullRestart is true while the allow-full-restart annotation holds
+// a true value, read as the pause annotation is.
+func (c *Neo4jEnterpriseCluster) AllowsFullRestart() bool {
+	ok, err := strconv.ParseBool(c.Annotations[AnnotationAllowFullRestart])
+	return err == nil && ok
+}
+
 // TLSChannel is one channel spec.tls turns on.
 type TLSChannel struct {
 	Name        string // bolt, https or cluster

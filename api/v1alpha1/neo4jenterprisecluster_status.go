@@ -328,14 +328,17 @@ type TLSReloadStatus struct {
 
 // RolloutStep is where a roll stands: Evict while the chosen pod is being
 // evicted, WaitHealthy while its replacement starts and the health gate is
-// checked before the next pod.
-// +kubebuilder:validation:Enum=Evict;WaitHealthy
+// checked before the next pod; FullRestart while every pod is deleted
+// together and the cluster starts again (a change every server must make
+// at once, allowed by the allow-full-restart annotation).
+// +kubebuilder:validation:Enum=Evict;WaitHealthy;FullRestart
 type RolloutStep string
 
 // Rollout steps.
 const (
 	RolloutEvict       RolloutStep = "Evict"
 	RolloutWaitHealthy RolloutStep = "WaitHealthy"
+	RolloutFullRestart RolloutStep = "FullRestart"
 )
 
 // RolloutRevision is a StatefulSet's move from one pod template revision

@@ -38,7 +38,6 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.ldap) || !has(self.ldap.systemPasswordSecret) || !has(self.env) || !self.env.exists(e, e.name == 'NEO4J_dbms_security_ldap_authorization_system__password')",message="with spec.ldap.systemPasswordSecret, the operator sets the LDAP system password: remove NEO4J_dbms_security_ldap_authorization_system__password from env"
 // +kubebuilder:validation:XValidation:rule="!has(self.plugins) || !self.plugins.exists(p, p.name == 'n10s' && !has(p.image)) || (has(self.image) && has(self.image.tag) && self.image.tag.startsWith('5.'))",message="the Neo4j image installs n10s on 5.x only (its neo4j-plugins.json); on CalVer give plugins[].image"
 // +kubebuilder:validation:XValidation:rule="!has(self.tls) || !has(self.tls.backup) || (has(self.backup) && has(self.backup.enabled) && self.backup.enabled)",message="spec.tls.backup needs spec.backup.enabled: the backup port is closed otherwise"
-// +kubebuilder:validation:XValidation:rule="(has(oldSelf.tls) && has(oldSelf.tls.cluster)) == (has(self.tls) && has(self.tls.cluster))",message="spec.tls.cluster can only be set when the cluster is created: Neo4j needs the same cluster-channel TLS on every server, and a rolling restart cannot turn it on or off (docs/tls.md)"
 type neo4jEnterpriseClusterSpecFields struct {
 	// Topology is the number of servers per role.
 	Topology Topology `json:"topology"`

@@ -124,6 +124,10 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 		p.Issues = append(p.Issues, status.Issue{Reason: "AuthSecretInvalid", Message: o.Auth.Problem})
 		return p
 	}
+	if held := fullRestartHeld(o); held != nil {
+		p.Issues = append(p.Issues, *held)
+		return p
+	}
 	p.Rendered = c
 	if o.Scale != nil {
 		d := scale.Decide(*o.Scale)
@@ -175,7 +179,9 @@ func Compute(o Observed, kindOf func(client.Object) string) Plan {
 		p.Issues = append(p.Issues, d.Problems...)
 	}
 	if o.Rollout != nil {
-		d := rollout.Decide(*o.Rollout)
+		in := *o.Rollout
+		in.FullRestartAllowed = c.AllowsFullRestart()
+		d := rollout.Decide(in)
 		p.Rollout = &d
 		if d.Stuck != "" {
 			p.Issues = append(p.Issues, status.Issue{Reason: "RolloutStuck", Message: d.Stuck})
@@ -202,4 +208,29 @@ func disruptable(o Observed) bool {
 	}
 	ok, _ := rollout.HaveWriters(o.Neo4j.Databases)
 	return ok
+}
+
+// fullRestartHeld refuses, until the user allows a full restart, a spec
+// that turns the cluster channel's TLS on or off while the servers run
+// the other policy. Neo4j needs the same policy on every server (5.x
+// clustering/setup/encryption.adoc), so no roll of one pod at a time can
+// make the change: every server must stop, and start again, together.
+// Nothing is applied meanwhile: a StatefulSet written with the new policy
+// would give it to any pod that restarts for another reason, which could
+// then not join the others.
+func fullRestartHeld(o Observed) *status.Issue {
+	live := o.StatefulSets[neo4jconf.Primary]
+	c := o.Cluster
+	if live == nil || c.AllowsFullRestart() {
+		return nil
+	}
+	want := c.Spec.TLS.Cluster != nil
+	if render.ClusterTLS(&live.Spec.Template.Spec) == want {
+		return nil
+	}
+	change := map[bool]string{true: "turns on", false: "turns off"}[want]
+	return &status.Issue{Reason: "FullRestartRequired", Message: fmt.Sprintf(
+		"spec.tls.cluster %s TLS between the servers of a running cluster: Neo4j needs the same cluster policy on every server, so all of them must stop and start again together, with downtime. "+
+			"Annotate the cluster %s=true to restart it so, or set spec.tls.cluster back; until then none of its objects change",
+		change, v1alpha1.AnnotationAllowFullRestart)}
 }

@@ -70,6 +70,28 @@ func owned(primaries, secondaries int32) map[string]client.Object {
 	return out
 }
 
+// liveSets are the StatefulSets a cluster rendered, by role, as the cache
+// holds them once applied.
+func liveSets(c *v1alpha1.Neo4jEnterpriseCluster) map[neo4jconf.Role]*appsv1.StatefulSet {
+	objs, err := render.Render(c)
+	if err != nil {
+		panic(err)
+	}
+	out := map[neo4jconf.Role]*appsv1.StatefulSet{}
+	for i, s := range objs.StatefulSets {
+		out[[]neo4jconf.Role{neo4jconf.Primary, neo4jconf.Secondary}[i]] = s
+	}
+	return out
+}
+
+func clusterTLS(c *v1alpha1.Neo4jEnterpriseCluster) {
+	c.Spec.TLS.Cluster = &v1alpha1.TLSCertificate{SecretName: "peers", ClientAuth: "REQUIRE"}
+}
+
+func allowFullRestart(c *v1alpha1.Neo4jEnterpriseCluster) {
+	c.Annotations = map[string]string{v1alpha1.AnnotationAllowFullRestart: "true"}
+}
+
 // configMapName is the i-th ConfigMap a cluster renders.
 func configMapName(c *v1alpha1.Neo4jEnterpriseCluster, i int) string {
 	objs, err := render.Render(c)
@@ -131,6 +153,18 @@ func TestCompute(t *testing.T) {
 			prune: []string{"ConfigMap/" + configMapName(cluster(3, 0), 0)}},
 		{name: "a formation-only change (the secondaries count) keeps the primaries' ConfigMap: nothing pruned",
 			observed: plan.Observed{Cluster: cluster(3, 1), Auth: found, Owned: owned(3, 0)}, apply: 17},
+		{name: "cluster TLS turned on while the servers run without: held, nothing applied or pruned",
+			observed: plan.Observed{Cluster: cluster(3, 1, clusterTLS), Auth: found, Owned: owned(3, 1), StatefulSets: liveSets(cluster(3, 1))},
+			issue:    "FullRestartRequired: spec.tls.cluster turns on TLS between the servers of a running cluster"},
+		{name: "cluster TLS turned off while the servers run it: held",
+			observed: plan.Observed{Cluster: cluster(3, 1), Auth: found, Owned: owned(3, 1), StatefulSets: liveSets(cluster(3, 1, clusterTLS))},
+			issue:    "FullRestartRequired: spec.tls.cluster turns off TLS between the servers of a running cluster: Neo4j needs the same cluster policy on every server, so all of them must stop and start again together, with downtime. Annotate the cluster neo4j.graphops.dev/allow-full-restart=true to restart it so, or set spec.tls.cluster back; until then none of its objects change"},
+		{name: "cluster TLS turned on, full restart allowed: applied",
+			observed: plan.Observed{Cluster: cluster(3, 1, clusterTLS, allowFullRestart), Auth: found, Owned: owned(3, 1), StatefulSets: liveSets(cluster(3, 1))},
+			apply:    17, prune: []string{"ConfigMap/" + configMapName(cluster(3, 1), 0), "ConfigMap/" + configMapName(cluster(3, 1), 1)}},
+		{name: "cluster TLS on from the start: nothing held",
+			observed: plan.Observed{Cluster: cluster(3, 1, clusterTLS), Auth: found, StatefulSets: liveSets(cluster(3, 1, clusterTLS))},
+			apply:    17},
 		{name: "an unknown owned object is pruned",
 			observed: plan.Observed{Cluster: cluster(1, 0), Auth: found, Owned: map[string]client.Object{"Service/stray": svc("stray")}}, apply: 10,
 			prune: []string{"Service/stray"}},

@@ -19,6 +19,21 @@ const volumeTLSRevoked = "tls-revoked"
 
 func tlsVolumeName(channel string) string { return "tls-" + channel }
 
+// ClusterTLS says whether a pod (or a pod template) runs the cluster
+// channel's SSL policy: the operator mounts that channel's Secret exactly
+// when it renders the policy. Neo4j needs the same policy on every server
+// (Operations Manual 5.x, clustering/setup/encryption.adoc: "The policy
+// must be configured on every server with the same settings"), so pods
+// that differ here cannot run side by side.
+func ClusterTLS(spec *corev1.PodSpec) bool {
+	for _, v := range spec.Volumes {
+		if v.Name == tlsVolumeName(v1alpha1.ChannelCluster) {
+			return true
+		}
+	}
+	return false
+}
+
 // tlsVolumes project each channel's Secret into the layout of a Neo4j SSL
 // policy folder: public.crt, private.key and trusted/. A whole-folder
 // volume, not subPath mounts: the kubelet updates a projected volume in

@@ -50,6 +50,9 @@ type Input struct {
 	// MaxLag is how many transactions a restarted server's databases may
 	// be behind their writer (replicationLag) and count as caught up.
 	MaxLag int64
+	// FullRestartAllowed: the user allows a full restart
+	// (fullrestart.go).
+	FullRestartAllowed bool
 }
 
 // Eviction is a pod to evict, exactly that one (its UID).
@@ -66,6 +69,9 @@ type Decision struct {
 	Transition bool
 	// Evict is the pod to evict now, after the transition.
 	Evict *Eviction
+	// Restart are the pods to delete now, all together, after the
+	// transition: a full restart (fullrestart.go).
+	Restart []Eviction
 	// Waiting names the gate the roll waits on and what it saw.
 	Waiting string
 	// Stuck says why the roll halted, once it waited longer than
@@ -104,6 +110,9 @@ func Decide(in Input) Decision {
 func decide(in Input) Decision {
 	cur := in.Cluster.Status.Rollout
 	outdated := in.outdated()
+	if (cur != nil && cur.Step == v1alpha1.RolloutFullRestart) || in.policyChanges(outdated) != "" {
+		return in.fullRestart(cur, outdated)
+	}
 	if cur != nil && cur.Pod != "" && in.stillThere(cur) {
 		p := in.pod(cur.Pod)
 		if p.DeletionTimestamp != nil {

@@ -87,7 +87,9 @@ var crud = []string{"get", "list", "watch", "create", "update", "delete"}
 // phase; get, list and watch through the cache, which watches every
 // namespace unless --watch-namespaces is set), create the auth Secret, read
 // clusters and write their status and finalizers, patch a cluster's
-// annotation before restoring neo4j (the bootstrap marker), run backups
+// annotation before restoring neo4j (the bootstrap marker), evict pods
+// one at a time in a roll and delete them all at once in a full restart
+// the user allowed (docs/tls.md), run backups
 // (Neo4jBackups, their schedules, their Jobs), record events, elect a
 // leader, and authenticate metrics scrapers.
 var needed = join(
@@ -108,6 +110,8 @@ var needed = join(
 	each("", "rbac.authorization.k8s.io", "roles", "", crud...),
 	each("", "rbac.authorization.k8s.io", "rolebindings", "", crud...),
 	each("", "policy", "poddisruptionbudgets", "", crud...),
+	each(userNamespace, "", "pods", "eviction", "create"),
+	each(userNamespace, "", "pods", "", "delete"),
 	// Auth Secrets are read by name and generated once; listing and
 	// watching them (metadata only) is a namespaced Role, bound in the
 	// operator's namespace and, with --watch-namespaces, in those.
@@ -139,7 +143,7 @@ var forbidden = join(
 	each(userNamespace, "", "secrets", "", "list", "watch"),
 	// Nothing that reaches into the servers or the nodes.
 	each(userNamespace, "", "pods", "exec", "create"),
-	each(userNamespace, "", "pods", "", "create", "delete"),
+	each(userNamespace, "", "pods", "", "create"),
 	each("", "", "nodes", "", "get", "list"),
 	// The CRD is installed by the user or OLM, not by the operator.
 	each("", "apiextensions.k8s.io", "customresourcedefinitions", "", "create", "update", "delete"),

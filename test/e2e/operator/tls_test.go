@@ -17,6 +17,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	fakecluster "github.com/graphops-dev/neo4j-operator/internal/testing/fake/cluster"
 	"github.com/graphops-dev/neo4j-operator/internal/testing/fake/pki"
+	"github.com/graphops-dev/neo4j-operator/test/support/localcluster"
 	"github.com/graphops-dev/neo4j-operator/test/support/operatorproc"
 )
 
@@ -217,6 +218,63 @@ var _ = Describe("Rotating a TLS certificate, out of process", Ordered, func() {
 		for _, s := range servers {
 			Expect(fake.Reloads(s)).To(BeNumerically(">=", reloads[s]+2), "reloads of %s", s)
 		}
+	})
+
+	It("turns the cluster channel off only by a full restart the user allowed: held first, then every pod deleted together", func() {
+		uids := func() map[string]types.UID {
+			out := podUIDs(ns, "graph-primary")
+			for k, v := range podUIDs(ns, "graph-secondary") {
+				out[k] = v
+			}
+			return out
+		}
+		old := uids()
+		gens := []int64{statefulSet(ns, "graph-primary").Generation, statefulSet(ns, "graph-secondary").Generation}
+		degraded := func() metav1.Condition {
+			if got := meta.FindStatusCondition(getCluster(c).Status.Conditions, v1alpha1.ConditionDegraded); got != nil {
+				return *got
+			}
+			return metav1.Condition{}
+		}
+
+		By("spec.tls.cluster removed: held, FullRestartRequired, no StatefulSet written, no pod restarted")
+		start := time.Now()
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) { f.Spec.TLS.Cluster = nil })
+		Eventually(func() string { return degraded().Reason }, 30*time.Second, poll).Should(Equal("FullRestartRequired"))
+		Expect(degraded().Message).To(ContainSubstring("turns off TLS between the servers"))
+		Consistently(func(g Gomega) {
+			g.Expect([]int64{statefulSet(ns, "graph-primary").Generation, statefulSet(ns, "graph-secondary").Generation}).To(Equal(gens))
+		}, 5*time.Second, poll).Should(Succeed())
+		Expect(uids()).To(Equal(old))
+
+		By("allowed: every pod deleted in one go, none evicted; all back with the new policy")
+		allowed := time.Now()
+		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
+			metav1.SetMetaDataAnnotation(&f.ObjectMeta, v1alpha1.AnnotationAllowFullRestart, "true")
+		})
+		Eventually(func(g Gomega) {
+			now := uids()
+			g.Expect(now).To(HaveLen(len(old)))
+			for name, uid := range now {
+				g.Expect(uid).NotTo(Equal(old[name]), name)
+			}
+			got := getCluster(c)
+			g.Expect(got.Status.Rollout).To(BeNil())
+			g.Expect(got.Status.ObservedGeneration).To(Equal(got.Generation))
+			g.Expect(got.Status.Phase).To(Equal(v1alpha1.PhaseReady))
+			g.Expect(degraded().Status).To(Equal(metav1.ConditionFalse))
+		}, readyTimeout, poll).Should(Succeed())
+		GinkgoWriter.Printf("full restart of %d pods: Ready again %v after the annotation\n", len(old), time.Since(allowed).Round(100*time.Millisecond))
+		for _, role := range []string{"graph-primary", "graph-secondary"} {
+			Expect(statefulSet(ns, role).Spec.Template.Spec.Volumes).NotTo(ContainElement(HaveField("Name", "tls-cluster")), role)
+		}
+		deleted, err := cluster.AuditEvents(localcluster.AuditFilter{User: operatorproc.User, Verb: "delete", Resource: "pods", Namespace: ns, Succeeded: true, Since: start})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(deleted).To(HaveLen(len(old)))
+		Expect(deleted[len(deleted)-1].Time.Sub(deleted[0].Time)).To(BeNumerically("<", 2*time.Second), "deleted together")
+		Expect(auditCount(localcluster.AuditFilter{User: operatorproc.User, Verb: "create", Resource: "pods", Subresource: "eviction", Namespace: ns, Since: start})).To(BeZero())
+		// The referee (AfterEach) checks that no server ran with the
+		// cluster policy beside one without it.
 	})
 
 	It("runs without cert-manager and the Prometheus Operator, and says so when a cluster asks for them", func() {

@@ -62,6 +62,11 @@
 //     member); SetMountedCertificate is the kubelet writing the volume;
 //   - the HTTPS, cluster and backup channels get a TLS listener each, with
 //     certificates of their own, reloaded by the same call (channels.go).
+//   - each server runs the cluster channel's SSL policy or not, as its pod
+//     mounts the channel's certificates; servers of both kinds running at
+//     once are a violation (referee.go, RuleMixedPolicy), since the
+//     policy "must be configured on every server with the same settings"
+//     (clustering/setup/encryption.adoc).
 //
 // It models no Raft (no elections, terms or quorums: leadership moves only
 // as above, and not when the leader is merely cut off), no stores or
@@ -159,6 +164,10 @@ type Cluster struct {
 	// The referee (referee.go): violations seen, and each pod's revision.
 	violations []Violation
 	revisions  map[string]string
+	// policies are the cluster SSL policy each pod's server runs with
+	// (SetClusterPolicy); mixed is the last RuleMixedPolicy breach seen.
+	policies map[string]clusterPolicy
+	mixed    string
 	// composites are composite databases: hosted on every server.
 	composites []string
 	sharded    map[string]int // sharded databases: property shards each (shapes.go)
@@ -339,6 +348,7 @@ func (s *server) mayHost(db string) bool {
 // deallocations finish, system is on every server, the system leader is
 // chosen and the user databases are topped up to their topologies.
 func (c *Cluster) settle() {
+	c.refereePolicies()
 	forming := c.form()
 	if !c.formed {
 		return

@@ -43,12 +43,25 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 		revisions := map[string]string{}
 		for _, p := range pods.Items {
 			listed[p.Name] = p.UID
-			if len(p.Spec.Containers) > 0 {
-				revisions[p.Name] = p.Labels["controller-revision-hash"] + "|" + p.Spec.Containers[0].Image
+		}
+		// What stopped first, then what runs: one list is one moment, and
+		// a server whose pod is gone or terminating must not count as
+		// running beside one that (re)started.
+		for _, name := range slices.Sorted(maps.Keys(seen)) {
+			if _, ok := listed[name]; !ok {
+				c.RemovePod(name)
 			}
+		}
+		for _, p := range pods.Items {
 			if uid, ok := seen[p.Name]; ok && uid != p.UID {
 				// Replaced between two lists: its server restarted.
 				c.RemovePod(p.Name)
+			}
+			c.SetClusterPolicy(p.Name, mountsClusterTLS(&p), p.DeletionTimestamp != nil)
+		}
+		for _, p := range pods.Items {
+			if len(p.Spec.Containers) > 0 {
+				revisions[p.Name] = p.Labels["controller-revision-hash"] + "|" + p.Spec.Containers[0].Image
 			}
 			ready := false
 			for _, cond := range p.Status.Conditions {
@@ -58,11 +71,6 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 			_ = c.SetPod(p.Name, addr, strings.Contains(p.Name, "-secondary-"), ready)
 			if a := c.Addr(p.Name); a != "" {
 				lines = append(lines, addr+" "+a)
-			}
-		}
-		for _, name := range slices.Sorted(maps.Keys(seen)) {
-			if _, ok := listed[name]; !ok {
-				c.RemovePod(name)
 			}
 		}
 		seen = listed
@@ -77,6 +85,18 @@ func (c *Cluster) FollowPods(ctx context.Context, k client.Client, ns, domain, r
 			written = content
 		}
 	}
+}
+
+// mountsClusterTLS: the pod mounts the cluster channel's certificates,
+// which the operator does exactly when it configures that channel's SSL
+// policy (the volume "tls-cluster", internal/render's ClusterTLS).
+func mountsClusterTLS(p *corev1.Pod) bool {
+	for _, v := range p.Spec.Volumes {
+		if v.Name == "tls-cluster" {
+			return true
+		}
+	}
+	return false
 }
 
 // FollowTLSSecret plays the kubelet for the pods' Bolt TLS volume until

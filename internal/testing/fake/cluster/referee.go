@@ -40,6 +40,12 @@ const (
 	// the options given replace the server's (servers.adoc), an
 	// administrator's included. The bare form un-cordons it.
 	RuleOptionsReset = "CordonedServerOptionsReset"
+	// RuleMixedPolicy: servers with and without the cluster channel's SSL
+	// policy ran at the same time. "The policy must be configured on every
+	// server with the same settings" (5.x clustering/setup/
+	// encryption.adoc): such servers cannot talk to each other, so turning
+	// the policy on or off one pod at a time splits the cluster.
+	RuleMixedPolicy = "MixedClusterPolicy"
 )
 
 // registry collects every fake cluster's violations in this process.
@@ -72,6 +78,51 @@ func (c *Cluster) violate(rule, source, format string, args ...any) {
 	registry.mu.Lock()
 	registry.list = append(registry.list, v)
 	registry.mu.Unlock()
+}
+
+// clusterPolicy is what a pod's server runs with: the cluster channel's
+// SSL policy on or off; stopping is a pod being deleted, whose server is
+// shutting down and no longer counts.
+type clusterPolicy struct{ tls, stopping bool }
+
+// SetClusterPolicy tells the fake whether a pod's server runs the
+// cluster channel's SSL policy, and whether the pod is terminating;
+// FollowPods calls it each list, before SetPod.
+func (c *Cluster) SetClusterPolicy(name string, tls, stopping bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.policies == nil {
+		c.policies = map[string]clusterPolicy{}
+	}
+	c.policies[name] = clusterPolicy{tls: tls, stopping: stopping}
+	c.refereePolicies()
+}
+
+// refereePolicies records RuleMixedPolicy when running servers (Ready,
+// not stopping) come to differ in their cluster policy, once until they
+// agree again; c.mu is held.
+func (c *Cluster) refereePolicies() {
+	var on, off []string
+	for _, n := range c.order {
+		s, p := c.servers[n], c.policies[n]
+		if _, known := c.policies[n]; !known || !s.ready || s.gone || p.stopping {
+			continue
+		}
+		if p.tls {
+			on = append(on, n)
+		} else {
+			off = append(off, n)
+		}
+	}
+	mixed := ""
+	if len(on) > 0 && len(off) > 0 {
+		mixed = fmt.Sprintf("servers with the cluster SSL policy (%s) and without it (%s) running at once",
+			strings.Join(on, ", "), strings.Join(off, ", "))
+	}
+	if mixed != "" && c.mixed == "" {
+		c.violate(RuleMixedPolicy, "clustering/setup/encryption.adoc (5.x)", "%s", mixed)
+	}
+	c.mixed = mixed
 }
 
 // SetRevisions tells the fake the revision (controller-revision-hash and

@@ -188,3 +188,52 @@ func TestShapesTheOperatorMustRead(t *testing.T) {
 		}
 	}
 }
+
+// Servers with and without the cluster SSL policy running at once are a
+// violation, recorded once until they agree again: a roll of one pod at
+// a time breaks the rule; a full restart, every old server stopping
+// before a new one runs, does not.
+func TestMixedClusterPolicy(t *testing.T) {
+	names := []string{"g-primary-0", "g-primary-1", "g-primary-2", "g-primary-3", "g-secondary-0"}
+	c, _, _ := five(t, cluster.Options{})
+	for _, n := range names {
+		c.SetClusterPolicy(n, false, false)
+	}
+	if v := cluster.TakeViolations(); len(v) != 0 {
+		t.Fatalf("one policy everywhere: %v", v)
+	}
+
+	// One pod at a time: g-primary-0 comes back with the policy while the
+	// others run without it.
+	c.RemovePod("g-primary-0")
+	c.SetClusterPolicy("g-primary-0", true, false)
+	ok(t, c.SetPod("g-primary-0", addr("g-primary-0"), false, true))
+	c.SetClusterPolicy("g-primary-0", true, false) // the next list: the same mix, no second record
+	c.RemovePod("g-primary-1")                     // the mix shrinks: still the same breach
+	v := cluster.TakeViolations()
+	if len(v) != 1 || v[0].Rule != cluster.RuleMixedPolicy ||
+		v[0].Detail != "servers with the cluster SSL policy (g-primary-0) and without it (g-primary-1, g-primary-2, g-primary-3, g-secondary-0) running at once" ||
+		v[0].Source != "clustering/setup/encryption.adoc (5.x)" {
+		t.Fatalf("violations %v, want one %s", v, cluster.RuleMixedPolicy)
+	}
+
+	// A full restart: every pod terminating, then gone, before any comes
+	// back with the policy.
+	c, _, _ = five(t, cluster.Options{})
+	for _, n := range names {
+		c.SetClusterPolicy(n, false, false)
+	}
+	for _, n := range names {
+		c.SetClusterPolicy(n, false, true)
+	}
+	for _, n := range names {
+		c.RemovePod(n)
+	}
+	for _, n := range names {
+		c.SetClusterPolicy(n, true, false)
+		ok(t, c.SetPod(n, addr(n), strings.Contains(n, "secondary"), true))
+	}
+	if v := cluster.TakeViolations(); len(v) != 0 {
+		t.Fatalf("a full restart: %v", v)
+	}
+}
