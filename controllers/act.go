@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -21,6 +22,7 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/status"
 	"github.com/graphops-dev/neo4j-operator/internal/step"
+	"github.com/graphops-dev/neo4j-operator/internal/tlsreload"
 )
 
 // act carries out a plan, running its steps in order (plan.Steps): the
@@ -28,7 +30,7 @@ import (
 // write path and the pruning, the roll, the restore, the TLS reload, and
 // the status, which is written whatever the others did, so failures show.
 func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan) step.Result {
-	pr := &stepsDone{obs: status.Observed{Paused: p.Paused, Issues: p.Issues, LastBackup: p.LastBackup}}
+	pr := &stepsDone{}
 	if p.WaitingForSecret && !r.WatchSecrets {
 		pr.res = step.After(recheck, "auth Secret not watched")
 	}
@@ -47,7 +49,12 @@ func (r *Neo4jEnterpriseClusterReconciler) act(ctx context.Context, c *v1alpha1.
 // stepsDone is what the steps so far did, which the later ones heed.
 type stepsDone struct {
 	res step.Result
-	obs status.Observed
+	// issues are what the steps met that the user must know of (an object
+	// the API refused, one in the way); the plan's own come first.
+	issues []status.Issue
+	// tls is the certificates' decision as the TLS step left it (nil: the
+	// step did not run or could not record it).
+	tls *tlsreload.Decision
 	// moved: a status record moved (status.scaling, status.rollout,
 	// status.bootstrap); the other transitions and the report wait for the
 	// next reconcile, which decides from the new record.
@@ -87,7 +94,9 @@ func (r *Neo4jEnterpriseClusterReconciler) run(ctx context.Context, c *v1alpha1.
 		res, proceed = r.scaleStep(ctx, c, p)
 		pr.halt, pr.moved = !proceed, proceed && p.Scale.Transition
 	case plan.StepApply:
-		res, pr.wroteSTS = r.applyAll(ctx, c, p.Apply, &pr.obs)
+		var issues []status.Issue
+		res, pr.wroteSTS, issues = r.applyAll(ctx, c, p.Apply)
+		pr.issues = append(pr.issues, issues...)
 		if res.Err == nil {
 			res = res.Merge(r.prune(ctx, c, p.Prune))
 		}
@@ -96,7 +105,7 @@ func (r *Neo4jEnterpriseClusterReconciler) run(ctx context.Context, c *v1alpha1.
 	case plan.StepBootstrap:
 		res, pr.moved = r.bootstrapStep(ctx, c, p)
 	case plan.StepTLS:
-		res = r.tlsStep(ctx, c, p.TLS, &pr.obs)
+		res, pr.tls = r.tlsStep(ctx, c, p.TLS)
 	case plan.StepReport:
 		res = r.report(ctx, c, p, pr)
 	}
@@ -111,15 +120,25 @@ func (r *Neo4jEnterpriseClusterReconciler) report(ctx context.Context, c *v1alph
 	if err != nil {
 		return step.Failed(err)
 	}
-	pr.obs.StatefulSets, pr.obs.Rollout = sts, p.Rollout
 	if r.Observers != nil {
-		pr.obs.Neo4jObserved, pr.obs.Neo4j, pr.obs.Scale = true, p.Neo4j, p.Scale
 		r.ensurePolling(c, p, sts)
 	}
 	if pr.moved {
 		return step.Result{}
 	}
-	return r.status().Report(ctx, c, pr.obs)
+	return r.status().Report(ctx, c, r.observed(p, pr, sts))
+}
+
+// observed is what the status is computed from, built in this one place:
+// the plan's view, what the steps met, and the StatefulSets as they are
+// after the writes.
+func (r *Neo4jEnterpriseClusterReconciler) observed(p plan.Plan, pr *stepsDone, sts map[neo4jconf.Role]*appsv1.StatefulSet) status.Observed {
+	o := status.Observed{StatefulSets: sts, Paused: p.Paused, LastBackup: p.LastBackup, Rollout: p.Rollout, TLS: pr.tls,
+		Issues: append(slices.Clone(p.Issues), pr.issues...)}
+	if r.Observers != nil {
+		o.Neo4jObserved, o.Neo4j, o.Scale = true, p.Neo4j, p.Scale
+	}
+	return o
 }
 
 // ensurePolling tells the observers what to poll for this cluster: busy
@@ -155,21 +174,22 @@ func (r *Neo4jEnterpriseClusterReconciler) target(c *v1alpha1.Neo4jEnterpriseClu
 }
 
 // applyAll applies every object. One the API refuses (a webhook, a quota)
-// does not stop the others, nor hide from the status. It says whether it
-// wrote a StatefulSet.
-func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, objs []client.Object, obs *status.Observed) (step.Result, bool) {
+// does not stop the others, nor hide from the status: it returns the
+// issues met. It says whether it wrote a StatefulSet.
+func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, objs []client.Object) (step.Result, bool, []status.Issue) {
 	a := r.applier()
 	res := step.Result{}
 	wroteSTS := false
+	var issues []status.Issue
 	for _, obj := range objs {
 		out, err := a.Apply(ctx, c, obj)
 		if err != nil {
-			obs.Issues = append(obs.Issues, status.Issue{Reason: "ApplyFailed", Message: err.Error()})
+			issues = append(issues, status.Issue{Reason: "ApplyFailed", Message: err.Error()})
 			res = res.Merge(step.Failed(err))
 			continue
 		}
 		for _, note := range out.Notes {
-			obs.Issues = append(obs.Issues, status.Issue{Reason: "ImmutableFieldChanged", Message: note})
+			issues = append(issues, status.Issue{Reason: "ImmutableFieldChanged", Message: note})
 		}
 		switch out.Outcome {
 		case apply.ReplacePending:
@@ -178,7 +198,7 @@ func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1al
 			// Deleting the squatter sends this cluster no event (it is
 			// not ours, and likely not in the cache): look again later.
 			res = res.Merge(step.After(recheck, "an object in the way"))
-			obs.Issues = append(obs.Issues, status.Issue{Reason: "ObjectNotOwned", Message: fmt.Sprintf(
+			issues = append(issues, status.Issue{Reason: "ObjectNotOwned", Message: fmt.Sprintf(
 				"%s %s exists and is not controlled by this cluster; it was left alone",
 				r.kindOf(obj), client.ObjectKeyFromObject(obj))})
 		case apply.Created, apply.Updated, apply.Replaced:
@@ -191,7 +211,7 @@ func (r *Neo4jEnterpriseClusterReconciler) applyAll(ctx context.Context, c *v1al
 			}
 		}
 	}
-	return res, wroteSTS
+	return res, wroteSTS, issues
 }
 
 // prune deletes owned objects no longer desired (the internals Service of

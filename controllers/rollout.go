@@ -138,7 +138,7 @@ func (r *Neo4jEnterpriseClusterReconciler) restartAll(ctx context.Context, c *v1
 	var names []string
 	for _, e := range pods {
 		uid := types.UID(e.UID)
-		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: e.Pod, Namespace: c.Namespace}}
+		pod := clusterPod(c, e.Pod)
 		err := r.Delete(ctx, pod, client.Preconditions{UID: &uid})
 		if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 			continue // gone, or already replaced
@@ -173,7 +173,7 @@ func (r *Neo4jEnterpriseClusterReconciler) recordGate(ctx context.Context, c *v1
 // refusal, returned as its message.
 func (r *Neo4jEnterpriseClusterReconciler) evict(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, e *rollout.Eviction) (string, error) {
 	uid := types.UID(e.UID)
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: e.Pod, Namespace: c.Namespace}}
+	pod := clusterPod(c, e.Pod)
 	ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: e.Pod, Namespace: c.Namespace},
 		DeleteOptions: &metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}}
 	// client-go retries a 429 that carries Retry-After (a budget the
@@ -197,6 +197,12 @@ func (r *Neo4jEnterpriseClusterReconciler) evict(ctx context.Context, c *v1alpha
 	r.event(c, corev1.EventTypeNormal, "PodEvicted", "Evict", "evicted %s to restart it at its new revision (%s)",
 		e.Pod, progress(c.Status.Rollout))
 	return "", nil
+}
+
+// clusterPod names one of the cluster's pods for a write: the cluster
+// label lets the counting client count the write for its cluster.
+func clusterPod(c *v1alpha1.Neo4jEnterpriseCluster, name string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: c.Namespace, Labels: map[string]string{render.LabelCluster: c.Name}}}
 }
 
 // stableReason is the refusal's message without what changes between

@@ -22,7 +22,6 @@ import (
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
 	"github.com/graphops-dev/neo4j-operator/internal/render"
 	"github.com/graphops-dev/neo4j-operator/internal/rollout"
-	"github.com/graphops-dev/neo4j-operator/internal/status"
 	"github.com/graphops-dev/neo4j-operator/internal/step"
 	"github.com/graphops-dev/neo4j-operator/internal/tlsreload"
 )
@@ -91,9 +90,10 @@ func (r *Neo4jEnterpriseClusterReconciler) inspectChannel(ctx context.Context, c
 }
 
 // tlsStep reloads rotated certificates on the servers that have not yet,
-// records status.tls under an optimistic lock when it moved, and passes
-// the decision to the status.
-func (r *Neo4jEnterpriseClusterReconciler) tlsStep(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, d *tlsreload.Decision, obs *status.Observed) step.Result {
+// records status.tls under an optimistic lock when it moved, and returns
+// the decision as the reloads left it, for the status (nil when the
+// record failed: the previous status.tls stands).
+func (r *Neo4jEnterpriseClusterReconciler) tlsStep(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, d *tlsreload.Decision) (step.Result, *tlsreload.Decision) {
 	res := step.Result{}
 	if d.Changed {
 		r.event(c, corev1.EventTypeNormal, "TLSCertificateChanged", "Reload", "%s; the servers reload it after %s",
@@ -113,15 +113,14 @@ func (r *Neo4jEnterpriseClusterReconciler) tlsStep(ctx context.Context, c *v1alp
 	if !equality.Semantic.DeepEqual(c.Status.TLS, d.Status) {
 		next := d.Status.DeepCopy()
 		if err := r.status().Record(ctx, c, "tls", locked, func(s *v1alpha1.Neo4jEnterpriseClusterStatus) { s.TLS = next.DeepCopy() }); err != nil {
-			return res.Merge(step.Failed(err))
+			return res.Merge(step.Failed(err)), nil
 		}
 		if d.Done() {
 			TLSReloads.Inc()
 			r.event(c, corev1.EventTypeNormal, "TLSReloaded", "Reload", "every server reloaded its certificates and serves the current ones")
 		}
 	}
-	obs.TLS = d
-	return res
+	return res, d
 }
 
 // reloadTLS tells each server to reload its certificates and returns

@@ -3,6 +3,7 @@ package operator_test
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,23 @@ func podCreates(ns, prefix string, since time.Time) int {
 	return auditCount(localcluster.AuditFilter{Verb: "create", Resource: "pods", Namespace: ns, Succeeded: true, Since: since,
 		// Subresource "": the pod itself, not the scheduler's pods/binding.
 		Match: func(e localcluster.AuditEvent) bool { return e.Subresource == "" && strings.HasPrefix(e.Name, prefix) }})
+}
+
+// settledMetrics scrapes the operator once its write counters have held
+// still for 2 s, so that no write falls between a scrape and an audit
+// read.
+func settledMetrics() map[string]float64 {
+	var last map[string]float64
+	EventuallyWithOffset(1, func(g Gomega) {
+		m, err := op.Metrics()
+		g.Expect(err).NotTo(HaveOccurred())
+		prev := last
+		last = m
+		g.Expect(prev).NotTo(BeNil())
+		g.Expect(m["neo4j_operator_writes_total"]).To(Equal(prev["neo4j_operator_writes_total"]))
+	}, readyTimeout, 2*time.Second).Should(Succeed())
+	time.Sleep(time.Second) // the audit log is written as responses complete
+	return last
 }
 
 // rolled waits until a StatefulSet has a new update revision (not from)
@@ -106,10 +124,12 @@ var _ = Describe("The operator on a real StatefulSet controller", Ordered, func(
 		Expect(dr.Churning).To(BeFalse(), doctor.Print(dr))
 	})
 
-	It("rolls exactly the affected StatefulSet once on a spec change", func() {
+	It("rolls exactly the affected StatefulSet once on a spec change, and counts its writes as the API server saw them", func() {
 		revP, revS := revisions(ns, primary), revisions(ns, secondary)
 		uidsP := podUIDs(ns, primary)
 		from := statefulSet(ns, secondary).Status.UpdateRevision
+		counted := "neo4j_operator_cluster_writes_total{name=" + c.Name + "}{namespace=" + ns + "}"
+		before := settledMetrics()
 		since := time.Now()
 		updateCluster(c, func(f *v1alpha1.Neo4jEnterpriseCluster) {
 			f.Spec.Secondary.Resources = &corev1.ResourceRequirements{
@@ -124,6 +144,16 @@ var _ = Describe("The operator on a real StatefulSet controller", Ordered, func(
 		Expect(revisions(ns, primary)).To(Equal(revP))
 		Expect(podUIDs(ns, primary)).To(Equal(uidsP))
 		Expect(podCreates(ns, primary+"-", since)).To(BeZero())
+
+		By("the counting client (apply.Counted), whose figures the docs quote, agrees with the audit log")
+		after := settledMetrics()
+		seen := auditCount(localcluster.AuditFilter{User: operatorproc.User, Namespace: ns, Succeeded: true, Since: since,
+			Match: func(e localcluster.AuditEvent) bool {
+				return e.Resource != "events" && e.Resource != "leases" && slices.Contains([]string{"create", "update", "patch", "delete"}, e.Verb)
+			}})
+		GinkgoWriter.Printf("writes for the roll: %v counted by the operator, %d in the audit log\n", after[counted]-before[counted], seen)
+		Expect(seen).To(BeNumerically(">=", 4), "at least the StatefulSet, 3 evictions")
+		Expect(after[counted] - before[counted]).To(Equal(float64(seen)))
 	})
 
 	It("lets kubectl rollout restart roll once, without a fight", func() {

@@ -150,7 +150,8 @@ func (o *Operator) Restart(ctx context.Context) error {
 // Metrics scrapes the operator's Prometheus endpoint. It returns each
 // neo4j_operator_* family (and controller_runtime_reconcile_total) summed
 // over all series under its name, and per kind and verb under
-// "name{kind=K}{verb=V}".
+// "name{kind=K}{verb=V}", per cluster under
+// "name{name=N}{namespace=NS}" (labels in the exposition's order).
 func (o *Operator) Metrics() (map[string]float64, error) {
 	resp, err := http.Get("http://" + o.metricsAddr + "/metrics")
 	if err != nil {
@@ -170,7 +171,7 @@ func (o *Operator) Metrics() (map[string]float64, error) {
 		for _, m := range f.GetMetric() {
 			key := name
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "kind" || l.GetName() == "verb" {
+				if l.GetName() == "kind" || l.GetName() == "verb" || l.GetName() == "name" || l.GetName() == "namespace" {
 					key += "{" + l.GetName() + "=" + l.GetValue() + "}"
 				}
 			}
