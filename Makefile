@@ -69,10 +69,12 @@ neo4j-settings: ## Refresh the valid setting names from the Operations Manual: m
 	$(MAKE) manifests api-docs
 
 .PHONY: api-docs
-api-docs: manifests ## Regenerate docs/api.md (and docs/api-*.md of the backup kinds) from the CRDs.
+api-docs: manifests ## Regenerate docs/api.md (and docs/api-*.md of the other kinds) from the CRDs.
 	go run ./hack/apidocs config/crd/bases/neo4j.graphops.dev_neo4jenterpriseclusters.yaml docs/api.md
 	go run ./hack/apidocs config/crd/bases/neo4j.graphops.dev_neo4jbackups.yaml docs/api-neo4jbackup.md
 	go run ./hack/apidocs config/crd/bases/neo4j.graphops.dev_neo4jbackupschedules.yaml docs/api-neo4jbackupschedule.md
+	go run ./hack/apidocs config/crd/bases/neo4j.graphops.dev_neo4jusers.yaml docs/api-neo4juser.md
+	go run ./hack/apidocs config/crd/bases/neo4j.graphops.dev_neo4jroles.yaml docs/api-neo4jrole.md
 
 .PHONY: bench
 bench: ## Run the Go benchmarks and write bench.txt.

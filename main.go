@@ -61,6 +61,7 @@ type neo4jOptions struct {
 	calm, busy, call time.Duration
 	workers          int
 	secretRecheck    time.Duration
+	accessRecheck    time.Duration
 	fakeResolve      string
 	stuckAfter       time.Duration
 	rollStuckAfter   time.Duration
@@ -89,6 +90,7 @@ func parseFlags() (options, zap.Options) {
 	flag.DurationVar(&o.neo4j.call, "neo4j-timeout", 10*time.Second, "Bound of every Bolt call, connection included.")
 	flag.IntVar(&o.neo4j.workers, "neo4j-poll-workers", 8, "Polls running at once, over all clusters.")
 	flag.DurationVar(&o.neo4j.secretRecheck, "neo4j-secret-recheck", 10*time.Minute, "How long polls use credentials Neo4j accepted before reading the auth Secret again (they are read again at once when Neo4j refuses them or a reconcile sees the Secret change); 0: only then. Where Secrets are not watched (all namespaces), it bounds how long an edited or deleted auth Secret goes unreported.")
+	flag.DurationVar(&o.neo4j.accessRecheck, "access-recheck", 10*time.Minute, "How often a cluster's users and roles (Neo4jUser, Neo4jRole) are read again from Neo4j to report drift, and their password Secrets where Secrets are not watched; reads only. Changes of the objects are applied at once.")
 	flag.DurationVar(&o.neo4j.stuckAfter, "neo4j-deallocation-stuck-after", 30*time.Minute, "How long a server removed by a scale-in may take to move its databases away before the DeallocationStuck condition reports it; the scale-in keeps waiting either way.")
 	flag.DurationVar(&o.neo4j.rollStuckAfter, "rollout-stuck-after", 10*time.Minute, "How long a roll may stay at one pod (its eviction refused or failing, or its replacement failing the health gate) before the RolloutStuck condition reports it; the roll stays halted either way.")
 	flag.DurationVar(&o.neo4j.tlsReloadDelay, "tls-reload-delay", 90*time.Second, "How long after a TLS Secret changed the servers are told to reload their certificates: the kubelet updates mounted Secrets within about a minute (its sync period plus its cache).")
@@ -97,8 +99,8 @@ func parseFlags() (options, zap.Options) {
 	zo := zap.Options{Development: false}
 	zo.BindFlags(flag.CommandLine)
 	flag.Parse()
-	if o.neo4j.busy <= 0 || o.neo4j.calm < o.neo4j.busy || o.neo4j.call <= 0 || o.neo4j.workers < 1 || o.neo4j.secretRecheck < 0 {
-		fmt.Fprintln(os.Stderr, "want 0 < --neo4j-busy-poll-interval <= --neo4j-poll-interval, a positive --neo4j-timeout, --neo4j-poll-workers >= 1 and --neo4j-secret-recheck >= 0")
+	if o.neo4j.busy <= 0 || o.neo4j.calm < o.neo4j.busy || o.neo4j.call <= 0 || o.neo4j.workers < 1 || o.neo4j.secretRecheck < 0 || o.neo4j.accessRecheck <= 0 {
+		fmt.Fprintln(os.Stderr, "want 0 < --neo4j-busy-poll-interval <= --neo4j-poll-interval, a positive --neo4j-timeout, --neo4j-poll-workers >= 1 --neo4j-secret-recheck >= 0 and a positive --access-recheck")
 		os.Exit(2)
 	}
 	return o, zo

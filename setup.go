@@ -9,7 +9,9 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 
+	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/controllers"
+	accessctl "github.com/graphops-dev/neo4j-operator/controllers/access"
 	backupctl "github.com/graphops-dev/neo4j-operator/controllers/backup"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
 	"github.com/graphops-dev/neo4j-operator/internal/expectations"
@@ -19,7 +21,7 @@ import (
 
 // setupControllers registers the operator's controllers with the manager.
 func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
-	err := (&controllers.Neo4jEnterpriseClusterReconciler{
+	clusters := &controllers.Neo4jEnterpriseClusterReconciler{
 		Observers:      observers(mgr, o.neo4j),
 		Expectations:   expectations.New(),
 		Written:        expectations.NewRecords(5 * time.Second),
@@ -35,11 +37,23 @@ func setupControllers(ctx context.Context, mgr ctrl.Manager, o options) error {
 		Scheme:                  mgr.GetScheme(),
 		Recorder:                mgr.GetEventRecorder("neo4j-operator"),
 		MaxConcurrentReconciles: o.maxConcurrent,
-	}).SetupWithManager(ctx, mgr)
-	if err != nil {
+	}
+	if err := clusters.SetupWithManager(ctx, mgr); err != nil {
 		return err
 	}
-	return backupctl.SetupWithManager(mgr, o.maxConcurrent)
+	if err := backupctl.SetupWithManager(mgr, o.maxConcurrent); err != nil {
+		return err
+	}
+	if clusters.Observers == nil {
+		return nil // users and roles need Neo4j observed: the leader is found from the polls
+	}
+	return (&accessctl.Reconciler{
+		Client: apply.Counted(mgr.GetClient(), false), APIReader: mgr.GetAPIReader(),
+		Recorder: mgr.GetEventRecorder("neo4j-operator"), Recheck: o.neo4j.accessRecheck,
+		Admin: func(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (accessctl.Conn, error) {
+			return clusters.AdminConn(ctx, c)
+		},
+	}).SetupWithManager(ctx, mgr, clusters.WatchSecrets, o.maxConcurrent)
 }
 
 // watchNamespaces splits the --watch-namespaces flag (or the

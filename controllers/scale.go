@@ -115,6 +115,9 @@ func (r *Neo4jEnterpriseClusterReconciler) send(ctx context.Context, c *v1alpha1
 // command can be sent.
 var errNoLeader = errors.New("no server leads the system database")
 
+// errNoPoll: Neo4j has not answered a poll yet, so its leader is unknown.
+var errNoPoll = errors.New("no poll of Neo4j yet")
+
 // leaderConn opens an administration connection to the system database's
 // leader, as the last poll names it: writes must reach the leader, and over
 // bolt:// nothing forwards them. Every administration command goes this way.
@@ -124,6 +127,21 @@ func (r *Neo4jEnterpriseClusterReconciler) leaderConn(ctx context.Context, p pla
 		return nil, errNoLeader
 	}
 	return r.Observers.Admin(ctx, r.target(p.Rendered, false), leader)
+}
+
+// AdminConn opens an administration connection to a cluster's system
+// leader, as the last poll of Neo4j names it: for the users and roles
+// controller (controllers/access), which sends its own commands.
+func (r *Neo4jEnterpriseClusterReconciler) AdminConn(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (*neo4j.Conn, error) {
+	obs, _, ok := r.Observers.LastFresh(client.ObjectKeyFromObject(c))
+	if !ok {
+		return nil, errNoPoll
+	}
+	leader := neo4j.SystemLeader(obs.Databases)
+	if leader == "" {
+		return nil, errNoLeader
+	}
+	return r.Observers.Admin(ctx, r.target(c, false), leader)
 }
 
 // recordFailed is the one policy for a status record (status.scaling,

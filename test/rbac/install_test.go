@@ -101,6 +101,14 @@ var needed = join(
 	each(userNamespace, "neo4j.graphops.dev", "neo4jbackupschedules", "status", "get", "update"),
 	each(userNamespace, "neo4j.graphops.dev", "neo4jbackupschedules", "finalizers", "update"),
 	each("", "batch", "jobs", "", "get", "list", "watch", "create", "delete"),
+	// Users and roles: read, a finalizer (update) for deletionPolicy
+	// Delete, and their status.
+	each("", "neo4j.graphops.dev", "neo4jusers", "", "get", "list", "watch", "update"),
+	each("", "neo4j.graphops.dev", "neo4jroles", "", "get", "list", "watch", "update"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jusers", "status", "get", "update"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jroles", "status", "get", "update"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jusers", "finalizers", "update"),
+	each(userNamespace, "neo4j.graphops.dev", "neo4jroles", "finalizers", "update"),
 	each(userNamespace, "neo4j.graphops.dev", "neo4jenterpriseclusters", "status", "get", "update"),
 	each(userNamespace, "neo4j.graphops.dev", "neo4jenterpriseclusters", "finalizers", "update"),
 	each("", "apps", "statefulsets", "", crud...),

@@ -50,12 +50,21 @@ const (
 	CodeNotALeader   = "Neo.ClientError.Cluster.NotALeader"
 	CodeUnavailable  = "Neo.TransientError.General.DatabaseUnavailable"
 	CodeSyntax       = "Neo.ClientError.Statement.SyntaxError"
+	// CodeRateLimit is a login refused after too many failed ones
+	// (docs-status-codes: "The client has provided incorrect
+	// authentication details too many times in a row").
+	CodeRateLimit = "Neo.ClientError.Security.AuthenticationRateLimit"
+	// CodeInvalidArguments is a command naming what does not exist, or
+	// exists already.
+	CodeInvalidArguments = "Neo.ClientError.General.InvalidArguments"
 )
 
 // Query is one RUN as the server received it.
 type Query struct {
 	DB, Text string
 	Params   map[string]any
+	// User is who the session logged on as.
+	User string
 	// InTx is true inside BEGIN … COMMIT.
 	InTx bool
 }
@@ -73,7 +82,8 @@ func (f *Failure) Error() string { return f.Code + ": " + f.Message }
 
 // Handler scripts the server.
 type Handler interface {
-	// Authenticate answers LOGON.
+	// Authenticate answers LOGON (a handler that is also a Login answers
+	// with Login instead).
 	Authenticate(user, password string) bool
 	// Run answers RUN; a Failure is sent as FAILURE.
 	Run(q Query) (Result, *Failure)
@@ -207,6 +217,7 @@ type session struct {
 	txDB     string
 	pending  *Result
 	queryDB  string
+	user     string
 	bookmark int
 }
 
@@ -222,6 +233,23 @@ func (x *session) serve() {
 	}
 }
 
+// Login is a Handler that refuses a logon with its own failure (a
+// locked-out account, say) rather than Unauthorized.
+type Login interface {
+	Login(user, password string) *Failure
+}
+
+// login answers a LOGON: nil to accept it.
+func (s *Server) login(user, password string) *Failure {
+	if l, ok := s.Handler.(Login); ok {
+		return l.Login(user, password)
+	}
+	if s.Handler.Authenticate(user, password) {
+		return nil
+	}
+	return &Failure{Code: CodeUnauthorized, Message: "The client is unauthorized due to authentication failure."}
+}
+
 // handle answers one message; false closes the connection.
 func (x *session) handle(m Struct) bool {
 	if x.failed && m.Tag != msgReset && m.Tag != msgGoodbye {
@@ -234,10 +262,11 @@ func (x *session) handle(m Struct) bool {
 		auth, _ := field(m, 0).(map[string]any)
 		user, _ := auth["principal"].(string)
 		password, _ := auth["credentials"].(string)
-		if !x.s.Handler.Authenticate(user, password) {
-			x.send(msgFailure, map[string]any{"code": CodeUnauthorized, "message": "The client is unauthorized due to authentication failure."})
+		if f := x.s.login(user, password); f != nil {
+			x.send(msgFailure, map[string]any{"code": f.Code, "message": f.Message})
 			return false
 		}
+		x.user = user
 		return x.send(msgSuccess, map[string]any{})
 	case msgLogoff, msgTelemetry, msgDiscard, msgRollback:
 		x.pending = nil
@@ -279,7 +308,7 @@ func (x *session) run(m Struct) bool {
 	text, _ := field(m, 0).(string)
 	params, _ := field(m, 1).(map[string]any)
 	extra, _ := field(m, 2).(map[string]any)
-	q := Query{DB: dbOf(extra), Text: text, Params: params, InTx: x.inTx}
+	q := Query{DB: dbOf(extra), Text: text, Params: params, InTx: x.inTx, User: x.user}
 	if x.inTx {
 		q.DB = x.txDB
 	}

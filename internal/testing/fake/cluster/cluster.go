@@ -168,6 +168,12 @@ type Cluster struct {
 	// (SetClusterPolicy); mixed is the last RuleMixedPolicy breach seen.
 	policies map[string]clusterPolicy
 	mixed    string
+	// users and roles (security.go): roles hold their privileges as
+	// SHOW ROLE … PRIVILEGES AS COMMANDS lists them; lockouts counts
+	// logins refused for too many failures.
+	users    map[string]*fakeUser
+	roles    map[string][]string
+	lockouts int
 	// composites are composite databases: hosted on every server.
 	composites []string
 	sharded    map[string]int // sharded databases: property shards each (shapes.go)
@@ -223,7 +229,9 @@ func New(o Options) *Cluster {
 	if o.InitialPrimaries == 0 {
 		o.InitialPrimaries = 1
 	}
-	return &Cluster{opts: o, servers: map[string]*server{}, databases: map[string]*database{}}
+	c := &Cluster{opts: o, servers: map[string]*server{}, databases: map[string]*database{}}
+	c.initSecurity()
+	return c
 }
 
 // SetPod tells the cluster about a server's pod: its name, the Bolt address

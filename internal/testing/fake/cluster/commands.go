@@ -45,10 +45,6 @@ type handler struct {
 	name string
 }
 
-func (h *handler) Authenticate(user, password string) bool {
-	return user == "neo4j" && password == h.c.opts.Password
-}
-
 var (
 	// The manual's literal form only (server-syntax.adoc, servers.adoc):
 	// options are a literal map; a parameter there is undocumented.
@@ -104,6 +100,9 @@ func (c *Cluster) answer(server string, q bolt.Query) (bolt.Result, *bolt.Failur
 		return bolt.Result{}, nil
 	}
 	if res, fail, ok := c.answerMonitoring(server, q); ok {
+		return res, fail
+	}
+	if res, fail, ok := c.answerSecurity(q, server == c.leader); ok {
 		return res, fail
 	}
 	c.refereeCommand(q.Text)

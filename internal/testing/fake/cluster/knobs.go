@@ -73,3 +73,22 @@ func (c *Cluster) ForgetVolume(name string) {
 	}
 	c.settle()
 }
+
+// Lockouts counts the logins the cluster refused for too many failed
+// attempts before them (security.go).
+func (c *Cluster) Lockouts() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lockouts
+}
+
+// Password is a user's password now ("" for no such user): a test checks
+// a rotation reached Neo4j.
+func (c *Cluster) Password(user string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if u := c.users[user]; u != nil {
+		return u.password
+	}
+	return ""
+}
