@@ -16,6 +16,7 @@ import (
 
 	"github.com/graphops-dev/neo4j-operator/api/v1alpha1"
 	"github.com/graphops-dev/neo4j-operator/internal/apply"
+	"github.com/graphops-dev/neo4j-operator/internal/neo4j"
 	"github.com/graphops-dev/neo4j-operator/internal/neo4jconf"
 	"github.com/graphops-dev/neo4j-operator/internal/observer"
 	"github.com/graphops-dev/neo4j-operator/internal/plan"
@@ -77,8 +78,8 @@ func (pr *stepsDone) skips(s plan.Step) bool {
 		return false
 	case pr.res.Err != nil:
 		return true
-	case plan.Transitions[s] || s == plan.StepTLS:
-		return pr.moved || (pr.wroteSTS && s != plan.StepTLS)
+	case plan.Transitions[s] || s == plan.StepTLS || s == plan.StepAdminPassword:
+		return pr.moved || (pr.wroteSTS && plan.Transitions[s])
 	}
 	return false
 }
@@ -106,6 +107,8 @@ func (r *Neo4jEnterpriseClusterReconciler) run(ctx context.Context, c *v1alpha1.
 		res, pr.moved = r.bootstrapStep(ctx, c, p)
 	case plan.StepTLS:
 		res, pr.tls = r.tlsStep(ctx, c, p.TLS)
+	case plan.StepAdminPassword:
+		pr.issues = append(pr.issues, r.adminPasswordStep(ctx, c, p)...)
 	case plan.StepReport:
 		res = r.report(ctx, c, p, pr)
 	}
@@ -127,6 +130,21 @@ func (r *Neo4jEnterpriseClusterReconciler) report(ctx context.Context, c *v1alph
 		return step.Result{}
 	}
 	return r.status().Report(ctx, c, r.observed(p, pr, sts))
+}
+
+// adminPasswordStep makes Neo4j's admin password the auth Secret's when
+// the Secret changed (observer.RotatePassword): no pod restarts. A
+// failure is an issue until the Secret changes again; it is not retried.
+func (r *Neo4jEnterpriseClusterReconciler) adminPasswordStep(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, p plan.Plan) []status.Issue {
+	rot := r.Observers.RotatePassword(ctx, r.target(p.Rendered, false), neo4j.SystemLeader(p.Neo4j.Databases))
+	if rot.Rotated {
+		log.FromContext(ctx).Info("rotated the admin password to the auth Secret's")
+		r.event(c, corev1.EventTypeNormal, "AdminPasswordRotated", "Rotate", "Neo4j's admin password is now the auth Secret's; no server restarted")
+	}
+	if rot.Problem == "" {
+		return nil
+	}
+	return []status.Issue{{Reason: "AdminPasswordNotRotated", Message: rot.Problem}}
 }
 
 // observed is what the status is computed from, built in this one place:

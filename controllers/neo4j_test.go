@@ -141,31 +141,54 @@ var _ = Describe("Observing Neo4j", Ordered, func() {
 		run(again, obs, r)
 	})
 
-	It("reports wrong credentials as Degraded, polls no faster than the calm interval, and recovers", func() {
-		s := &corev1.Secret{}
-		Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: directNS, Name: "observed-auth"}, s)).To(Succeed())
-		s.Data = map[string][]byte{"NEO4J_AUTH": []byte("neo4j/a-wrong-password")}
-		Expect(env.Client.Update(ctx, s)).To(Succeed())
+	It("rotates the admin password when the auth Secret changes, with no restart; reports a password changed in Cypher, and recovers", func() {
+		setPassword := func(v string) {
+			s := &corev1.Secret{}
+			Expect(env.Client.Get(ctx, client.ObjectKey{Namespace: directNS, Name: "observed-auth"}, s)).To(Succeed())
+			s.Data = map[string][]byte{"NEO4J_AUTH": []byte(v)}
+			Expect(env.Client.Update(ctx, s)).To(Succeed())
+		}
+		gens := []int64{sts(c, "primary").Generation, sts(c, "secondary").Generation}
+		refused := authFailedCalls()
+
+		By("the Secret changed: ALTER CURRENT USER on the leader, the polls follow, nothing restarts")
+		setPassword("neo4j/rotated-password-1")
 		// The polls use the credentials Neo4j accepted until a reconcile
 		// sees the Secret move (the Secret watch sends one where Secrets
 		// are watched; this namespace is not) or --neo4j-secret-recheck.
 		reconcileNow(r, c)
+		Eventually(func() string { return fake.Password("neo4j") }, timeout, interval).Should(Equal("rotated-password-1"))
+		Expect(fake.CountCommands("ALTER CURRENT USER SET PASSWORD FROM $old TO $new")).To(Equal(1))
+		reconcileNow(r, c)
+		Eventually(func() metav1.ConditionStatus { return condition(v1alpha1.ConditionServersHealthy).Status }, timeout, interval).Should(Equal(metav1.ConditionTrue))
+		Expect([]int64{sts(c, "primary").Generation, sts(c, "secondary").Generation}).To(Equal(gens), "no StatefulSet written: no pod restarts")
+		Expect(authFailedCalls()-refused).To(BeZero(), "no login was refused")
+		for _, cmd := range fake.Commands() {
+			Expect(cmd.Text).NotTo(ContainSubstring("rotated-password"))
+		}
+
+		By("the password changed in Cypher: reported, never fought over")
+		admin, err := neo4j.Dialer{Timeout: time.Second, Resolve: fake.Resolve}.Dial(render.BoltAddresses(c)[0], neo4j.Credentials{User: "neo4j", Password: "rotated-password-1"}, true)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(admin.Administer(ctx, "ALTER CURRENT USER SET PASSWORD FROM $old TO $new", map[string]any{"old": "rotated-password-1", "new": "changed-by-hand"})).To(Succeed())
+		Expect(admin.Close(ctx)).To(Succeed())
 		Eventually(func(g Gomega) {
 			h := condition(v1alpha1.ConditionServersHealthy)
 			g.Expect(h.Reason).To(Equal("AuthFailed"))
-			g.Expect(h.Message).NotTo(ContainSubstring("a-wrong-password"))
 			g.Expect(condition(v1alpha1.ConditionDegraded).Reason).To(Equal("AuthFailed"))
 		}, timeout, interval).Should(Succeed())
-		refused := authFailedCalls()
+		refused = authFailedCalls()
 		time.Sleep(3 * poll)
 		Expect(authFailedCalls()-refused).To(BeNumerically("<=", 1), "the same refused Secret is not tried again")
-		_, err := r.Reconcile(ctx, reconcileRequest(c))
-		Expect(err).NotTo(HaveOccurred())
-		s.Data = map[string][]byte{"NEO4J_AUTH": []byte(pw)}
-		Expect(env.Client.Update(ctx, s)).To(Succeed())
+
+		By("the Secret set to the password Neo4j has: no rotation, the polls recover")
+		setPassword("neo4j/changed-by-hand")
+		reconcileNow(r, c)
 		Eventually(func() metav1.ConditionStatus { return condition(v1alpha1.ConditionServersHealthy).Status }, timeout, interval).
 			Should(Equal(metav1.ConditionTrue))
 		Expect(condition(v1alpha1.ConditionDegraded).Status).To(Equal(metav1.ConditionFalse))
+		Expect(fake.Password("neo4j")).To(Equal("changed-by-hand"))
+		Expect(fake.Lockouts()).To(BeZero(), "never locked out")
 	})
 
 	It("reports an unreachable Neo4j as a condition", func() {

@@ -185,6 +185,12 @@ type entry struct {
 	refusal *Refusal
 	// accepted are the credentials of the last poll Neo4j accepted.
 	accepted *accepted
+	// proven are the credentials Neo4j last accepted, kept when a later
+	// Secret is refused: a rotation logs in with them (rotate.go).
+	proven *accepted
+	// rotated is the Secret version a rotation was last tried for, and
+	// rotationProblem why it failed ("" when it did not).
+	rotated, rotationProblem string
 	// statusCheck: a roll needs Observation.Replication (NeedStatusCheck);
 	// rush: it was asked for while a poll without it ran.
 	statusCheck, rush bool
@@ -324,6 +330,9 @@ func (o *Observers) keep(e *entry, acc *accepted) {
 	defer o.mu.Unlock()
 	if o.clusters[e.target.Cluster] == e {
 		e.accepted = acc
+		if acc != nil && !acc.unproven {
+			e.proven = acc
+		}
 	}
 }
 

@@ -308,6 +308,8 @@ func TestSteps(t *testing.T) {
 	scaleD := &scale.Decision{}
 	boot := &scale.Decision{Bootstrap: &scale.Command{Kind: scale.Recreate}}
 	rolling := &rollout.Decision{Rollout: &v1alpha1.RolloutStatus{}}
+	answered := &observer.Observation{}
+	scaling := cluster(3, 0, func(c *v1alpha1.Neo4jEnterpriseCluster) { c.Status.Scaling = &v1alpha1.ScalingStatus{} })
 	for _, tc := range []struct {
 		name string
 		p    plan.Plan
@@ -322,6 +324,10 @@ func TestSteps(t *testing.T) {
 		{"no restore while a roll evicts", plan.Plan{Apply: apply, Scale: boot, Rollout: rolling}, "Scale Apply Roll Report"},
 		{"no restore, no reload while paused", plan.Plan{Paused: true, Apply: apply, Scale: boot, TLS: &tlsreload.Decision{}}, "Scale Apply Report"},
 		{"the TLS reload last", plan.Plan{Apply: apply, TLS: &tlsreload.Decision{}}, "Apply TLS Report"},
+		{"Neo4j answered, nothing under way: the admin password follows its Secret", plan.Plan{Apply: apply, Scale: scaleD, Neo4j: answered, Rendered: cluster(3, 0)}, "Scale Apply AdminPassword Report"},
+		{"no admin password change while a roll evicts", plan.Plan{Apply: apply, Scale: scaleD, Neo4j: answered, Rendered: cluster(3, 0), Rollout: rolling}, "Scale Apply Roll Report"},
+		{"nor during a scaling step", plan.Plan{Apply: apply, Scale: scaleD, Neo4j: answered, Rendered: scaling}, "Scale Apply Report"},
+		{"nor when Neo4j did not answer", plan.Plan{Apply: apply, Scale: scaleD, Neo4j: &observer.Observation{Failure: neo4j.Unavailable}, Rendered: cluster(3, 0)}, "Scale Apply Report"},
 	} {
 		var got []string
 		for _, s := range tc.p.Steps() {

@@ -21,6 +21,9 @@ const (
 	StepBootstrap Step = "Bootstrap"
 	// StepTLS tells the servers to reload rotated certificates.
 	StepTLS Step = "TLS"
+	// StepAdminPassword makes Neo4j's admin password follow the auth
+	// Secret (observer.RotatePassword).
+	StepAdminPassword Step = "AdminPassword"
 	// StepReport writes the status from what was observed.
 	StepReport Step = "Report"
 )
@@ -44,7 +47,16 @@ func (p Plan) Steps() []Step {
 	add(p.Rollout != nil, StepRoll)
 	add(p.Scale != nil && (p.Scale.Bootstrap != nil || p.Scale.BootstrapSkip != "") && !p.Paused && !p.rolling(), StepBootstrap)
 	add(p.TLS != nil && !p.Paused, StepTLS)
+	add(p.quiet(), StepAdminPassword)
 	return append(out, StepReport)
+}
+
+// quiet: Neo4j is observed and answered, objects are applied, and no
+// roll or scaling step is under way, so an administration command may be
+// sent (the manual forbids them during a rolling upgrade).
+func (p Plan) quiet() bool {
+	return p.Neo4j != nil && p.Neo4j.Failure == "" && p.Scale != nil && len(p.Apply) > 0 && !p.Paused && !p.rolling() &&
+		p.Rendered != nil && p.Rendered.Status.Scaling == nil && p.Rendered.Status.Rollout == nil
 }
 
 // rolling: a roll is under way or about to evict; the restore of neo4j
