@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -96,9 +97,23 @@ func TestPlugin(t *testing.T) {
 	if err := env.Client.Status().Update(ctx, c); err != nil {
 		t.Fatal(err)
 	}
+	u := &v1alpha1.Neo4jUser{ObjectMeta: metav1.ObjectMeta{Namespace: "plugin", Name: "alice"},
+		Spec: v1alpha1.Neo4jUserSpec{ClusterRef: v1alpha1.ClusterReference{Name: "graph"}, Username: "alice",
+			PasswordSecretRef: &v1alpha1.SecretKeyRef{Name: "alice", Key: "password"}, Roles: []string{"reader"}}}
+	if err := env.Client.Create(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	u.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Exists", LastTransitionTime: metav1.NewTime(time.Now())},
+		{Type: "Synced", Status: metav1.ConditionTrue, Reason: "Synced", LastTransitionTime: metav1.NewTime(time.Now())}}
+	if err := env.Client.Status().Update(ctx, u); err != nil {
+		t.Fatal(err)
+	}
 	out, err = run("status", "-n", "plugin", "graph")
 	if err != nil || !strings.Contains(out, "Cluster plugin/graph: Ready, 3/3 servers ready") || !strings.Contains(out, "AllServersReady") {
 		t.Fatalf("status: %v\n%s", err, out)
+	}
+	if !regexp.MustCompile(`user\s+alice\s+alice\s+True\s+Synced\s+roles: reader`).MatchString(out) {
+		t.Fatalf("status lists no user alice:\n%s", out)
 	}
 	out, err = run("status", "-n", "plugin", "-o", "json")
 	var list []clusterStatus

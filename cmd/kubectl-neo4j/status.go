@@ -37,6 +37,18 @@ type clusterStatus struct {
 	TLS          *v1alpha1.TLSStatus       `json:"tls,omitempty"`
 	Endpoints    v1alpha1.Endpoints        `json:"endpoints"`
 	Databases    []v1alpha1.DatabaseStatus `json:"databases,omitempty"`
+	Access       []accessStatus            `json:"access,omitempty"`
+}
+
+// accessStatus is one Neo4jUser or Neo4jRole of the cluster.
+type accessStatus struct {
+	Kind   string `json:"kind"`
+	Object string `json:"object"`
+	Name   string `json:"name"`
+	Ready  string `json:"ready"`
+	Synced string `json:"synced"`
+	// Detail: a user's roles, a role's privileges and drift counts.
+	Detail string `json:"detail,omitempty"`
 }
 
 type statefulSetStatus struct {
@@ -61,7 +73,7 @@ func newStatus(flags *genericclioptions.ConfigFlags, streams genericiooptions.IO
 	var output string
 	cmd := &cobra.Command{
 		Use:   "status [NAME]",
-		Short: "A Neo4jEnterpriseCluster's phase, conditions, servers, roll, StatefulSet revisions and pods",
+		Short: "A Neo4jEnterpriseCluster's phase, conditions, servers, roll, StatefulSet revisions, pods, users and roles",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, ns, err := clientFor(flags)
@@ -138,7 +150,51 @@ func describe(ctx context.Context, c client.Client, cl *v1alpha1.Neo4jEnterprise
 		}
 		st.Pods = append(st.Pods, ps)
 	}
-	return st, nil
+	var err error
+	st.Access, err = access(ctx, c, cl)
+	return st, err
+}
+
+// access lists the cluster's Neo4jUsers and Neo4jRoles and their state.
+func access(ctx context.Context, c client.Client, cl *v1alpha1.Neo4jEnterpriseCluster) ([]accessStatus, error) {
+	roles := &v1alpha1.Neo4jRoleList{}
+	if err := c.List(ctx, roles, client.InNamespace(cl.Namespace)); err != nil {
+		return nil, err
+	}
+	var out []accessStatus
+	for _, r := range roles.Items {
+		if r.Spec.ClusterRef.Name == cl.Name {
+			out = append(out, accessRow("role", r.Name, r.Spec.Name, r.Status.Conditions,
+				fmt.Sprintf("%d privileges, %d drift", len(r.Status.Privileges), len(r.Status.Drift))))
+		}
+	}
+	users := &v1alpha1.Neo4jUserList{}
+	if err := c.List(ctx, users, client.InNamespace(cl.Namespace)); err != nil {
+		return nil, err
+	}
+	for _, u := range users.Items {
+		if u.Spec.ClusterRef.Name == cl.Name {
+			detail := "roles: " + strings.Join(u.Spec.Roles, ",")
+			if u.Spec.Suspended {
+				detail += "; suspended"
+			}
+			out = append(out, accessRow("user", u.Name, u.Spec.Username, u.Status.Conditions, detail))
+		}
+	}
+	return out, nil
+}
+
+func accessRow(kind, object, name string, conds []metav1.Condition, detail string) accessStatus {
+	row := accessStatus{Kind: kind, Object: object, Name: name, Ready: "Unknown", Synced: "Unknown", Detail: detail}
+	for _, c := range conds {
+		switch c.Type {
+		case v1alpha1.ConditionReady:
+			row.Ready = string(c.Status)
+		case v1alpha1.ConditionSynced:
+			row.Synced = c.Reason
+		}
+	}
+	return row
 }
 
 func age(d time.Duration) string {
@@ -211,6 +267,15 @@ func printTable(w io.Writer, s clusterStatus) {
 	fmt.Fprintln(tw, "POD\tREADY\tPHASE\tRESTARTS\tAGE\tREVISION")
 	for _, p := range s.Pods {
 		fmt.Fprintf(tw, "%s\t%v\t%s\t%d\t%s\t%s\n", p.Name, p.Ready, p.Phase, p.Restarts, p.Age, p.Revision)
+	}
+	tw.Flush()
+	if len(s.Access) == 0 {
+		return
+	}
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACCESS\tOBJECT\tNAME\tREADY\tSYNCED\tDETAIL")
+	for _, a := range s.Access {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Kind, a.Object, a.Name, a.Ready, a.Synced, a.Detail)
 	}
 	tw.Flush()
 }
