@@ -92,3 +92,15 @@ func (c *Cluster) Password(user string) string {
 	}
 	return ""
 }
+
+// ResetSecurity gives the cluster a new system database's users and
+// roles: the built-in ones only, the admin with the cluster's first
+// password. It stands for a restore that brought the databases back but
+// not the system database (Operations Manual, backup-restore: users and
+// roles live in system; a user database's backup carries them only as a
+// script nobody runs).
+func (c *Cluster) ResetSecurity() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.initSecurity()
+}
