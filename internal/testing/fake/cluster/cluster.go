@@ -62,6 +62,8 @@
 //     member); SetMountedCertificate is the kubelet writing the volume;
 //   - the HTTPS, cluster and backup channels get a TLS listener each, with
 //     certificates of their own, reloaded by the same call (channels.go).
+//   - the system database holds users, roles and privileges, with the
+//     manual's rules and login lockout (security.go);
 //   - each server runs the cluster channel's SSL policy or not, as its pod
 //     mounts the channel's certificates; servers of both kinds running at
 //     once are a violation (referee.go, RuleMixedPolicy), since the
