@@ -120,6 +120,15 @@ func TestDecideUsers(t *testing.T) {
 				u.Spec.Roles, u.AppliedPassword, u.Spec.Suspended = []string{"editor"}, "v1", true
 			})},
 			want: []string{"ALTER USER `alice` REMOVE HOME DATABASE SET STATUS SUSPENDED", "GRANT ROLES `editor` TO `alice`", "REVOKE ROLES `reader` FROM `alice`"}},
+		{name: "suspended in Neo4j and in the spec: role changes wait for the reactivation (SHOW USERS may list none)",
+			state: func() State {
+				s := existing(base())
+				a := s.Users["alice"]
+				a.Suspended, a.Roles = true, nil
+				s.Users["alice"] = a
+				return s
+			}(),
+			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) { u.Spec.Roles, u.AppliedPassword, u.Spec.Suspended = []string{"reader"}, "v1", true })}},
 		{name: "a role nobody has: nothing at all, the role named",
 			state: base(), users: []UserObject{user("alice", "alice", 1, func(u *UserObject) { u.Spec.Roles = []string{"reader", "auditor"} })},
 			reason: ReasonUnknownRole},
