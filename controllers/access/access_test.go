@@ -143,7 +143,7 @@ var _ = Describe("Neo4jUser and Neo4jRole", func() {
 			g.Expect(synced(getUser(u).Status.Conditions)).To(Equal("Synced"))
 			g.Expect(synced(getRole(role).Status.Conditions)).To(Equal("Synced"))
 		}, timeout, interval).Should(Succeed())
-		Expect(*neo4jUser("alice")).To(Equal(neo4j.User{Name: "alice", Roles: []string{"PUBLIC", "auditor"}, Home: "movies"}))
+		Expect(*neo4jUser("alice")).To(Equal(neo4j.User{Name: "alice", Roles: []string{"PUBLIC", "auditor"}, Home: "movies", Auth: map[string]string{"native": ""}}))
 		Expect(fake.Password("alice")).To(Equal("alice-password-1"))
 		st := getRole(role).Status
 		Expect(st.Privileges).To(ContainElements("GRANT ACCESS ON DATABASE `movies` TO `auditor`", "DENY READ {*} ON GRAPH `movies` NODE Salary TO `auditor`",
@@ -303,5 +303,29 @@ var _ = Describe("Neo4jUser and Neo4jRole", func() {
 		Eventually(func() bool {
 			return apierrors.IsNotFound(k.Get(ctx, client.ObjectKeyFromObject(frank), &v1alpha1.Neo4jUser{}))
 		}, timeout, interval).Should(BeTrue())
+	})
+
+	It("keeps an SSO user's auth providers as declared: added, changed and removed, then nothing more", func() {
+		c := newCluster()
+		g := newUser(c, "grace", "grace", func(u *v1alpha1.Neo4jUser) {
+			u.Spec.PasswordSecretRef = nil
+			u.Spec.Auth = []v1alpha1.UserAuthProvider{{Provider: "oidc-corp", ID: "grace@corp"}, {Provider: "ldap", ID: "cn=grace"}}
+		})
+		Expect(k.Create(ctx, g)).To(Succeed())
+		Eventually(func() map[string]string {
+			if u := neo4jUser("grace"); u != nil {
+				return u.Auth
+			}
+			return nil
+		}, timeout, interval).Should(Equal(map[string]string{"oidc-corp": "grace@corp", "ldap": "cn=grace"}))
+
+		n := len(fake.Commands())
+		fresh := getUser(g)
+		fresh.Spec.Auth = []v1alpha1.UserAuthProvider{{Provider: "oidc-corp", ID: "grace@corp.example"}}
+		Expect(k.Update(ctx, fresh)).To(Succeed())
+		Eventually(func() map[string]string { return neo4jUser("grace").Auth }, timeout, interval).
+			Should(Equal(map[string]string{"oidc-corp": "grace@corp.example"}))
+		Expect(commandsSince(n)).To(Equal([]string{"ALTER USER `grace` REMOVE AUTH 'ldap' SET AUTH 'oidc-corp' {SET ID $authId0}"}))
+		Consistently(func() []string { return commandsSince(n + 1) }, 3*recheck, interval).Should(BeEmpty())
 	})
 })

@@ -128,7 +128,47 @@ func TestDecideUsers(t *testing.T) {
 				s.Users["alice"] = a
 				return s
 			}(),
-			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) { u.Spec.Roles, u.AppliedPassword, u.Spec.Suspended = []string{"reader"}, "v1", true })}},
+			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
+				u.Spec.Roles, u.AppliedPassword, u.Spec.Suspended = []string{"reader"}, "v1", true
+			})}},
+		{name: "an auth provider added, one no longer listed removed: REMOVE before SET, native kept for the password",
+			state: func() State {
+				s := existing(base())
+				a := s.Users["alice"]
+				a.Roles, a.Auth = []string{"PUBLIC"}, map[string]string{"native": "", "ldap": "cn=alice"}
+				s.Users["alice"] = a
+				return s
+			}(),
+			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
+				u.AppliedPassword = "v1"
+				u.Spec.Auth = []v1alpha1.UserAuthProvider{{Provider: "oidc-corp", ID: "alice@corp"}}
+			})},
+			want: []string{"ALTER USER `alice` REMOVE AUTH 'ldap' SET AUTH 'oidc-corp' {SET ID $authId0}"}},
+		{name: "providers as declared, native for the password: nothing",
+			state: func() State {
+				s := existing(base())
+				a := s.Users["alice"]
+				a.Roles, a.Auth = []string{"PUBLIC"}, map[string]string{"native": "", "oidc-corp": "alice@corp"}
+				s.Users["alice"] = a
+				return s
+			}(),
+			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
+				u.AppliedPassword = "v1"
+				u.Spec.Auth = []v1alpha1.UserAuthProvider{{Provider: "oidc-corp", ID: "alice@corp"}}
+			})}},
+		{name: "an SSO-only user that had a password: native removed",
+			state: func() State {
+				s := existing(base())
+				a := s.Users["alice"]
+				a.Roles, a.Auth = []string{"PUBLIC"}, map[string]string{"native": "", "oidc-corp": "alice@corp"}
+				s.Users["alice"] = a
+				return s
+			}(),
+			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
+				u.Spec.PasswordSecretRef, u.Password = nil, nil
+				u.Spec.Auth = []v1alpha1.UserAuthProvider{{Provider: "oidc-corp", ID: "alice@corp"}}
+			})},
+			want: []string{"ALTER USER `alice` REMOVE AUTH 'native'"}},
 		{name: "a role nobody has: nothing at all, the role named",
 			state: base(), users: []UserObject{user("alice", "alice", 1, func(u *UserObject) { u.Spec.Roles = []string{"reader", "auditor"} })},
 			reason: ReasonUnknownRole},

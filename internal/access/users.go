@@ -2,6 +2,8 @@ package access
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -115,6 +117,8 @@ func alterUser(u UserObject, have User) ([]Command, string) {
 	if u.Spec.Suspended != have.Suspended {
 		sets = append(sets, "SET STATUS "+map[bool]string{true: "SUSPENDED", false: "ACTIVE"}[u.Spec.Suspended])
 	}
+	ar, as := authChanges(u, have.Auth, params)
+	removes, sets = append(removes, ar...), append(sets, as...)
 	switch {
 	case u.Spec.HomeDatabase == "" && have.Home != "":
 		removes = append(removes, "REMOVE HOME DATABASE")
@@ -142,6 +146,39 @@ func alterUser(u UserObject, have User) ([]Command, string) {
 	}
 	return cmds, version
 }
+
+// authChanges are the REMOVE AUTH and SET AUTH clauses that make the
+// user's auth providers the spec's (SHOW USERS WITH AUTH lists them,
+// new in 5.24): native stays while the user has a password Secret (SET
+// PASSWORD is its clause). None when Neo4j's list was not read.
+func authChanges(u UserObject, have map[string]string, params map[string]any) (removes, sets []string) {
+	if have == nil {
+		return nil, nil
+	}
+	want := map[string]string{}
+	for _, a := range u.Spec.Auth {
+		want[a.Provider] = a.ID
+	}
+	for _, p := range slices.Sorted(maps.Keys(have)) {
+		_, keep := want[p]
+		if p == "native" {
+			keep = u.Spec.PasswordSecretRef != nil
+		}
+		if !keep && safeProvider.MatchString(p) {
+			removes = append(removes, "REMOVE AUTH '"+p+"'")
+		}
+	}
+	for i, a := range u.Spec.Auth {
+		if id, ok := have[a.Provider]; !ok || id != a.ID {
+			sets = append(sets, strings.TrimPrefix(authClause(a, i, params), " "))
+		}
+	}
+	return removes, sets
+}
+
+// safeProvider: a provider name Neo4j listed that can be written back as
+// a string literal as it is.
+var safeProvider = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // roleChanges are the roles to grant and to revoke; PUBLIC is every
 // user's and never revoked (built-in-roles.adoc).

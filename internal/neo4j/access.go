@@ -14,20 +14,25 @@ import (
 // administrative commands need to be executed against it"); commands go
 // to the system leader (a write).
 
-// User is a row of SHOW USERS.
+// User is a user as SHOW USERS WITH AUTH lists it.
 type User struct {
 	Name           string
 	Roles          []string
 	ChangeRequired bool
 	Suspended      bool
 	Home           string
+	// Auth are the user's auth providers and the id in each ("" for
+	// native, whose row carries the password status instead).
+	Auth map[string]string
 }
 
 // The queries, with the manual's column names (manage-users.adoc: user,
-// roles, passwordChangeRequired, suspended, home; manage-roles.adoc: role;
+// roles, passwordChangeRequired, suspended, home, and with WITH AUTH, new
+// in 5.24, "a row per user per auth provider" adding provider and auth;
+// manage-roles.adoc: role;
 // manage-privileges.adoc: AS COMMANDS returns command and immutable).
 const (
-	qShowUsers          = "SHOW USERS YIELD user, roles, passwordChangeRequired, suspended, home"
+	qShowUsers          = "SHOW USERS WITH AUTH YIELD user, roles, passwordChangeRequired, suspended, home, provider, auth"
 	qShowRoles          = "SHOW ROLES YIELD role"
 	qShowRolePrivileges = "SHOW ROLE %s PRIVILEGES AS COMMANDS YIELD command"
 )
@@ -38,10 +43,21 @@ func (c *Conn) ShowUsers(ctx context.Context) ([]User, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]User, 0, len(rows))
+	var out []User
+	at := map[string]int{} // a row per user per provider: one User each
 	for _, r := range rows {
-		out = append(out, User{Name: r.str("user"), Roles: r.strs("roles"), ChangeRequired: r.bool("passwordChangeRequired"),
-			Suspended: r.bool("suspended"), Home: r.str("home")})
+		name := r.str("user")
+		i, seen := at[name]
+		if !seen {
+			i, at[name] = len(out), len(out)
+			out = append(out, User{Name: name, Roles: r.strs("roles"), ChangeRequired: r.bool("passwordChangeRequired"),
+				Suspended: r.bool("suspended"), Home: r.str("home"), Auth: map[string]string{}})
+		}
+		if p := r.str("provider"); p != "" {
+			auth, _ := r["auth"].(map[string]any)
+			id, _ := auth["id"].(string)
+			out[i].Auth[p] = id
+		}
 	}
 	return out, nil
 }

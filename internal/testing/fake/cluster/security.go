@@ -129,9 +129,9 @@ var (
 	rePrivilege       = regexp.MustCompile("^(REVOKE )?(GRANT|DENY) (.+) (?:TO|FROM) " + name + "$")
 	reGraphPrivilege  = regexp.MustCompile("^(TRAVERSE|WRITE|CREATE|DELETE|ALL GRAPH PRIVILEGES|(?:READ|MATCH|SET PROPERTY|MERGE) \\{(?:\\*|\\w+)\\}|(?:SET|REMOVE) LABEL (?:\\*|\\w+)) ON GRAPH (?:\\*|`[^`]+`)(?: (?:NODE|RELATIONSHIP) (?:\\*|\\w+))?$")
 	reDBPrivilege     = regexp.MustCompile("^(ACCESS|START|STOP|INDEX MANAGEMENT|CONSTRAINT MANAGEMENT|NAME MANAGEMENT|SHOW INDEX|SHOW CONSTRAINT|ALL DATABASE PRIVILEGES) ON (?:HOME DATABASE|DATABASE (?:\\*|`[^`]+`))$")
-	reUserClauses     = regexp.MustCompile(`^(?: (REMOVE HOME DATABASE|SET PASSWORD \$password CHANGE (?:NOT )?REQUIRED|SET STATUS (?:ACTIVE|SUSPENDED)|SET HOME DATABASE ` + "`[^`]+`" + `|SET AUTH '[^']+' \{SET ID \$\w+\}))+$`)
-	reUserClause      = regexp.MustCompile(`REMOVE HOME DATABASE|SET PASSWORD \$password CHANGE (?:NOT )?REQUIRED|SET STATUS (?:ACTIVE|SUSPENDED)|SET HOME DATABASE ` + "`([^`]+)`" + `|SET AUTH '([^']+)' \{SET ID \$(\w+)\}`)
-	qShowUsers        = "SHOW USERS YIELD user, roles, passwordChangeRequired, suspended, home"
+	reUserClauses     = regexp.MustCompile(`^(?: (REMOVE HOME DATABASE|REMOVE AUTH '[^']+'|SET PASSWORD \$password CHANGE (?:NOT )?REQUIRED|SET STATUS (?:ACTIVE|SUSPENDED)|SET HOME DATABASE ` + "`[^`]+`" + `|SET AUTH '[^']+' \{SET ID \$\w+\}))+$`)
+	reUserClause      = regexp.MustCompile(`REMOVE HOME DATABASE|REMOVE AUTH '([^']+)'|SET PASSWORD \$password CHANGE (?:NOT )?REQUIRED|SET STATUS (?:ACTIVE|SUSPENDED)|SET HOME DATABASE ` + "`([^`]+)`" + `|SET AUTH '([^']+)' \{SET ID \$(\w+)\}`)
+	qShowUsers        = "SHOW USERS WITH AUTH YIELD user, roles, passwordChangeRequired, suspended, home, provider, auth"
 	qShowRoles        = "SHOW ROLES YIELD role"
 	qAlterCurrentUser = "ALTER CURRENT USER SET PASSWORD FROM $old TO $new"
 )
@@ -263,12 +263,17 @@ func (c *Cluster) applyUser(u *fakeUser, clauses string, params map[string]any) 
 		case strings.HasPrefix(m[0], "SET STATUS"):
 			u.suspended = strings.HasSuffix(m[0], "SUSPENDED")
 		case strings.HasPrefix(m[0], "SET HOME DATABASE"):
-			u.home = m[1]
+			u.home = m[2]
 		case strings.HasPrefix(m[0], "SET AUTH"):
 			if u.auth == nil {
 				u.auth = map[string]string{}
 			}
-			u.auth[m[2]] = fmt.Sprint(params[m[3]])
+			u.auth[m[3]] = fmt.Sprint(params[m[4]])
+		case strings.HasPrefix(m[0], "REMOVE AUTH"):
+			if m[1] == "native" {
+				u.password = ""
+			}
+			delete(u.auth, m[1])
 		}
 	}
 	return nil
@@ -355,7 +360,9 @@ func (c *Cluster) privilege(text string) *bolt.Failure {
 }
 
 func (c *Cluster) showUsers() bolt.Result {
-	res := bolt.Result{Keys: []string{"user", "roles", "passwordChangeRequired", "suspended", "home"}}
+	// WITH AUTH: "a row per user per auth provider" (manage-users.adoc);
+	// native's auth map holds the password status, the others' the id.
+	res := bolt.Result{Keys: []string{"user", "roles", "passwordChangeRequired", "suspended", "home", "provider", "auth"}}
 	for _, n := range slices.Sorted(mapsKeys(c.users)) {
 		u := c.users[n]
 		roles := make([]any, 0, len(u.roles))
@@ -366,7 +373,13 @@ func (c *Cluster) showUsers() bolt.Result {
 		if u.home != "" {
 			home = u.home
 		}
-		res.Rows = append(res.Rows, []any{n, roles, u.changeRequired, u.suspended, home})
+		if u.password != "" {
+			res.Rows = append(res.Rows, []any{n, roles, u.changeRequired, u.suspended, home, "native",
+				map[string]any{"password": "*********", "changeRequired": u.changeRequired}})
+		}
+		for _, p := range slices.Sorted(mapsKeys(u.auth)) {
+			res.Rows = append(res.Rows, []any{n, roles, u.changeRequired, u.suspended, home, p, map[string]any{"id": u.auth[p]}})
+		}
 	}
 	return res
 }

@@ -80,7 +80,8 @@ func TestUsersRolesAndPrivileges(t *testing.T) {
 	ok(t, conn.Administer(ctx(), "GRANT ROLES `auditor` TO `alice`", nil))
 	users, err := conn.ShowUsers(ctx())
 	ok(t, err)
-	want := []neo4j.User{{Name: "alice", Roles: []string{"PUBLIC", "auditor"}, Home: "movies"}, {Name: "neo4j", Roles: []string{"PUBLIC", "admin"}}}
+	native := map[string]string{"native": ""}
+	want := []neo4j.User{{Name: "alice", Roles: []string{"PUBLIC", "auditor"}, Home: "movies", Auth: native}, {Name: "neo4j", Roles: []string{"PUBLIC", "admin"}, Auth: native}}
 	if !reflect.DeepEqual(users, want) {
 		t.Fatalf("users %+v\nwant %+v", users, want)
 	}
