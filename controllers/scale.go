@@ -122,22 +122,22 @@ var errNoPoll = errors.New("no poll of Neo4j yet")
 // leader, as the last poll names it: writes must reach the leader, and over
 // bolt:// nothing forwards them. Every administration command goes this way.
 func (r *Neo4jEnterpriseClusterReconciler) leaderConn(ctx context.Context, p plan.Plan) (*neo4j.Conn, error) {
-	leader := neo4j.SystemLeader(p.Neo4j.Databases)
-	if leader == "" {
-		return nil, errNoLeader
-	}
-	return r.Observers.Admin(ctx, r.target(p.Rendered, false), leader)
+	return r.connTo(ctx, p.Rendered, p.Neo4j.Databases)
 }
 
-// AdminConn opens an administration connection to a cluster's system
-// leader, as the last poll of Neo4j names it: for the users and roles
-// controller (controllers/access), which sends its own commands.
+// AdminConn is leaderConn from the observers' last poll, for the users and
+// roles controller (controllers/access), which sends its own commands.
 func (r *Neo4jEnterpriseClusterReconciler) AdminConn(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster) (*neo4j.Conn, error) {
 	obs, _, ok := r.Observers.LastFresh(client.ObjectKeyFromObject(c))
 	if !ok {
 		return nil, errNoPoll
 	}
-	leader := neo4j.SystemLeader(obs.Databases)
+	return r.connTo(ctx, c, obs.Databases)
+}
+
+// connTo dials the leader of the system database among dbs.
+func (r *Neo4jEnterpriseClusterReconciler) connTo(ctx context.Context, c *v1alpha1.Neo4jEnterpriseCluster, dbs []neo4j.Database) (*neo4j.Conn, error) {
+	leader := neo4j.SystemLeader(dbs)
 	if leader == "" {
 		return nil, errNoLeader
 	}

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -108,18 +109,9 @@ func (r *Reconciler) clustersOfSecret(ctx context.Context, s client.Object) []re
 	var out []reconcile.Request
 	for _, u := range users.Items {
 		req := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: u.Namespace, Name: u.Spec.ClusterRef.Name}}
-		if !containsReq(out, req) {
+		if !slices.Contains(out, req) {
 			out = append(out, req)
 		}
 	}
 	return out
-}
-
-func containsReq(list []reconcile.Request, r reconcile.Request) bool {
-	for _, x := range list {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }

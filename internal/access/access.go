@@ -120,11 +120,16 @@ func Decide(s State, users []UserObject, roles []RoleObject) Plan {
 	p := Plan{Roles: map[Ref]Outcome{}, Users: map[Ref]Outcome{}}
 	roleOwner := owners(roles, func(r RoleObject) (string, Ref) { return r.Spec.Name, r.Object })
 	declared := map[string]bool{}
+	var dropped []Ref // roles being deleted go last, after the users that had them
 	for _, r := range sorted(roles, func(r RoleObject) Ref { return r.Object }) {
 		o := decideRole(s, r, roleOwner)
 		p.Roles[r.Object] = o
+		if r.Deleting {
+			dropped = append(dropped, r.Object)
+			continue
+		}
 		p.Order = append(p.Order, r.Object)
-		if o.Reason == "" && !r.Deleting {
+		if o.Reason == "" {
 			declared[r.Spec.Name] = true
 		}
 	}
@@ -133,24 +138,8 @@ func Decide(s State, users []UserObject, roles []RoleObject) Plan {
 		p.Users[u.Object] = decideUser(s, u, userOwner, declared)
 		p.Order = append(p.Order, u.Object)
 	}
-	// Users dropped before roles: a role is dropped last.
-	sort.SliceStable(p.Order, func(i, j int) bool { return rank(p, p.Order[i]) < rank(p, p.Order[j]) })
+	p.Order = append(p.Order, dropped...)
 	return p
-}
-
-// rank orders roles created or changed, then users, then roles dropped.
-func rank(p Plan, r Ref) int {
-	if o, ok := p.Roles[r]; ok {
-		if dropping(o) {
-			return 2
-		}
-		return 0
-	}
-	return 1
-}
-
-func dropping(o Outcome) bool {
-	return len(o.Commands) == 1 && len(o.Commands[0].Text) > 9 && o.Commands[0].Text[:9] == "DROP ROLE"
 }
 
 // owners maps each name to the object that owns it: the oldest.

@@ -82,8 +82,13 @@ func texts(cmds []Command) []string {
 }
 
 func TestDecideUsers(t *testing.T) {
-	existing := func(s State) State {
-		s.Users["alice"] = User{Name: "alice", Roles: []string{"PUBLIC", "reader"}}
+	// existing: alice is in Neo4j with reader, as edit leaves her.
+	existing := func(s State, edit ...func(*User)) State {
+		a := User{Name: "alice", Roles: []string{"PUBLIC", "reader"}}
+		for _, e := range edit {
+			e(&a)
+		}
+		s.Users["alice"] = a
 		return s
 	}
 	for _, tc := range []struct {
@@ -109,61 +114,37 @@ func TestDecideUsers(t *testing.T) {
 			})},
 			want: []string{"ALTER USER `alice` SET PASSWORD $password CHANGE NOT REQUIRED"}, password: "v2"},
 		{name: "suspended, home removed, a role swapped: REMOVE before SET, then grant and revoke",
-			state: func() State {
-				s := existing(base())
-				a := s.Users["alice"]
-				a.Home = "movies"
-				s.Users["alice"] = a
-				return s
-			}(),
+			state: existing(base(), func(a *User) { a.Home = "movies" }),
 			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
 				u.Spec.Roles, u.AppliedPassword, u.Spec.Suspended = []string{"editor"}, "v1", true
 			})},
 			want: []string{"ALTER USER `alice` REMOVE HOME DATABASE SET STATUS SUSPENDED", "GRANT ROLES `editor` TO `alice`", "REVOKE ROLES `reader` FROM `alice`"}},
 		{name: "suspended in Neo4j and in the spec: role changes wait for the reactivation (SHOW USERS may list none)",
-			state: func() State {
-				s := existing(base())
-				a := s.Users["alice"]
-				a.Suspended, a.Roles = true, nil
-				s.Users["alice"] = a
-				return s
-			}(),
+			state: existing(base(), func(a *User) { a.Suspended, a.Roles = true, nil }),
 			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
 				u.Spec.Roles, u.AppliedPassword, u.Spec.Suspended = []string{"reader"}, "v1", true
 			})}},
 		{name: "an auth provider added, one no longer listed removed: REMOVE before SET, native kept for the password",
-			state: func() State {
-				s := existing(base())
-				a := s.Users["alice"]
+			state: existing(base(), func(a *User) {
 				a.Roles, a.Auth = []string{"PUBLIC"}, map[string]string{"native": "", "ldap": "cn=alice"}
-				s.Users["alice"] = a
-				return s
-			}(),
+			}),
 			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
 				u.AppliedPassword = "v1"
 				u.Spec.Auth = []v1alpha1.UserAuthProvider{{Provider: "oidc-corp", ID: "alice@corp"}}
 			})},
 			want: []string{"ALTER USER `alice` REMOVE AUTH 'ldap' SET AUTH 'oidc-corp' {SET ID $authId0}"}},
 		{name: "providers as declared, native for the password: nothing",
-			state: func() State {
-				s := existing(base())
-				a := s.Users["alice"]
+			state: existing(base(), func(a *User) {
 				a.Roles, a.Auth = []string{"PUBLIC"}, map[string]string{"native": "", "oidc-corp": "alice@corp"}
-				s.Users["alice"] = a
-				return s
-			}(),
+			}),
 			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
 				u.AppliedPassword = "v1"
 				u.Spec.Auth = []v1alpha1.UserAuthProvider{{Provider: "oidc-corp", ID: "alice@corp"}}
 			})}},
 		{name: "an SSO-only user that had a password: native removed",
-			state: func() State {
-				s := existing(base())
-				a := s.Users["alice"]
+			state: existing(base(), func(a *User) {
 				a.Roles, a.Auth = []string{"PUBLIC"}, map[string]string{"native": "", "oidc-corp": "alice@corp"}
-				s.Users["alice"] = a
-				return s
-			}(),
+			}),
 			users: []UserObject{user("alice", "alice", 1, func(u *UserObject) {
 				u.Spec.PasswordSecretRef, u.Password = nil, nil
 				u.Spec.Auth = []v1alpha1.UserAuthProvider{{Provider: "oidc-corp", ID: "alice@corp"}}

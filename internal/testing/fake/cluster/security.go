@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -61,10 +62,7 @@ func builtinPrivileges() map[string][]string {
 		"GRANT MATCH {*} ON GRAPH * RELATIONSHIP * TO `reader`", "GRANT SHOW CONSTRAINT ON DATABASE * TO `reader`",
 		"GRANT SHOW INDEX ON DATABASE * TO `reader`"}
 	as := func(rows []string, role string, extra ...string) []string {
-		var out []string
-		for _, r := range append(slices.Clone(rows), extra...) {
-			out = append(out, r[:strings.LastIndex(r, " TO ")]+" TO `"+role+"`")
-		}
+		out := grantedTo(append(slices.Clone(rows), extra...), role)
 		sort.Strings(out)
 		return out
 	}
@@ -78,6 +76,15 @@ func builtinPrivileges() map[string][]string {
 			"GRANT EXECUTE PROCEDURE * ON DBMS TO `PUBLIC`", "GRANT LOAD ON ALL DATA TO `PUBLIC`"},
 		"reader": as(reader, "reader"), "editor": editor, "publisher": publisher, "architect": architect, "admin": admin,
 	}
+}
+
+// grantedTo is the same privilege rows for another role (AS COPY OF).
+func grantedTo(rows []string, role string) []string {
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r[:strings.LastIndex(r, " TO ")]+" TO `"+role+"`")
+	}
+	return out
 }
 
 // initSecurity sets up the system database's security model.
@@ -118,15 +125,15 @@ func (h *handler) Login(user, password string) *bolt.Failure {
 func (h *handler) Authenticate(user, password string) bool { return h.Login(user, password) == nil }
 
 var (
-	name              = "`((?:[^`]|``)+)`"
-	reCreateUser      = regexp.MustCompile("^CREATE USER " + name + " IF NOT EXISTS((?: SET .*)?)$")
-	reAlterUser       = regexp.MustCompile("^ALTER USER " + name + " (.+)$")
-	reDropUser        = regexp.MustCompile("^DROP USER " + name + " IF EXISTS$")
-	reGrantRoles      = regexp.MustCompile("^(GRANT|REVOKE) ROLES (.+) (?:TO|FROM) " + name + "$")
-	reCreateRole      = regexp.MustCompile("^CREATE ROLE " + name + " IF NOT EXISTS(?: AS COPY OF " + name + ")?$")
-	reDropRole        = regexp.MustCompile("^DROP ROLE " + name + " IF EXISTS$")
-	reShowPrivileges  = regexp.MustCompile("^SHOW ROLE " + name + " PRIVILEGES AS COMMANDS YIELD command$")
-	rePrivilege       = regexp.MustCompile("^(REVOKE )?(GRANT|DENY) (.+) (?:TO|FROM) " + name + "$")
+	quoted            = "`((?:[^`]|``)+)`" // a backtick-quoted name, captured
+	reCreateUser      = regexp.MustCompile("^CREATE USER " + quoted + " IF NOT EXISTS((?: SET .*)?)$")
+	reAlterUser       = regexp.MustCompile("^ALTER USER " + quoted + " (.+)$")
+	reDropUser        = regexp.MustCompile("^DROP USER " + quoted + " IF EXISTS$")
+	reGrantRoles      = regexp.MustCompile("^(GRANT|REVOKE) ROLES (.+) (?:TO|FROM) " + quoted + "$")
+	reCreateRole      = regexp.MustCompile("^CREATE ROLE " + quoted + " IF NOT EXISTS(?: AS COPY OF " + quoted + ")?$")
+	reDropRole        = regexp.MustCompile("^DROP ROLE " + quoted + " IF EXISTS$")
+	reShowPrivileges  = regexp.MustCompile("^SHOW ROLE " + quoted + " PRIVILEGES AS COMMANDS YIELD command$")
+	rePrivilege       = regexp.MustCompile("^(REVOKE )?(GRANT|DENY) (.+) (?:TO|FROM) " + quoted + "$")
 	reGraphPrivilege  = regexp.MustCompile("^(TRAVERSE|WRITE|CREATE|DELETE|ALL GRAPH PRIVILEGES|(?:READ|MATCH|SET PROPERTY|MERGE) \\{(?:\\*|\\w+)\\}|(?:SET|REMOVE) LABEL (?:\\*|\\w+)) ON GRAPH (?:\\*|`[^`]+`)(?: (?:NODE|RELATIONSHIP) (?:\\*|\\w+))?$")
 	reDBPrivilege     = regexp.MustCompile("^(ACCESS|START|STOP|INDEX MANAGEMENT|CONSTRAINT MANAGEMENT|NAME MANAGEMENT|SHOW INDEX|SHOW CONSTRAINT|ALL DATABASE PRIVILEGES) ON (?:HOME DATABASE|DATABASE (?:\\*|`[^`]+`))$")
 	reUserClauses     = regexp.MustCompile(`^(?: (REMOVE HOME DATABASE|REMOVE AUTH '[^']+'|SET PASSWORD \$password CHANGE (?:NOT )?REQUIRED|SET STATUS (?:ACTIVE|SUSPENDED)|SET HOME DATABASE ` + "`[^`]+`" + `|SET AUTH '[^']+' \{SET ID \$\w+\}))+$`)
@@ -318,15 +325,13 @@ func (c *Cluster) createRole(role, copyOf string) *bolt.Failure {
 	if _, ok := c.roles[role]; ok {
 		return nil // IF NOT EXISTS
 	}
-	rows := []string{}
+	var rows []string
 	if copyOf != "" {
 		from, ok := c.roles[ident(copyOf)]
 		if !ok {
 			return invalid("42N10: no such role: " + ident(copyOf))
 		}
-		for _, r := range from {
-			rows = append(rows, r[:strings.LastIndex(r, " TO ")]+" TO `"+role+"`")
-		}
+		rows = grantedTo(from, role)
 	}
 	c.roles[role] = rows
 	return nil
@@ -363,7 +368,7 @@ func (c *Cluster) showUsers() bolt.Result {
 	// WITH AUTH: "a row per user per auth provider" (manage-users.adoc);
 	// native's auth map holds the password status, the others' the id.
 	res := bolt.Result{Keys: []string{"user", "roles", "passwordChangeRequired", "suspended", "home", "provider", "auth"}}
-	for _, n := range slices.Sorted(mapsKeys(c.users)) {
+	for _, n := range slices.Sorted(maps.Keys(c.users)) {
 		u := c.users[n]
 		roles := make([]any, 0, len(u.roles))
 		for _, r := range slices.Sorted(slices.Values(u.roles)) {
@@ -377,24 +382,14 @@ func (c *Cluster) showUsers() bolt.Result {
 			res.Rows = append(res.Rows, []any{n, roles, u.changeRequired, u.suspended, home, "native",
 				map[string]any{"password": "*********", "changeRequired": u.changeRequired}})
 		}
-		for _, p := range slices.Sorted(mapsKeys(u.auth)) {
+		for _, p := range slices.Sorted(maps.Keys(u.auth)) {
 			res.Rows = append(res.Rows, []any{n, roles, u.changeRequired, u.suspended, home, p, map[string]any{"id": u.auth[p]}})
 		}
 	}
 	return res
 }
 
-func (c *Cluster) roleNames() []string { return slices.Sorted(mapsKeys(c.roles)) }
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
+func (c *Cluster) roleNames() []string { return slices.Sorted(maps.Keys(c.roles)) }
 
 // ident unescapes a backtick-quoted identifier's inside.
 func ident(s string) string { return strings.ReplaceAll(s, "``", "`") }
